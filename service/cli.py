@@ -1,0 +1,133 @@
+"""The `casesearch` command: build the index, search from the terminal, serve the API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from index.errors import CasesearchError
+from service.settings import ENV_NAMES, SETTINGS_HELP, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _fail(error: Exception) -> None:
+    click.echo(f"error: {error}", err=True)
+    sys.exit(1)
+
+
+@click.group(epilog="Settings come from the environment:\n\n" + "\n\n".join(
+    f"{ENV_NAMES[name]}: {text}" for name, text in SETTINGS_HELP.items()))
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+def main(verbose: bool) -> None:
+    """Semantic search over typical work cases."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--if-stale", is_flag=True,
+              help="Build only if the index is missing, damaged, or made from another model or "
+                   "corpus.")
+def build(if_stale: bool) -> None:
+    """Embed the corpus and (re)build the index."""
+    from service.engine import build as build_index
+    from service.engine import stale_reason
+
+    settings = _settings()
+    try:
+        if if_stale:
+            reason = stale_reason(settings)
+            if reason is None:
+                click.echo(f"index is current: {settings.index_path}")
+                return
+            click.echo(f"building index ({reason})")
+        manifest = build_index(settings)
+    except CasesearchError as exc:
+        _fail(exc)
+    click.echo(f"indexed {manifest.count} cases ({manifest.sentence_count} sentences) with "
+               f"{manifest.model_id} in {manifest.build_seconds:.1f} s → {settings.index_path}")
+
+
+def _print_hits(hits: list, as_json: bool, payload: dict) -> None:
+    if as_json:
+        payload["results"] = [hit.to_dict() for hit in hits]
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo("no matching case")
+    for rank, hit in enumerate(hits, start=1):
+        case = hit.case
+        click.echo(f"{rank:>2}. {hit.score:.3f}  {case.city} {case.seq}  [{case.id}]")
+        click.echo(f"    {hit.snippet}")
+
+
+def _engine():
+    from service.engine import open_engine
+
+    try:
+        return open_engine(_settings())
+    except CasesearchError as exc:
+        _fail(exc)
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", "--k", "k", default=10, show_default=True, help="Number of results (1-50).")
+@click.option("--city", "cities", multiple=True, help="Only this city (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+def search(question: str, k: int, cities: tuple[str, ...], as_json: bool) -> None:
+    """Find the cases that answer QUESTION."""
+    import time
+
+    engine = _engine()
+    started = time.perf_counter()
+    try:
+        hits = engine.search(question, k=k, cities=list(cities) or None)
+    except CasesearchError as exc:
+        _fail(exc)
+    took = round((time.perf_counter() - started) * 1000, 2)
+    _print_hits(hits, as_json, {"query": question.strip(), "took_ms": took})
+
+
+@main.command()
+@click.argument("case_id")
+@click.option("-k", "--k", "k", default=10, show_default=True, help="Number of results (1-50).")
+@click.option("--same-city", is_flag=True, help="Include the case's own city.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+def similar(case_id: str, k: int, same_city: bool, as_json: bool) -> None:
+    """Find practices in other cities like the case CASE_ID."""
+    engine = _engine()
+    try:
+        case = engine.case(case_id)
+        hits = engine.similar(case_id, k=k, same_city=same_city)
+    except CasesearchError as exc:
+        _fail(exc)
+    if not as_json:
+        click.echo(f"{case.city} {case.seq} [{case.id}]: {case.text[:60]}…\n")
+    _print_hits(hits, as_json, {"case": case.to_dict()})
+
+
+@main.command()
+@click.option("--host", default=None, help="Address (default HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
+@click.option("--threads", default=4, show_default=True, help="Request threads.")
+def serve(host: str | None, port: int | None, threads: int) -> None:
+    """Serve the API and the page with a production WSGI server (gunicorn)."""
+    from service.engine import stale_reason
+    from service.server import run_server
+
+    settings = _settings()
+    reason = stale_reason(settings)
+    if reason is not None:
+        _fail(CasesearchError(f"the index is not ready to serve: {reason}. "
+                              f"Run `casesearch build` (or `make serve`, which does it)."))
+    run_server(host or settings.host, port or settings.port, threads=threads)

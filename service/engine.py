@@ -1,0 +1,65 @@
+"""Open the search engine the settings describe, failing fast on a stale or missing index."""
+
+from __future__ import annotations
+
+import logging
+
+from corpus.load import load_corpus
+from index.embedders import configured_model_id, load_embedder
+from index.errors import CasesearchError
+from index.search import SearchEngine
+from index.store import (
+    FORMAT_VERSION,
+    Manifest,
+    build_index,
+    load_index,
+    read_manifest,
+    verify_files,
+)
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def open_engine(settings: Settings) -> SearchEngine:
+    """Load the index, check it was built with the configured model, then load the model.
+
+    Raises:
+        IndexNotFoundError, IndexIntegrityError, IndexMismatchError, ModelLoadError.
+    """
+    load_index(settings.index_path, model_id=configured_model_id(settings.model),
+               verify=False)  # fail on a wrong model before spending seconds loading it
+    embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
+                             allow_download=settings.allow_download,
+                             threads=settings.threads or None)
+    index = load_index(settings.index_path, model_id=embedder.model_id)
+    return SearchEngine(index, embedder)
+
+
+def stale_reason(settings: Settings) -> str | None:
+    """Why the index must be (re)built for these settings, or None if it is current."""
+    try:
+        manifest: Manifest = read_manifest(settings.index_path)
+        verify_files(settings.index_path, manifest)
+    except CasesearchError as exc:
+        return str(exc)
+    if manifest.format != FORMAT_VERSION:
+        return f"index format {manifest.format} is not the current {FORMAT_VERSION}"
+    expected = configured_model_id(settings.model)
+    if manifest.model_id != expected:
+        return f"index built with {manifest.model_id!r}, configured model is {expected!r}"
+    if manifest.corpus_sha256 != load_corpus(settings.data).sha256:
+        return "the corpus has changed since the index was built"
+    return None
+
+
+def build(settings: Settings) -> Manifest:
+    """Embed the corpus with the configured model and replace the index."""
+    corpus = load_corpus(settings.data)
+    embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
+                             allow_download=settings.allow_download,
+                             threads=settings.threads or None)
+    manifest = build_index(corpus, embedder, settings.index_path)
+    log.info("indexed %d cases with %s in %.1f s", manifest.count, manifest.model_id,
+             manifest.build_seconds)
+    return manifest

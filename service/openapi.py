@@ -1,0 +1,166 @@
+"""The OpenAPI 3.1 description of the HTTP API, served at /openapi.json."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from index.search import MAX_K
+from service.params import MAX_LIST_LIMIT, MAX_QUERY_CHARS
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problems(*codes: int) -> dict[str, Any]:
+    text = {400: "Malformed request", 404: "Not found", 422: "Invalid argument",
+            503: "Model and index not loaded yet"}
+    return {str(code): {"description": text[code], "content": PROBLEM} for code in codes}
+
+
+def _param(name: str, where: str, schema: dict[str, Any], description: str,
+           required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": schema,
+            "description": description}
+
+
+K_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}
+CASE_ID = _param("case_id", "path", {"type": "string"}, "Case id, e.g. sd2020-jinan-3", True)
+
+SCHEMAS: dict[str, Any] = {
+    "Case": {
+        "type": "object",
+        "required": ["id", "city", "seq", "text", "title", "year", "province", "doc_id", "line"],
+        "properties": {
+            "id": {"type": "string", "description": "Stable, URL-safe id"},
+            "city": {"type": "string", "description": "City (section) name, e.g. 济南市"},
+            "seq": {"type": "integer", "description": "Item number within its city, from 1"},
+            "text": {"type": "string"},
+            "title": {"type": "string", "description": "Title of the source document"},
+            "year": {"type": "integer"},
+            "province": {"type": "string"},
+            "doc_id": {"type": "string", "description": "Id of the source document"},
+            "line": {"type": "integer", "description": "Line of the item in its document"},
+        },
+    },
+    "Result": {
+        "type": "object",
+        "required": ["id", "city", "seq", "text", "score", "snippet"],
+        "properties": {
+            "id": {"type": "string"}, "city": {"type": "string"}, "seq": {"type": "integer"},
+            "text": {"type": "string"},
+            "score": {"type": "number", "description": "Cosine similarity, higher is closer"},
+            "snippet": {"type": "string", "description": "The sentence that matches best"},
+        },
+    },
+    "SearchRequest": {
+        "type": "object", "required": ["query"], "additionalProperties": False,
+        "properties": {
+            "query": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
+                      "description": "A question or keywords, Chinese or English"},
+            "k": K_SCHEMA,
+            "cities": {"type": ["array", "null"], "items": {"type": "string"},
+                       "description": "Only cases of these cities (names as in /api/cities)"},
+        },
+    },
+    "SearchResponse": {
+        "type": "object", "required": ["query", "results", "took_ms"],
+        "properties": {"query": {"type": "string"},
+                       "results": {"type": "array", "items": _ref("Result")},
+                       "took_ms": {"type": "number"}},
+    },
+    "SimilarResponse": {
+        "type": "object", "required": ["case", "results", "took_ms"],
+        "properties": {"case": _ref("Case"),
+                       "results": {"type": "array", "items": _ref("Result")},
+                       "took_ms": {"type": "number"}},
+    },
+    "CaseList": {
+        "type": "object", "required": ["total", "cases"],
+        "properties": {"total": {"type": "integer"}, "limit": {"type": "integer"},
+                       "offset": {"type": "integer"},
+                       "cases": {"type": "array", "items": _ref("Case")}},
+    },
+    "City": {"type": "object", "required": ["city", "count"],
+             "properties": {"city": {"type": "string"}, "count": {"type": "integer"}}},
+    "Problem": {
+        "type": "object", "required": ["title", "status", "detail"],
+        "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                       "status": {"type": "integer"}, "detail": {"type": "string"}},
+    },
+}
+
+
+def _paths() -> dict[str, Any]:
+    search_get_params = [
+        _param("q", "query", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+               "The question or keywords", True),
+        _param("k", "query", K_SCHEMA, "Number of results"),
+        _param("city", "query", {"type": "array", "items": {"type": "string"}},
+               "Only cases of this city; repeat for several"),
+    ]
+    return {
+        "/api/search": {
+            "get": {"summary": "Search cases by a question", "operationId": "searchGet",
+                    "parameters": search_get_params,
+                    "responses": {"200": _json(_ref("SearchResponse"), "Results, best first"),
+                                  **_problems(422, 503)}},
+            "post": {"summary": "Search cases by a question", "operationId": "searchPost",
+                     "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": _ref("SearchRequest")}}},
+                     "responses": {"200": _json(_ref("SearchResponse"), "Results, best first"),
+                                   **_problems(400, 422, 503)}},
+        },
+        "/api/cases": {"get": {
+            "summary": "List cases in document order", "operationId": "listCases",
+            "parameters": [
+                _param("limit", "query", {"type": "integer", "minimum": 1,
+                                          "maximum": MAX_LIST_LIMIT, "default": 100}, "Page size"),
+                _param("offset", "query", {"type": "integer", "minimum": 0, "default": 0},
+                       "Cases to skip")],
+            "responses": {"200": _json(_ref("CaseList"), "A page of cases"),
+                          **_problems(422, 503)}}},
+        "/api/cases/{case_id}": {"get": {
+            "summary": "One case", "operationId": "getCase", "parameters": [CASE_ID],
+            "responses": {"200": _json(_ref("Case"), "The case"), **_problems(404, 503)}}},
+        "/api/cases/{case_id}/similar": {"get": {
+            "summary": "Analogous practices: the cases most like this one",
+            "operationId": "similarCases",
+            "parameters": [CASE_ID, _param("k", "query", K_SCHEMA, "Number of results"),
+                           _param("same_city", "query", {"type": "boolean", "default": False},
+                                  "Include the case's own city")],
+            "responses": {"200": _json(_ref("SimilarResponse"), "The case and similar ones"),
+                          **_problems(404, 422, 503)}}},
+        "/api/cities": {"get": {
+            "summary": "Cities and their number of cases", "operationId": "listCities",
+            "responses": {"200": _json({"type": "array", "items": _ref("City")}, "Cities"),
+                          **_problems(503)}}},
+        "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
+                             "responses": {"200": _json({"type": "object"}, "Alive")}}},
+        "/readyz": {"get": {"summary": "Readiness: model and index loaded",
+                            "operationId": "readyz",
+                            "responses": {"200": _json({"type": "object"}, "Ready"),
+                                          "503": _json({"type": "object"}, "Not ready")}}},
+        "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                  "responses": {"200": _json({"type": "object"}, "OpenAPI")}}},
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "casesearch", "version": "0.1.0",
+                 "description": "Semantic search over governments' typical work cases "
+                                "(first corpus: Shandong cities' education duties, 2020)."},
+        "paths": _paths(),
+        "components": {"schemas": SCHEMAS},
+    }

