@@ -49,7 +49,7 @@ format: install
 	$(BIN)/ruff format .
 
 bench: index
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py --out docs/bench.json
 
 # Re-resolve the pinned versions (needs the package registry); commit the result.
 lock:
