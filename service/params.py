@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Request
 
-from index.search import MAX_K
+from index.search import MAX_K, MODES
 from service.errors import ApiError
 
 MAX_QUERY_CHARS = 500
 MAX_LIST_LIMIT = 1000
-SEARCH_FIELDS = {"query", "k", "cities"}
+SEARCH_FIELDS = {"query", "k", "cities", "mode"}
 
 
 def parse_int(raw: Any, name: str, *, default: int, low: int, high: int) -> int:
@@ -64,6 +64,15 @@ def parse_cities(raw: Any) -> list[str] | None:
     return cities or None
 
 
+def parse_mode(raw: Any) -> str | None:
+    """An optional retrieval mode: hybrid (the default), dense or lexical."""
+    if raw is None or raw == "":
+        return None
+    if raw not in MODES:
+        raise ApiError(422, f"mode must be one of {', '.join(MODES)}; got {raw!r}")
+    return raw
+
+
 def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object; 400 for a wrong type, broken JSON or bad bytes."""
     if not request.is_json:
@@ -74,20 +83,23 @@ def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def search_args_from_json(body: dict[str, Any]) -> tuple[str, int, list[str] | None]:
-    """(query, k, cities) of a POST /api/search body."""
+SearchArgs = tuple[str, int, list[str] | None, str | None]
+
+
+def search_args_from_json(body: dict[str, Any]) -> SearchArgs:
+    """(query, k, cities, mode) of a POST /api/search body."""
     unknown = sorted(set(body) - SEARCH_FIELDS)
     if unknown:
         raise ApiError(422, f"unknown fields {unknown}; allowed: {sorted(SEARCH_FIELDS)}")
     return (parse_query(body.get("query")),
             parse_int(body.get("k"), "k", default=10, low=1, high=MAX_K),
-            parse_cities(body.get("cities")))
+            parse_cities(body.get("cities")), parse_mode(body.get("mode")))
 
 
-def search_args_from_query_string(args: Any) -> tuple[str, int, list[str] | None]:
-    """(query, k, cities) of GET /api/search?q=&k=&city= (city may repeat)."""
+def search_args_from_query_string(args: Any) -> SearchArgs:
+    """(query, k, cities, mode) of GET /api/search?q=&k=&city=&mode= (city may repeat)."""
     if args.get("q") is None:
         raise ApiError(422, "the parameter q is required, e.g. /api/search?q=校车")
     return (parse_query(args.get("q")),
             parse_int(args.get("k"), "k", default=10, low=1, high=MAX_K),
-            parse_cities(args.getlist("city")))
+            parse_cities(args.getlist("city")), parse_mode(args.get("mode")))

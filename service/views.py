@@ -16,11 +16,10 @@ EXAMPLES = ("老师住宿困难怎么解决", "how do cities run school buses sa
 
 
 def highlighted(hit: Hit) -> Markup:
-    """The case text with its best-matching sentence marked."""
-    before, found, after = hit.case.text.partition(hit.snippet)
-    if not found:
-        return escape(hit.case.text)
-    return escape(before) + Markup("<mark>") + escape(found) + Markup("</mark>") + escape(after)
+    """The case text with the answering sentence set off and its matched terms marked."""
+    text, (start, end) = hit.case.text, hit.span
+    return (escape(text[:start]) + Markup('<span class="answer">') + Markup(hit.snippet)
+            + Markup("</span>") + escape(text[end:]))
 
 
 @bp.get("/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from index.errors import InvalidRequestError, UnknownCaseError
@@ -36,15 +38,31 @@ def test_an_unknown_city_is_refused_with_the_known_ones(engine):
         engine.search("教师", cities=["北京市"])
 
 
+def _plain(snippet: str) -> str:
+    return html.unescape(snippet.replace("<mark>", "").replace("</mark>", ""))
+
+
 def test_the_snippet_is_a_sentence_of_the_case(engine):
     for hit in engine.search("招聘教师，班主任津贴", k=5):
-        assert hit.snippet and hit.snippet in hit.case.text
+        start, end = hit.span
+        assert _plain(hit.snippet) == hit.case.text[start:end].strip()
+
+
+def test_the_snippet_marks_the_question_terms(engine):
+    hit = engine.search("班主任津贴", k=1)[0]
+    assert "<mark>班主任津贴</mark>" in hit.snippet
+
+
+def test_the_snippet_is_html_safe(engine):
+    for hit in engine.search("<b>教师</b> & 招聘", k=3):
+        assert "<b>" not in hit.snippet
+        assert hit.snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
 
 
 def test_the_snippet_picks_the_matching_sentence(engine):
     hit = engine.search("班主任津贴提高到每月600元至1000元", k=1)[0]
     assert hit.case.id == "sd2020-dezhou-1"
-    assert "班主任津贴" in hit.snippet
+    assert "班主任津贴" in _plain(hit.snippet)
 
 
 @pytest.mark.parametrize("k", [0, -1, MAX_K + 1, 2.5, "3", True])

@@ -10,7 +10,7 @@ def test_home_page_offers_examples(client):
 
 def test_a_shared_link_shows_results_with_the_sentence_marked(client):
     page = client.get("/?q=购置新国标校车").get_data(as_text=True)
-    assert "济南市" in page and "<mark>" in page
+    assert "济南市" in page and "class=\"answer\"" in page and "<mark>" in page
     assert "/cases/sd2020-jinan-3" in page
 
 
