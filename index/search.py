@@ -178,12 +178,13 @@ class SearchEngine:
         order = np.argsort(-scores, kind="stable")
         return _Ranking(rows[order], scores[order])
 
-    def _promote_cities(self, ranking: _Ranking, cities: Sequence[str]) -> _Ranking:
-        """Move the named cities' cases that score near the top to the front."""
+    def _promote_cities(self, ranking: _Ranking, cities: Sequence[str],
+                        ratio: float) -> _Ranking:
+        """Move the named cities' cases scoring at least `ratio` × the top one to the front."""
         if not cities or ranking.rows.size == 0:
             return ranking
         in_city = np.isin(self.city_of_row[ranking.rows], list(cities))
-        relevant = in_city & (ranking.scores >= self.config.city_promote_ratio * ranking.scores[0])
+        relevant = in_city & (ranking.scores >= ratio * ranking.scores[0])
         order = np.concatenate([np.flatnonzero(relevant), np.flatnonzero(~relevant)])
         return _Ranking(ranking.rows[order], ranking.scores[order])
 
@@ -224,13 +225,15 @@ class SearchEngine:
         check_mode(mode)
         allowed = self._allowed_rows(cities)
         mention = self.city_matcher.find(query)
-        # Rank by what is asked about the city; a bare city name ("青岛") ranks by itself.
-        topic = mention.remainder if tokenize(mention.remainder) else query
+        # Rank by what is asked about the city; a bare city name ("青岛") lists all its cases.
+        bare_city = bool(mention.cities) and not tokenize(mention.remainder)
+        topic = query if bare_city else mention.remainder
         probe = _Probe(
             vector=self.embedder.embed_query(topic) if mode != "lexical" else None,
             second=self.second.embed_query(topic) if self.second and mode == "hybrid" else None,
             terms=self.lexical.query_terms(topic))
-        ranking = self._promote_cities(self._rank(probe, allowed, mode), mention.cities)
+        ratio = 0.0 if bare_city else self.config.city_promote_ratio
+        ranking = self._promote_cities(self._rank(probe, allowed, mode), mention.cities, ratio)
         terms = markable(self.lexical.query_terms(topic))
         return [self._hit(int(row), float(score), probe.vector, terms)
                 for row, score in zip(ranking.rows[:k], ranking.scores[:k], strict=True)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from threadpoolctl import threadpool_limits
+
 from corpus.load import load_corpus
 from index.embedders import (
     Embedder,
@@ -33,6 +35,8 @@ def open_engine(settings: Settings) -> SearchEngine:
     Raises:
         IndexNotFoundError, IndexIntegrityError, IndexMismatchError, ModelLoadError.
     """
+    # A query's numpy work is small; BLAS threads would only contend with torch's for the cores.
+    threadpool_limits(1, user_api="blas")
     # Fail on a wrong model before spending seconds loading one.
     manifest = load_index(settings.index_path, model_id=configured_model_id(settings.model),
                           verify=False).manifest

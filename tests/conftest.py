@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from corpus import Corpus, load_corpus
-from index.embedders import BUILTIN_MODEL, Embedder, Kind, load_embedder
+from index.embedders import (
+    BUILTIN_MODEL,
+    USE_MODEL,
+    Embedder,
+    Kind,
+    load_embedder,
+    load_second_embedder,
+)
 from index.search import SearchEngine
 from index.store import build_index, load_index
 
@@ -58,9 +65,18 @@ def fake_index_path(tmp_path_factory: pytest.TempPathFactory, corpus: Corpus,
 
 
 @pytest.fixture(scope="session")
-def engine(fake_index_path: Path, fake_embedder: FakeEmbedder) -> SearchEngine:
-    return SearchEngine(load_index(fake_index_path, model_id=fake_embedder.model_id),
-                        fake_embedder)
+def fake_second() -> FakeEmbedder:
+    return FakeEmbedder(dimension=128, model_id="fake/second")
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory, corpus: Corpus,
+           fake_embedder: FakeEmbedder, fake_second: FakeEmbedder) -> SearchEngine:
+    """Hybrid engine over fake embeddings: dense, a second embedder, and BM25."""
+    path = tmp_path_factory.mktemp("fake-hybrid-index") / "index"
+    build_index(corpus, fake_embedder, path, second=fake_second)
+    return SearchEngine(load_index(path, model_id=fake_embedder.model_id), fake_embedder,
+                        second=fake_second)
 
 
 # Real-model fixtures, used by the tests marked slow.
@@ -78,8 +94,14 @@ def st_embedder(cache_dir: Path) -> Embedder:
 
 
 @pytest.fixture(scope="session")
+def use_embedder(cache_dir: Path) -> Embedder:
+    return load_second_embedder(USE_MODEL, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
 def real_index_path(tmp_path_factory: pytest.TempPathFactory, corpus: Corpus,
-                    st_embedder: Embedder) -> Path:
+                    st_embedder: Embedder, use_embedder: Embedder) -> Path:
+    """The default index: the bundled e5 export plus USE vectors."""
     path = tmp_path_factory.mktemp("real-index") / "index"
-    build_index(corpus, st_embedder, path)
+    build_index(corpus, st_embedder, path, second=use_embedder)
     return path

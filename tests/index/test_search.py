@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 import pytest
 
 from index.errors import InvalidRequestError, UnknownCaseError
-from index.search import MAX_K
+from index.search import MAX_K, SearchEngine
 
 
 def test_the_case_sharing_the_question_words_ranks_first(engine):
@@ -49,7 +50,7 @@ def test_the_snippet_is_a_sentence_of_the_case(engine):
 
 
 def test_the_snippet_marks_the_question_terms(engine):
-    hit = engine.search("班主任津贴", k=1)[0]
+    hit = next(h for h in engine.search("班主任津贴", k=5) if h.case.id == "sd2020-dezhou-1")
     assert "<mark>班主任津贴</mark>" in hit.snippet
 
 
@@ -98,3 +99,56 @@ def test_similar_of_an_unknown_case(engine):
 def test_cities_are_listed_in_document_order_with_counts(engine):
     cities = engine.cities()
     assert cities[0] == ("济南市", 3) and len(cities) == 16
+
+
+def test_the_engine_uses_the_second_embedder_the_index_holds(engine, fake_index_path,
+                                                             fake_embedder, fake_second):
+    assert engine.second is fake_second
+    from index.store import load_index
+
+    without = SearchEngine(load_index(fake_index_path), fake_embedder, second=fake_second)
+    assert without.second is None  # that index was built without second vectors
+    assert without.search("校车", k=3)
+
+
+def test_lexical_mode_returns_only_cases_sharing_a_term(engine):
+    hits = engine.search("防溺水", k=10, mode="lexical")
+    assert [hit.case.id for hit in hits] == ["sd2020-linyi-3"]
+
+
+def test_hybrid_puts_the_exact_term_match_first(engine):
+    assert engine.search("防溺水", k=3)[0].case.id == "sd2020-linyi-3"
+
+
+def test_an_unknown_mode_is_refused(engine):
+    with pytest.raises(InvalidRequestError, match="mode"):
+        engine.search("校车", mode="magic")
+
+
+def test_a_named_city_ranks_its_relevant_cases_first(engine):
+    hits = engine.search("青岛 教师奖励性补贴", k=5)
+    assert hits[0].case.id == "sd2020-qingdao-3"
+
+
+def test_a_named_city_in_pinyin_works_too(engine):
+    assert engine.search("Qingdao 教师奖励性补贴", k=5)[0].case.city == "青岛市"
+
+
+def test_a_bare_city_name_lists_that_citys_cases_first(engine):
+    hits = engine.search("日照", k=5)
+    assert {hit.case.city for hit in hits[:3]} == {"日照市"}
+
+
+@pytest.mark.parametrize(("ratio", "first_city"), [(0.0, "青岛市"), (1.01, "临沂市")])
+def test_a_named_citys_cases_go_first_only_when_they_score_near_the_top(engine, ratio,
+                                                                        first_city):
+    strict = SearchEngine(engine.index, engine.embedder, replace(engine.config,
+                                                                 city_promote_ratio=ratio),
+                          second=engine.second)
+    assert strict.search("青岛 防溺水智能化系统", k=5)[0].case.city == first_city
+
+
+def test_similar_marks_terms_the_two_cases_share(engine):
+    hits = engine.similar("sd2020-rizhao-3", k=5)
+    jinan = next(hit for hit in hits if hit.case.id == "sd2020-jinan-3")
+    assert "<mark>校车</mark>" in jinan.snippet

@@ -215,3 +215,21 @@ def test_openapi_describes_every_endpoint(client, app):
     routes = {rule.rule.replace("<case_id>", "{case_id}") for rule in app.url_map.iter_rules()
               if rule.rule.startswith(("/api", "/healthz", "/readyz", "/openapi"))}
     assert routes == documented
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_search_accepts_a_mode(client, mode):
+    query = "新建防溺水智能化系统"
+    body = client.post("/api/search", json={"query": query, "k": 3, "mode": mode}).get_json()
+    assert body["results"][0]["id"] == "sd2020-linyi-3"
+    assert client.get(f"/api/search?q={query}&k=3&mode={mode}").status_code == 200
+
+
+def test_an_unknown_mode_is_422(client):
+    response = client.post("/api/search", json={"query": "校车", "mode": "magic"})
+    assert response.status_code == 422 and "mode must be" in response.get_json(force=True)["detail"]
+
+
+def test_snippets_mark_matched_terms(client):
+    body = client.get("/api/search?q=防溺水&k=1").get_json()
+    assert "<mark>溺水</mark>" in body["results"][0]["snippet"]

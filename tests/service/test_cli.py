@@ -16,6 +16,7 @@ from tests.conftest import FakeEmbedder
 def run(tmp_path, monkeypatch):
     monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
     monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
+    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
     monkeypatch.setattr(engine_module, "load_embedder", lambda *a, **k: FakeEmbedder())
     runner = CliRunner()
 
@@ -82,3 +83,26 @@ def test_a_bad_setting_is_a_usage_error(run, monkeypatch):
     monkeypatch.setenv("PORT", "eighty")
     result = run("build")
     assert result.exit_code == 2 and "PORT must be a whole number" in result.output
+
+
+def test_eval_prints_the_quality_table(run, tmp_path):
+    run("build")
+    report = tmp_path / "quality.json"
+    result = run("eval", "--json", str(report))
+    assert result.exit_code == 0
+    assert "| all | 90 |" in result.output and "| analogous | 18 |" in result.output
+    data = json.loads(report.read_text())
+    assert set(data["report"]) == {"hybrid", "dense", "lexical"}
+
+
+def test_a_second_embedder_is_built_into_the_index_and_checked(run, monkeypatch, tmp_path):
+    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "fake/second")
+    monkeypatch.setattr(engine_module, "load_second_embedder",
+                        lambda *a, **k: FakeEmbedder(dimension=64, model_id="fake/second"))
+    assert run("build").exit_code == 0
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert manifest["second_model_id"] == "fake/second" and "second.faiss" in manifest["files"]
+    assert "hybrid without second" in run("eval").output
+    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
+    stale = run("search", "校车")
+    assert stale.exit_code == 1 and "fake/second" in stale.output
