@@ -7,13 +7,14 @@ PORT   ?= 8000
 # Exported model and built index live here (git-ignored); override to share them between clones.
 export CASESEARCH_HOME ?= $(CURDIR)/var
 
-.PHONY: help install model index serve test test-fast lint format bench clean lock
+.PHONY: help install index serve test test-fast lint format eval sweep bench clean lock
 
 help:
 	@echo "make serve      set up, build the index if needed, serve on $(HOST):$(PORT)"
 	@echo "make test       set up, then lint and run the whole test suite (slow tests too)"
 	@echo "make test-fast  the fast tests only (fake embedder, no model)"
 	@echo "make index      export the model and (re)build the index if stale"
+	@echo "make eval       retrieval quality per mode and slice (writes docs/quality.json)"
 	@echo "make bench      measure query latency and memory (writes docs/bench.json)"
 	@echo "make lint       ruff"
 	@echo "make clean      remove .venv and var/"
@@ -47,6 +48,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+eval: index
+	$(BIN)/casesearch eval --json docs/quality.json
+
+sweep: index
+	$(BIN)/python scripts/tune_fusion.py --out docs/fusion-sweep.json
 
 bench: index
 	$(BIN)/python scripts/bench.py --out docs/bench.json

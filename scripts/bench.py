@@ -60,6 +60,27 @@ def bare_embedding(settings: Settings, rounds: int) -> dict[str, dict[str, float
     return results
 
 
+def search_modes(settings: Settings, rounds: int) -> dict[str, dict[str, float]]:
+    """p50 of a whole in-process search per mode, modes interleaved query by query so that
+    machine noise falls on both alike; `hybrid_minus_dense_ms` is the cost of fusion."""
+    from service.engine import open_engine
+
+    engine = open_engine(settings)
+    timings: dict[str, list[float]] = {"dense": [], "hybrid": [], "lexical": []}
+    for i in range(rounds):
+        question = f"{QUESTIONS[i % len(QUESTIONS)]} {i}"  # distinct: nothing is cached
+        modes = list(timings) if i % 2 else list(reversed(timings))
+        for mode in modes:
+            started = time.perf_counter()
+            engine.search(question, k=10, mode=mode)
+            timings[mode].append((time.perf_counter() - started) * 1000)
+    report = {mode: {"p50_ms": statistics.median(t), "p99_ms": percentile(t, 0.99)}
+              for mode, t in timings.items()}
+    report["hybrid_minus_dense_ms"] = (report["hybrid"]["p50_ms"]
+                                       - report["dense"]["p50_ms"])
+    return report
+
+
 def _free_port() -> int:
     import socket
 
@@ -125,17 +146,23 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env()
     report = {"cpus": os.cpu_count(), "bare_query_embedding": bare_embedding(settings, 200),
+              "search_in_process": search_modes(settings, 300),
               "http_search_sequential": http_search(args.requests)}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
     bare, http = report["bare_query_embedding"], report["http_search_sequential"]
+    modes = report["search_in_process"]
     print("| measure | p50 ms | p99 ms |\n|---|---|---|")
     for backend, figures in bare.items():
         print(f"| query embedding, {backend} | {figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} |")
+    for mode in ("dense", "hybrid", "lexical"):
+        print(f"| search in process, {mode} | {modes[mode]['p50_ms']:.1f} | "
+              f"{modes[mode]['p99_ms']:.1f} |")
     print(f"| HTTP GET /api/search, k=10, sequential ({http['requests']} requests) | "
           f"{http['p50_ms']:.1f} | {http['p99_ms']:.1f} |")
-    print(f"\nserver start to ready: {http['start_to_ready_s']:.1f} s; "
+    print(f"\nhybrid costs {modes['hybrid_minus_dense_ms']:.1f} ms p50 over dense; "
+          f"server start to ready: {http['start_to_ready_s']:.1f} s; "
           f"server memory (RSS, master + worker): {http['server_rss_mib']:.0f} MiB")
 
 
