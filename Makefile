@@ -4,13 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+MCP_PORT ?= 8001
 # Exported model and built index live here (git-ignored); override to share them between clones.
 export CASESEARCH_HOME ?= $(CURDIR)/var
 
-.PHONY: help install index serve test test-fast lint format eval sweep bench clean lock
+.PHONY: help install index serve mcp-http test test-fast lint format eval sweep bench clean lock
 
 help:
 	@echo "make serve      set up, build the index if needed, serve on $(HOST):$(PORT)"
+	@echo "make mcp-http   the MCP server over streamable HTTP on 127.0.0.1:$(MCP_PORT)/mcp"
 	@echo "make test       set up, then lint and run the whole test suite (slow tests too)"
 	@echo "make test-fast  the fast tests only (fake embedder, no model)"
 	@echo "make index      export the model and (re)build the index if stale"
@@ -34,6 +36,9 @@ index: install
 
 serve: index
 	$(BIN)/casesearch serve --host $(HOST) --port $(PORT)
+
+mcp-http: index
+	$(BIN)/casesearch mcp --http --port $(MCP_PORT)
 
 test: index
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ from service.params import (
     search_args_from_query_string,
 )
 from service.state import EngineState
+from service.tools import openai_tools
 
 bp = Blueprint("api", __name__)
 
@@ -95,6 +96,12 @@ def _search(query: str, k: int, cities: list[str] | None, mode: str | None) -> R
     hits = search_engine.search(query, k=k, cities=cities, mode=mode)
     return jsonify(query=query, results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
+
+
+@bp.get("/api/tools")
+def tool_definitions() -> Response:
+    """The search as OpenAI function-calling tools, each mapped to its HTTP endpoint."""
+    return jsonify(openai_tools())
 
 
 @bp.get("/api/cities")

@@ -143,6 +143,19 @@ def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
 
 
 @main.command()
+@click.option("--http", "use_http", is_flag=True,
+              help="Serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio.")
+@click.option("--port", default=8001, show_default=True, help="Port for --http.")
+def mcp(use_http: bool, port: int) -> None:
+    """Serve the search to chat assistants over MCP (stdio by default)."""
+    from service.mcp_server import run_mcp
+
+    settings = _settings()
+    engine = _engine()
+    run_mcp(engine, settings.public_url, http=use_http, host="127.0.0.1", port=port)
+
+
+@main.command()
 @click.option("--host", default=None, help="Address (default HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
 @click.option("--threads", default=4, show_default=True, help="Request threads.")

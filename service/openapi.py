@@ -149,6 +149,11 @@ def _paths() -> dict[str, Any]:
             "summary": "Cities and their number of cases", "operationId": "listCities",
             "responses": {"200": _json({"type": "array", "items": _ref("City")}, "Cities"),
                           **_problems(503)}}},
+        "/api/tools": {"get": {
+            "summary": "The search as OpenAI function-calling tool definitions (strict schemas), "
+                       "each with the endpoint that serves it", "operationId": "listTools",
+            "responses": {"200": _json({"type": "array", "items": {"type": "object"}},
+                                       "Tool definitions")}}},
         "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
                              "responses": {"200": _json({"type": "object"}, "Alive")}}},
         "/readyz": {"get": {"summary": "Readiness: model and index loaded",

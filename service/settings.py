@@ -25,6 +25,12 @@ class Settings:
     port: int = 8000
     threads: int = 0
     allow_download: bool = False
+    base_url: str = ""
+
+    @property
+    def public_url(self) -> str:
+        """The web service's address as people reach it: CASESEARCH_BASE_URL, else host:port."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def index_path(self) -> Path:
@@ -52,6 +58,7 @@ ENV_NAMES = {
     "second_model": "CASESEARCH_SECOND_MODEL", "backend": "CASESEARCH_BACKEND",
     "index": "CASESEARCH_INDEX", "data": "CASESEARCH_DATA", "host": "HOST", "port": "PORT",
     "threads": "CASESEARCH_THREADS", "allow_download": "CASESEARCH_ALLOW_DOWNLOAD",
+    "base_url": "CASESEARCH_BASE_URL",
 }
 
 SETTINGS_HELP = {
@@ -67,6 +74,8 @@ SETTINGS_HELP = {
     "port": "port to listen on (default 8000)",
     "threads": "CPU threads per embedding call (0: the library's default)",
     "allow_download": "1 to let sentence-transformers download a named model once",
+    "base_url": "public address of the web service, for links in MCP tool results "
+                "(default http://HOST:PORT)",
 }
 
 

@@ -233,3 +233,8 @@ def test_an_unknown_mode_is_422(client):
 def test_snippets_mark_matched_terms(client):
     body = client.get("/api/search?q=防溺水&k=1").get_json()
     assert "<mark>溺水</mark>" in body["results"][0]["snippet"]
+
+
+def test_tools_endpoint_lists_function_definitions(client):
+    tools = client.get("/api/tools").get_json()
+    assert [t["function"]["name"] for t in tools] == ["search", "fetch", "similar_cases"]
