@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -158,8 +159,11 @@ def mcp(use_http: bool, port: int) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address (default HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
-@click.option("--threads", default=4, show_default=True, help="Request threads.")
-def serve(host: str | None, port: int | None, threads: int) -> None:
+@click.option("--workers", default=None, type=int,
+              help="Worker processes (default CASESEARCH_WORKERS or 2).")
+@click.option("--threads", default=None, type=int,
+              help="Request threads per worker (default CASESEARCH_SERVER_THREADS or 4).")
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the API and the page with a production WSGI server (gunicorn)."""
     from service.engine import stale_reason
     from service.server import run_server
@@ -169,4 +173,8 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
     if reason is not None:
         _fail(CasesearchError(f"the index is not ready to serve: {reason}. "
                               f"Run `casesearch build` (or `make serve`, which does it)."))
-    run_server(host or settings.host, port or settings.port, threads=threads)
+    workers = workers or settings.workers
+    if settings.threads == 0:  # share the cores among the workers actually started
+        os.environ["CASESEARCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    run_server(host or settings.host, port or settings.port, workers=workers,
+               threads=threads or settings.server_threads)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import faiss
 from threadpoolctl import threadpool_limits
 
 from corpus.load import load_corpus
@@ -35,8 +36,9 @@ def open_engine(settings: Settings) -> SearchEngine:
     Raises:
         IndexNotFoundError, IndexIntegrityError, IndexMismatchError, ModelLoadError.
     """
-    # A query's numpy work is small; BLAS threads would only contend with torch's for the cores.
+    # A query's numpy and FAISS work is small; their threads would only contend with torch's.
     threadpool_limits(1, user_api="blas")
+    faiss.omp_set_num_threads(1)
     # Fail on a wrong model before spending seconds loading one.
     manifest = load_index(settings.index_path, model_id=configured_model_id(settings.model),
                           verify=False).manifest
@@ -50,7 +52,7 @@ def open_engine(settings: Settings) -> SearchEngine:
 
 
 def _embedders(settings: Settings) -> tuple[Embedder, Embedder | None]:
-    threads = settings.threads or None
+    threads = settings.compute_threads
     embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
                              allow_download=settings.allow_download, threads=threads)
     second = load_second_embedder(settings.second_model, cache_dir=settings.home,

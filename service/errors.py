@@ -38,6 +38,8 @@ def register_error_handlers(app: Flask) -> None:
         response = problem(error.status, error.detail, **error.extra)
         if "retry_after" in error.extra:
             response.headers["Retry-After"] = str(error.extra["retry_after"])
+        if "www_authenticate" in error.extra:
+            response.headers["WWW-Authenticate"] = str(error.extra["www_authenticate"])
         return response
 
     @app.errorhandler(InvalidRequestError)

@@ -1,4 +1,6 @@
-"""Run the app under gunicorn: one worker process (one copy of the model), several threads."""
+"""Run the app under gunicorn: worker processes (each with its own copy of the model), each
+serving requests on several threads. The defaults (2 workers × 4 threads, one torch thread
+each on 2 cores) were chosen by `scripts/loadtest.py`; see docs/RELIABILITY.md."""
 
 from __future__ import annotations
 
@@ -23,12 +25,13 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def run_server(host: str, port: int, *, threads: int = 4) -> None:
+def run_server(host: str, port: int, *, workers: int = 2, threads: int = 4) -> None:
     """Serve on host:port until SIGINT/SIGTERM, finishing requests in flight."""
     logging.basicConfig(level=logging.INFO,
                         format="[%(asctime)s] [%(levelname)s] %(name)s: %(message)s")
     _Gunicorn({
-        "bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": threads,
+        "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
+        "threads": threads,
         "graceful_timeout": 10, "timeout": 60, "accesslog": "-", "errorlog": "-",
         "loglevel": "info", "proc_name": "casesearch",
     }).run()

@@ -26,6 +26,16 @@ class Settings:
     threads: int = 0
     allow_download: bool = False
     base_url: str = ""
+    api_key: str = ""
+    cors_origins: tuple[str, ...] = ()
+    workers: int = 2
+    server_threads: int = 4
+
+    @property
+    def compute_threads(self) -> int:
+        """CPU threads per embedding call: CASESEARCH_THREADS, else the cores shared out among
+        the workers, so that the workers' thread pools do not multiply past the cores."""
+        return self.threads or max(1, (os.cpu_count() or 1) // self.workers)
 
     @property
     def public_url(self) -> str:
@@ -58,7 +68,9 @@ ENV_NAMES = {
     "second_model": "CASESEARCH_SECOND_MODEL", "backend": "CASESEARCH_BACKEND",
     "index": "CASESEARCH_INDEX", "data": "CASESEARCH_DATA", "host": "HOST", "port": "PORT",
     "threads": "CASESEARCH_THREADS", "allow_download": "CASESEARCH_ALLOW_DOWNLOAD",
-    "base_url": "CASESEARCH_BASE_URL",
+    "base_url": "CASESEARCH_BASE_URL", "api_key": "CASESEARCH_API_KEY",
+    "cors_origins": "CASESEARCH_CORS_ORIGINS", "workers": "CASESEARCH_WORKERS",
+    "server_threads": "CASESEARCH_SERVER_THREADS",
 }
 
 SETTINGS_HELP = {
@@ -72,10 +84,15 @@ SETTINGS_HELP = {
     "data": "folder of source documents (*.txt with a .json beside each)",
     "host": "address to listen on (default 127.0.0.1, this machine only)",
     "port": "port to listen on (default 8000)",
-    "threads": "CPU threads per embedding call (0: the library's default)",
+    "threads": "CPU threads per embedding call (default: cores / workers)",
     "allow_download": "1 to let sentence-transformers download a named model once",
     "base_url": "public address of the web service, for links in MCP tool results "
                 "(default http://HOST:PORT)",
+    "api_key": "if set, /api/* requires the header `Authorization: Bearer <key>`",
+    "cors_origins": "comma-separated origins allowed to call /api/* from a browser "
+                    "(default none: CORS off)",
+    "workers": "server worker processes, each with its own copy of the model (default 2)",
+    "server_threads": "request threads per worker (default 4)",
 }
 
 
@@ -83,12 +100,15 @@ def _convert(name: str, raw: str) -> object:
     env = ENV_NAMES[name]
     if name in ("home", "index", "data"):
         return Path(raw).expanduser()
-    if name in ("port", "threads"):
+    if name == "cors_origins":
+        return tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    if name in ("port", "threads", "workers", "server_threads"):
         try:
             value = int(raw)
         except ValueError:
             raise ValueError(f"{env} must be a whole number; got {raw!r}") from None
-        if value < 0 or (name == "port" and not 0 < value < 65536):
+        if value < 0 or (name == "port" and not 0 < value < 65536) or (
+                name in ("workers", "server_threads") and not 1 <= value <= 64):
             raise ValueError(f"{env} is out of range: {raw!r}")
         return value
     if name == "allow_download":

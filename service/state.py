@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 class EngineState:
     """Holds the search engine once its loader has run; until then requests get a 503."""
 
-    def __init__(self, loader: Callable[[], SearchEngine]) -> None:
+    def __init__(self, loader: Callable[[], SearchEngine], wait_seconds: float = 0.0) -> None:
         self._loader = loader
+        self._wait_seconds = wait_seconds
         self._engine: SearchEngine | None = None
         self._error: str | None = None
         self._thread: threading.Thread | None = None
@@ -57,7 +58,10 @@ class EngineState:
         return self._error
 
     def require(self) -> SearchEngine:
-        """The engine, or a 503 problem saying whether it is loading or has failed."""
+        """The engine, waiting up to `wait_seconds` while it loads; else a 503 problem saying
+        whether it is still loading or has failed."""
+        if self._engine is None and self._error is None and self._wait_seconds > 0:
+            self.wait(self._wait_seconds)
         if self._engine is not None:
             return self._engine
         if self._error is not None:

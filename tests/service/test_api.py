@@ -161,7 +161,7 @@ def test_not_ready_until_loaded_then_ready(engine):
         release.wait(5)
         return engine
 
-    app = create_app({"TESTING": True, "ENGINE_LOADER": slow_loader})
+    app = create_app({"TESTING": True, "ENGINE_LOADER": slow_loader, "ENGINE_WAIT_SECONDS": 0})
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503
@@ -172,6 +172,18 @@ def test_not_ready_until_loaded_then_ready(engine):
     assert app.extensions["casesearch"].wait(5)
     assert client.get("/readyz").status_code == 200
     assert client.get("/api/search?q=校车").status_code == 200
+
+
+def test_a_request_during_start_up_waits_for_the_engine(engine):
+    release = threading.Event()
+
+    def slow_loader():
+        release.wait(5)
+        return engine
+
+    app = create_app({"TESTING": True, "ENGINE_LOADER": slow_loader, "ENGINE_WAIT_SECONDS": 10})
+    threading.Timer(0.2, release.set).start()
+    assert app.test_client().get("/api/search?q=校车").status_code == 200
 
 
 def test_a_failed_load_is_reported_not_hidden():

@@ -1,0 +1,68 @@
+"""Property tests (Hypothesis): the parser recovers any well-formed document exactly and never
+fails with anything but CorpusFormatError; search always returns at most k sorted, valid hits."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corpus.errors import CorpusFormatError
+from corpus.parse import parse_text
+from index.errors import InvalidRequestError
+
+NUMERALS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
+item_text = st.text(alphabet=st.characters(whitelist_categories=("Lo",), max_codepoint=0x9FFF),
+                    min_size=1, max_size=40).filter(lambda t: t.strip() and t[0] not in NUMERALS)
+documents = st.lists(st.tuples(st.sampled_from(["甲市", "乙市", "丙州", "丁县"]),
+                               st.lists(item_text, min_size=1, max_size=5)),
+                     min_size=1, max_size=len(NUMERALS))
+
+
+def render(doc: list[tuple[str, list[str]]], blank: bool) -> str:
+    lines = ["附件", "标题"]
+    for number, (name, items) in zip(NUMERALS, doc, strict=False):
+        lines.append(f"{number}、{name}")
+        for seq, text in enumerate(items, start=1):
+            lines += ([""] if blank else []) + [f"{seq}.{text}"]
+    return "\n".join(lines) + "\n"
+
+
+@given(documents, st.booleans())
+def test_a_well_formed_document_is_recovered_exactly(doc, blank):
+    parsed = parse_text(render(doc, blank))
+    assert parsed.title == "标题"
+    assert [(s.name, [i.text for i in s.items]) for s in parsed.sections] == \
+        [(name, [t.strip() for t in items]) for name, items in doc]
+
+
+@given(st.text(max_size=300))
+def test_any_text_parses_or_names_its_line(text):
+    try:
+        parse_text(text)
+    except CorpusFormatError as exc:
+        assert 1 <= exc.line <= max(1, text.count("\n") + 2)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=80), k=st.integers(min_value=1, max_value=50))
+def test_search_returns_at_most_k_sorted_valid_hits(engine, query, k):
+    try:
+        hits = engine.search(query, k=k)
+    except InvalidRequestError:
+        assert not query.strip()
+        return
+    ids = {case.id for case in engine.cases}
+    assert len(hits) <= k
+    assert all(hit.case.id in ids for hit in hits)
+    assert len({hit.case.id for hit in hits}) == len(hits)
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("case_id", ["sd2020-jinan-3", "sd2020-heze-1"])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(k=st.integers(min_value=1, max_value=50), same_city=st.booleans())
+def test_similar_never_returns_the_case_itself(engine, case_id, k, same_city):
+    hits = engine.similar(case_id, k=k, same_city=same_city)
+    assert case_id not in {hit.case.id for hit in hits} and len(hits) <= k
