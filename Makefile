@@ -8,13 +8,14 @@ MCP_PORT ?= 8001
 # Exported model and built index live here (git-ignored); override to share them between clones.
 export CASESEARCH_HOME ?= $(CURDIR)/var
 
-.PHONY: help install index serve mcp-http test test-fast lint format eval sweep bench clean lock
+.PHONY: help install index serve mcp-http browser screenshots test test-fast lint format eval sweep bench clean lock
 
 help:
 	@echo "make serve      set up, build the index if needed, serve on $(HOST):$(PORT)"
 	@echo "make mcp-http   the MCP server over streamable HTTP on 127.0.0.1:$(MCP_PORT)/mcp"
 	@echo "make test       set up, then lint and run the whole test suite (slow tests too)"
 	@echo "make test-fast  the fast tests only (fake embedder, no model)"
+	@echo "make screenshots  refresh docs/img/ from headless Chromium"
 	@echo "make index      export the model and (re)build the index if stale"
 	@echo "make eval       retrieval quality per mode and slice (writes docs/quality.json)"
 	@echo "make bench      measure query latency and memory (writes docs/bench.json)"
@@ -40,7 +41,19 @@ serve: index
 mcp-http: index
 	$(BIN)/casesearch mcp --http --port $(MCP_PORT)
 
-test: index
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser),
+# and a CJK font so that screenshots show Chinese.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(CHROMIUM)" ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: sudo apt-get install chromium fonts-wqy-microhei"; exit 1; \
+	  fi; \
+	fi
+
+test: index browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "" -p no:cacheprovider
 
@@ -59,6 +72,9 @@ eval: index
 
 sweep: index
 	$(BIN)/python scripts/tune_fusion.py --out docs/fusion-sweep.json
+
+screenshots: index browser
+	CASESEARCH_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -m slow tests/service/test_browser.py
 
 bench: index
 	$(BIN)/python scripts/bench.py --out docs/bench.json

@@ -1,18 +1,29 @@
-"""Server-rendered pages: ask a question, read the matching practices, compare cities."""
+"""Server-rendered pages: ask, read the practices, compare cities, see the overview.
+
+Every page is complete without JavaScript (a shared `/?q=…&city=…` link shows its results at
+once); `static/app.js` only adds a loading state.
+"""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from index.errors import InvalidRequestError
-from index.search import Hit
+from index.search import Hit, SearchEngine
+from index.topics import TOPICS, assign_topics
 from service.params import MAX_QUERY_CHARS
 
 bp = Blueprint("views", __name__)
 
-EXAMPLES = ("老师住宿困难怎么解决", "how do cities run school buses safely", "孩子上幼儿园难",
-            "职业教育校企合作", "学生体质健康")
+EXAMPLES = ("老师住宿困难怎么解决", "how do cities run school buses safely", "孩子上幼儿园难怎么办",
+            "职业教育校企合作", "学生体质健康", "青岛 教师待遇")
+
+
+def engine() -> SearchEngine:
+    return current_app.extensions["casesearch"].require()
 
 
 def highlighted(hit: Hit) -> Markup:
@@ -22,24 +33,61 @@ def highlighted(hit: Hit) -> Markup:
             + Markup("</span>") + escape(text[end:]))
 
 
+@bp.app_template_global()
+def as_markup(snippet: str) -> Markup:
+    """A snippet from the engine: already escaped, with <mark> tags."""
+    return Markup(snippet)
+
+
 @bp.get("/")
 def index() -> str:
-    engine = current_app.extensions["casesearch"].require()
+    search_engine = engine()
     query = request.args.get("q", "").strip()[:MAX_QUERY_CHARS]
     city = request.args.get("city", "").strip()
     hits, error = [], None
     if query:
         try:
-            hits = engine.search(query, k=10, cities=[city] if city else None)
+            hits = search_engine.search(query, k=10, cities=[city] if city else None)
         except InvalidRequestError as exc:
             error = str(exc)
     return render_template("index.html", query=query, city=city, hits=hits, error=error,
-                           cities=engine.cities(), examples=EXAMPLES, highlighted=highlighted)
+                           cities=search_engine.cities(), examples=EXAMPLES,
+                           highlighted=highlighted)
+
+
+def best_per_city(hits: list[Hit]) -> list[Hit]:
+    """The first (best) hit of each city, in score order."""
+    seen, best = set(), []
+    for hit in hits:
+        if hit.case.city not in seen:
+            seen.add(hit.case.city)
+            best.append(hit)
+    return best
 
 
 @bp.get("/cases/<case_id>")
 def case_page(case_id: str) -> str:
-    engine = current_app.extensions["casesearch"].require()
-    case = engine.case(case_id)
-    similar = engine.similar(case_id, k=10)
-    return render_template("case.html", case=case, similar=similar, highlighted=highlighted)
+    search_engine = engine()
+    case = search_engine.case(case_id)
+    others = best_per_city(search_engine.similar(case_id, k=50))
+    return render_template("case.html", case=case, similar=others, highlighted=highlighted)
+
+
+@lru_cache(maxsize=4)
+def _topic_members(search_engine: SearchEngine) -> dict[str, set[str]]:
+    return assign_topics(search_engine)
+
+
+@bp.get("/overview")
+def overview() -> str:
+    search_engine = engine()
+    members = _topic_members(search_engine)
+    city_of = {case.id: case.city for case in search_engine.cases}
+    cities = [city for city, _ in search_engine.cities()]
+    counts = {(city, topic.id): 0 for city in cities for topic in TOPICS}
+    for topic in TOPICS:
+        for case_id in members[topic.id]:
+            counts[(city_of[case_id], topic.id)] += 1
+    peak = max(counts.values(), default=1) or 1
+    return render_template("overview.html", cities=cities, topics=TOPICS, counts=counts,
+                           peak=peak, members=members)

@@ -1,6 +1,8 @@
-"""The server-rendered page: ask, read the highlighted sentence, follow similar practices."""
+"""The server-rendered pages: ask, read the highlighted sentence, filter, compare, overview."""
 
 from __future__ import annotations
+
+import re
 
 
 def test_home_page_offers_examples(client):
@@ -10,13 +12,16 @@ def test_home_page_offers_examples(client):
 
 def test_a_shared_link_shows_results_with_the_sentence_marked(client):
     page = client.get("/?q=购置新国标校车").get_data(as_text=True)
-    assert "济南市" in page and "class=\"answer\"" in page and "<mark>" in page
+    assert page.count('class="card"') == 10
+    assert "济南市" in page and 'class="answer"' in page and "<mark>" in page
     assert "/cases/sd2020-jinan-3" in page
+    assert "<details>" in page  # the full text, on expand
 
 
-def test_city_filter_on_the_page(client):
+def test_city_chips_filter_the_results(client):
     page = client.get("/?q=教师&city=青岛市").get_data(as_text=True)
-    assert page.count('class="hit"') == 3
+    assert page.count('class="card"') == 3
+    assert re.search(r'<a href="[^"]*city=%E9%9D%92%E5%B2%9B%E5%B8%82" aria-current=true>', page)
 
 
 def test_an_unknown_city_on_the_page_is_a_message(client):
@@ -24,11 +29,32 @@ def test_an_unknown_city_on_the_page_is_a_message(client):
     assert response.status_code == 200 and "北京市" in response.get_data(as_text=True)
 
 
-def test_case_page_lists_other_cities(client):
+def test_case_page_lists_the_best_practice_of_each_other_city(client):
     page = client.get("/cases/sd2020-jinan-3").get_data(as_text=True)
-    assert "商河县" in page and page.count('class="hit"') == 10
+    assert "商河县" in page and "2020年各市履行教育职责典型工作案例" in page
+    assert page.count('class="card"') == 15
+    cities = re.findall(r'class="city" href="[^"]*">([^<]+)</a>', page)
+    assert len(set(cities)) == 15 and "济南市" not in cities
+
+
+def test_overview_matrix_links_cells_to_their_cases(client):
+    page = client.get("/overview").get_data(as_text=True)
+    assert page.count("<tr>") == 17  # header + 16 cities
+    assert "学前教育" in page and "Preschool" in page
+    links = re.findall(r'<td class="heat heat[1-9]"><a href="([^"]+)"', page)
+    assert links and all("q=" in link and "city=" in link for link in links)
+    first = client.get(links[0].replace("&amp;", "&"))
+    assert first.status_code == 200 and 'class="card"' in first.get_data(as_text=True)
 
 
 def test_query_is_escaped(client):
     page = client.get("/?q=<script>alert(1)</script>").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
+
+
+def test_pages_load_only_their_own_assets(client):
+    page = client.get("/?q=校车").get_data(as_text=True)
+    assert re.findall(r'(?:src|href)="(https?:)?//', page) == []
+    total = len(page.encode()) + sum(len(client.get(f"/static/{name}").data)
+                                     for name in ("style.css", "app.js"))
+    assert total < 200 * 1024

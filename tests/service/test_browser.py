@@ -1,0 +1,136 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright): open a
+shared link, type a question, filter by a city, open similar practices, follow the overview.
+Slow: the real model and a real browser. Set CASESEARCH_SCREENSHOTS to keep the screenshots
+(`make screenshots` writes docs/img/)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from index.search import SearchEngine
+from index.store import load_index
+from service.app import create_app
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a sandboxed, offline machine: no background requests to Google's hosts.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def live_url(real_index_path, st_embedder, use_embedder):
+    engine = SearchEngine(load_index(real_index_path, model_id=st_embedder.model_id),
+                          st_embedder, second=use_embedder)
+    server = make_server("127.0.0.1", 0, create_app({"ENGINE": engine}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("CASESEARCH_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _page(browser, width: int):
+    return browser.new_page(viewport={"width": width, "height": 900})
+
+
+def test_a_shared_link_shows_results_at_once(browser, live_url, shots):
+    page = _page(browser, 1280)
+    page.goto(f"{live_url}/?q=老师住宿困难怎么解决")
+    cards = page.locator("li.card")
+    assert cards.count() == 10
+    assert "聊城市" in cards.first.inner_text()
+    assert page.locator("li.card").first.locator(".snippet").inner_text().startswith("政府行为")
+    page.screenshot(path=str(shots / "search-1280.png"), full_page=False)
+    page.close()
+
+
+def test_type_a_question_and_filter_by_a_city(browser, live_url):
+    page = _page(browser, 1280)
+    page.goto(live_url)
+    page.fill("#q", "how do cities run school buses safely")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?q=how*")
+    assert "日照市" in page.locator("li.card").first.inner_text()
+    page.locator(".chips a", has_text="济南市").click()
+    page.wait_for_url("**city=*")
+    cities = page.locator("li.card .city").all_inner_texts()
+    assert cities and set(cities) == {"济南市"}
+    page.close()
+
+
+def test_expand_the_full_text_and_open_similar_practices(browser, live_url, shots):
+    page = _page(browser, 1280)
+    page.goto(f"{live_url}/?q=校车安全怎么保障")
+    first = page.locator("li.card").first
+    first.locator("summary").click()
+    assert first.locator("details .text").is_visible()
+    first.locator("a.more").click()
+    page.wait_for_url("**/cases/*")
+    assert page.locator("h1").inner_text().startswith("日照市")
+    assert page.locator("li.card").count() == 15
+    page.screenshot(path=str(shots / "case-1280.png"))
+    page.close()
+
+
+def test_the_overview_links_to_cases(browser, live_url, shots):
+    page = _page(browser, 1280)
+    page.goto(f"{live_url}/overview")
+    cell = page.locator("td.heat3 a, td.heat2 a").first
+    page.screenshot(path=str(shots / "overview-1280.png"), full_page=True)
+    cell.click()
+    page.wait_for_url("**/?q=*")
+    assert page.locator("li.card").count() > 0
+    page.close()
+
+
+def test_works_at_375_px_and_by_keyboard(browser, live_url, shots):
+    page = _page(browser, 375)
+    page.goto(f"{live_url}/?q=孩子上幼儿园难怎么办")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375  # nothing forces sideways scrolling
+    page.screenshot(path=str(shots / "search-375.png"))
+    page.goto(live_url)  # the question box has the focus: type, Enter, then tab to a result
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
+    page.keyboard.type("校车")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?q=*")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('more')"):
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/cases/*")
+    page.close()
+
+
+def test_no_result_message(browser, live_url):
+    page = _page(browser, 1280)
+    page.goto(f"{live_url}/?q=校车&city=北京市")
+    assert "北京市" in page.locator(".notice").inner_text()
+    page.close()
