@@ -149,7 +149,9 @@ def parse_text(text: str, *, source: str = "<text>") -> ParsedText:
             repeats, a section without items, or a text without any section.
     """
     builder = _Builder(source)
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines as editors count them: str.splitlines() would also split at \x1c-\x1e, \x85, \u2028.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, raw in enumerate(lines, start=1):
         line = raw.strip().lstrip("\ufeff")
         if not line:
             builder.blank_since_item = True

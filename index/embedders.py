@@ -7,7 +7,9 @@ by the prompt the model was trained with (`query: ` / `passage: ` for the e5 fam
 from __future__ import annotations
 
 import logging
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -48,6 +50,39 @@ class Embedder(ABC):
         parts = [self.embed_batch(texts[i: i + batch_size], "passage")
                  for i in range(0, len(texts), batch_size)]
         return np.vstack(parts)
+
+
+class CachedEmbedder(Embedder):
+    """Wraps an embedder and keeps the vectors of recent questions in an LRU cache keyed by the
+    question with its white space collapsed: a repeated question skips the model."""
+
+    def __init__(self, inner: Embedder, size: int = 1024) -> None:
+        self.inner, self.size = inner, size
+        self.model_id, self.dimension = inner.model_id, inner.dimension
+        self.prompts, self.backend = inner.prompts, inner.backend
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        return self.inner.embed_batch(texts, kind)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        key = " ".join(text.split())
+        with self._lock:
+            vector = self._cache.get(key)
+            if vector is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+                return vector
+            self.misses += 1
+        vector = self.inner.embed_query(key)
+        vector.setflags(write=False)  # shared between callers
+        with self._lock:
+            self._cache[key] = vector
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return vector
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import faiss
 import numpy as np
 
 from corpus.models import Case
+from index.ann import search_parameters
 from index.cities import CityMatcher
 from index.embedders import Embedder
 from index.errors import InvalidRequestError, UnknownCaseError
@@ -93,7 +94,7 @@ def top_k(index: faiss.Index, vector: np.ndarray, k: int,
         if allowed.size == 0:
             return []
         k = min(k, int(allowed.size))
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+        params = search_parameters(index, faiss.IDSelectorBatch(allowed.astype(np.int64)))
     k = min(k, index.ntotal)
     if k <= 0:
         return []

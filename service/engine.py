@@ -9,11 +9,14 @@ from threadpoolctl import threadpool_limits
 
 from corpus.load import load_corpus
 from index.embedders import (
+    BUILTIN_MODEL,
+    CachedEmbedder,
     Embedder,
     configured_model_id,
     configured_second_model_id,
     load_embedder,
     load_second_embedder,
+    prepare_builtin_model,
 )
 from index.errors import CasesearchError, IndexMismatchError
 from index.search import SearchEngine
@@ -48,6 +51,9 @@ def open_engine(settings: Settings) -> SearchEngine:
                                  str(settings.index_path))
     embedder, second = _embedders(settings)
     index = load_index(settings.index_path, model_id=embedder.model_id)
+    if settings.query_cache:
+        embedder = CachedEmbedder(embedder, settings.query_cache)
+        second = CachedEmbedder(second, settings.query_cache) if second else None
     return SearchEngine(index, embedder, second=second)
 
 
@@ -83,8 +89,13 @@ def stale_reason(settings: Settings) -> str | None:
 def build(settings: Settings) -> Manifest:
     """Embed the corpus with the configured model and replace the index."""
     corpus = load_corpus(settings.data)
+    if settings.model == BUILTIN_MODEL:
+        # The sentence-transformers export is made at set-up whichever backend embeds, so that
+        # switching CASESEARCH_BACKEND needs no further step.
+        prepare_builtin_model(settings.home)
     embedder, second = _embedders(settings)
-    manifest = build_index(corpus, embedder, settings.index_path, second=second)
+    manifest = build_index(corpus, embedder, settings.index_path, second=second,
+                           index_type=settings.index_type)
     log.info("indexed %d cases with %s in %.1f s", manifest.count, manifest.model_id,
              manifest.build_seconds)
     return manifest

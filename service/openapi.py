@@ -59,7 +59,9 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "string"}, "city": {"type": "string"}, "seq": {"type": "integer"},
             "text": {"type": "string"},
             "score": {"type": "number",
-                      "description": "Relevance in [0, 1] (fused signals), higher is closer"},
+                      "description": "Relevance in [0, 1] (fused signals), higher is closer. "
+                                     "Results are best first, except that a city named in "
+                                     "the question puts its relevant cases ahead"},
             "snippet": {"type": "string",
                         "description": "The sentence that answers, HTML-escaped, with the "
                                        "question's terms in <mark>"},

@@ -112,4 +112,36 @@ def test_a_subset_corpus_builds_and_counts_right(tmp_path, corpus):
 
 def test_manifest_is_plain_json(fake_index_path):
     data = json.loads((fake_index_path / "manifest.json").read_text())
-    assert data["format"] == 1 and data["index_type"] == "Flat"
+    assert data["format"] == 2 and data["index_type"] == "flat"
+
+
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_approximate_indexes_find_what_exact_search_finds(tmp_path, corpus, kind):
+    from corpus.models import Case, Corpus
+
+    base = corpus.cases[0]
+    cases = tuple(Case(**{**base.to_dict(), "id": f"x-{i}", "text": f"case {i} 案例",
+                          "city": f"c{i % 20}"}) for i in range(3000))
+    many = Corpus(documents=corpus.documents, cases=cases)
+    embedder = RandomEmbedder(dimension=32)
+    manifest = build_index(many, embedder, tmp_path / "exact", index_type="flat")
+    approx = build_index(many, embedder, tmp_path / "approx", index_type=kind)
+    assert manifest.index_type == "flat" and approx.index_type == kind and approx.index_params
+    exact_index = load_index(tmp_path / "exact").faiss_index
+    approx_index = load_index(tmp_path / "approx")
+    rng = np.random.default_rng(3)
+    found = 0
+    for _ in range(20):
+        query = rng.standard_normal(32).astype(np.float32)
+        query /= np.linalg.norm(query)
+        truth = {row for row, _ in top_k(exact_index, query, 10)}
+        found += len(truth & {row for row, _ in top_k(approx_index.faiss_index, query, 10)})
+    assert found / 200 >= 0.8
+    allowed = np.arange(0, 3000, 7)
+    filtered = top_k(approx_index.faiss_index, query, 10, allowed)
+    assert filtered and all(row % 7 == 0 for row, _ in filtered)
+    assert approx_index.case_vectors(np.array([5])).shape == (1, 32)
+
+
+def test_auto_picks_flat_for_a_small_corpus(fake_index_path):
+    assert read_manifest(fake_index_path).index_type == "flat"
