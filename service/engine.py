@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import faiss
 from threadpoolctl import threadpool_limits
@@ -57,8 +58,8 @@ def open_engine(settings: Settings) -> SearchEngine:
     return SearchEngine(index, embedder, second=second)
 
 
-def _embedders(settings: Settings) -> tuple[Embedder, Embedder | None]:
-    threads = settings.compute_threads
+def _embedders(settings: Settings, threads: int | None = None) -> tuple[Embedder, Embedder | None]:
+    threads = threads or settings.compute_threads
     embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
                              allow_download=settings.allow_download, threads=threads)
     second = load_second_embedder(settings.second_model, cache_dir=settings.home,
@@ -93,7 +94,8 @@ def build(settings: Settings) -> Manifest:
         # The sentence-transformers export is made at set-up whichever backend embeds, so that
         # switching CASESEARCH_BACKEND needs no further step.
         prepare_builtin_model(settings.home)
-    embedder, second = _embedders(settings)
+    # A build is its own process: it may use every core.
+    embedder, second = _embedders(settings, threads=settings.threads or os.cpu_count())
     manifest = build_index(corpus, embedder, settings.index_path, second=second,
                            index_type=settings.index_type)
     log.info("indexed %d cases with %s in %.1f s", manifest.count, manifest.model_id,
