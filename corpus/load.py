@@ -11,6 +11,7 @@ from typing import Any
 from pypinyin import lazy_pinyin
 
 from corpus.errors import CorpusError
+from corpus.formats import SUFFIXES, read_text
 from corpus.models import Case, Corpus, Document
 from corpus.parse import ParsedText, parse_text
 
@@ -51,16 +52,6 @@ def read_metadata(text_path: Path) -> dict[str, Any]:
     return meta
 
 
-def decode_text(raw: bytes, source: str) -> str:
-    """Decode a document's bytes as UTF-8, naming the line of the first bad byte."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CorpusError(f"{source}:{line}: not UTF-8 text (byte {exc.start}); save the "
-                          f"document as UTF-8") from exc
-
-
 def build_cases(parsed: ParsedText, doc: Document) -> tuple[Case, ...]:
     """One `Case` per item, with an id stable across rebuilds: `<doc>-<place>-<seq>`."""
     slugs = [place_slug(section.name) for section in parsed.sections]
@@ -77,36 +68,48 @@ def build_cases(parsed: ParsedText, doc: Document) -> tuple[Case, ...]:
     return tuple(cases)
 
 
-def load_document(path: Path) -> tuple[Document, tuple[Case, ...]]:
-    """Read one document and its metadata; parse it into cases.
+def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Case, ...],
+                                                              ParsedText]:
+    """Read and parse one document with the given metadata (nothing is stored).
 
     Raises:
-        CorpusError: missing or invalid metadata, or text that is not UTF-8.
+        CorpusError: an unsupported or unreadable file, or metadata without a title.
         CorpusFormatError: text whose structure the parser cannot read (names the line).
     """
-    raw = path.read_bytes()
-    meta = read_metadata(path)
-    parsed = parse_text(decode_text(raw, path.name), source=path.name)
+    parsed = parse_text(read_text(path), source=path.name)
     title = meta.get("title") or parsed.title
     if not title:
         raise CorpusError(f"{path}: no title line in the text and no 'title' in its metadata")
     doc = Document(
         id=meta.get("id") or slugify(path.stem), title=title, year=meta["year"],
         province=meta["province"], source=meta.get("source", ""), path=path.name,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
-    return doc, build_cases(parsed, doc)
+    return doc, build_cases(parsed, doc), parsed
+
+
+def load_document(path: Path) -> tuple[Document, tuple[Case, ...]]:
+    """Read one stored document and the metadata beside it; parse it into cases.
+
+    Raises:
+        CorpusError: missing or invalid metadata, or an unreadable file.
+        CorpusFormatError: text whose structure the parser cannot read (names the line).
+    """
+    doc, cases, _ = parse_document(path, read_metadata(path))
+    return doc, cases
 
 
 def load_corpus(data_dir: Path = DEFAULT_DATA_DIR) -> Corpus:
-    """Every `*.txt` document of a folder, in file-name order.
+    """Every document of a folder (.txt, .md, .docx, each with its .json; README.* is the
+    folder's own documentation), in file-name order.
 
     Raises:
         CorpusError: the folder has no documents, two documents share an id, or one fails.
     """
-    paths = sorted(Path(data_dir).glob("*.txt"))
+    paths = sorted(p for p in Path(data_dir).iterdir()
+                   if p.suffix.lower() in SUFFIXES and not p.stem.upper() == "README")
     if not paths:
-        raise CorpusError(f"{data_dir}: no *.txt documents found")
+        raise CorpusError(f"{data_dir}: no documents ({', '.join(SUFFIXES)}) found")
     documents, cases = [], []
     for path in paths:
         doc, doc_cases = load_document(path)

@@ -4,11 +4,13 @@ The layout read here (see corpus/data/README.md):
 
     附件
     <title line>
-    一、<section name, a city>
-    1.<item, one paragraph>
-    2.<item>
-    二、<next section>            (may follow an item with no blank line)
+    一、<section name, a city>     or  （一）济南市 / 第一部分 济南 — with or without 市
+    1.<item, one paragraph>         or  1、 / （1） / ①
+    2.<item>                        (a paragraph may wrap over several lines)
+    二、<next section>              (may follow an item with no blank line)
 
+A document's first heading fixes its section style and its first item fixes its item style;
+a line in another numbering style inside an item (a "①" sub-point) stays part of that item.
 Every line is accounted for: a line the parser cannot place is a `CorpusFormatError` naming it,
 and each section's items must run 1..n without gaps, so nothing is dropped silently.
 """
@@ -24,10 +26,22 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
            "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100}
 
-SECTION_RE = re.compile(r"^\s*([一二三四五六七八九十百〇零两]+)\s*[、，,]\s*(\S.*?)\s*$")
-# "1." "2．" "3、" — but not "2.5亿元", a paragraph that merely starts with a decimal number.
-ITEM_RE = re.compile(r"^\s*(\d{1,3})\s*[.．、](?!\d)\s*(.*?)\s*$")
+_CN = "一二三四五六七八九十百〇零两"
+SECTION_STYLES = {
+    "一、": re.compile(rf"^([{_CN}]+)\s*[、，,]\s*(\S.*?)$"),
+    "（一）": re.compile(rf"^[（(]([{_CN}]+)[）)]\s*[、，,:：]?\s*(\S.*?)$"),
+    "第一部分": re.compile(rf"^第\s*([{_CN}\d]+)\s*(?:部分|章|节|篇)\s*[、，,:：]?\s*(\S.*?)$"),
+}
+ITEM_STYLES = {
+    # "1." "2．" "3、" — but not "2.5亿元", a paragraph that merely starts with a decimal number.
+    "1.": re.compile(r"^(\d{1,3})\s*[.．、](?!\d)\s*(.*?)$"),
+    "（1）": re.compile(r"^[（(](\d{1,3})[）)]\s*[、.．]?\s*(.*?)$"),
+    "①": re.compile(r"^([\u2460-\u2473])\s*[、.．]?\s*(.*?)$"),
+}
+SECTION_RE = SECTION_STYLES["一、"]
+ITEM_RE = ITEM_STYLES["1."]
 PREFACE_RE = re.compile(r"^\s*附\s*件\s*\d*\s*$")
+SHORT_ITEM = 8  # an item this short is reported: a heading or a page number taken for an item?
 
 
 @dataclass(frozen=True)
@@ -51,14 +65,31 @@ class Section:
 
 @dataclass(frozen=True)
 class ParsedText:
-    """The title line (if the text has one) and the sections in document order."""
+    """The title line (if the text has one), the sections in document order, the numbering
+    styles found, and warnings worth a look before the document is added."""
 
     title: str | None
     sections: tuple[Section, ...]
+    section_style: str = "一、"
+    item_style: str = "1."
+    warnings: tuple[str, ...] = ()
+
+    def report(self) -> str:
+        """A readable parse report: sections, items per section, styles, warnings."""
+        items = sum(len(section.items) for section in self.sections)
+        lines = [f"title: {self.title or '(none in the text)'}",
+                 f"{len(self.sections)} sections, {items} items "
+                 f"(headings '{self.section_style}', items '{self.item_style}')"]
+        lines += [f"  {s.ordinal:>2}. {s.name}: {len(s.items)} items (line {s.line})"
+                  for s in self.sections]
+        lines += [f"warning: {warning}" for warning in self.warnings]
+        return "\n".join(lines)
 
 
 def chinese_numeral(text: str) -> int:
-    """Value of a Chinese numeral such as `十二` or `二十三` (1..999)."""
+    """Value of a Chinese numeral such as `十二` or `二十三` (1..999); digits pass through."""
+    if text.isdecimal():
+        return int(text)
     total, digit = 0, None
     for char in text:
         if char in _DIGITS:
@@ -82,6 +113,26 @@ class _Builder:
         self.items: list[Item] = []
         self.open_item: tuple[int, list[str], int] | None = None
         self.blank_since_item = False
+        self.section_style: str | None = None
+        self.item_style: str | None = None
+        self.warnings: list[str] = []
+
+    def match_section(self, line: str) -> re.Match | None:
+        styles = [self.section_style] if self.section_style else list(SECTION_STYLES)
+        for style in styles:
+            if (match := SECTION_STYLES[style].match(line)) is not None:
+                self.section_style = style
+                return match
+        return None
+
+    def match_item(self, line: str) -> re.Match | None:
+        styles = [self.item_style] if self.item_style else list(ITEM_STYLES)
+        for style in styles:
+            if (match := ITEM_STYLES[style].match(line)) is not None:
+                if self.heading is not None:  # the first item under a heading fixes the style
+                    self.item_style = style
+                return match
+        return None
 
     def fail(self, message: str, line: int) -> CorpusFormatError:
         return CorpusFormatError(message, line=line, source=self.source)
@@ -89,7 +140,10 @@ class _Builder:
     def close_item(self) -> None:
         if self.open_item is not None:
             seq, parts, line = self.open_item
-            self.items.append(Item(seq=seq, text="".join(parts), line=line))
+            text = "".join(parts)
+            if len(text) < SHORT_ITEM:
+                self.warnings.append(f"line {line}: item {seq} has only {len(text)} characters")
+            self.items.append(Item(seq=seq, text=text, line=line))
             self.open_item = None
 
     def close_section(self) -> None:
@@ -158,14 +212,21 @@ def parse_text(text: str, *, source: str = "<text>") -> ParsedText:
             continue
         if PREFACE_RE.match(line) and builder.title is None and not builder.sections:
             continue
-        if (match := SECTION_RE.match(line)) is not None:
+        if (match := builder.match_section(line)) is not None:
             builder.start_section(match.group(1), match.group(2), number)
-        elif (match := ITEM_RE.match(line)) is not None:
-            builder.start_item(int(match.group(1)), match.group(2), number)
+        elif (match := builder.match_item(line)) is not None:
+            builder.start_item(_item_number(match.group(1)), match.group(2), number)
         else:
             builder.add_line(line, number)
     builder.close_section()
     if not builder.sections:
-        raise CorpusFormatError("no section heading such as '一、济南市' found", line=1,
-                                source=source)
-    return ParsedText(title=builder.title, sections=tuple(builder.sections))
+        raise CorpusFormatError("no section heading such as '一、济南市', '（一）济南市' or "
+                                "'第一部分 济南市' found", line=1, source=source)
+    return ParsedText(title=builder.title, sections=tuple(builder.sections),
+                      section_style=builder.section_style or "一、",
+                      item_style=builder.item_style or "1.", warnings=tuple(builder.warnings))
+
+
+def _item_number(token: str) -> int:
+    """`3` → 3, `③` → 3."""
+    return int(token) if token.isdecimal() else ord(token) - 0x2460 + 1

@@ -52,11 +52,17 @@ def build(if_stale: bool) -> None:
                 click.echo(f"index is current: {settings.index_path}")
                 return
             click.echo(f"building index ({reason})")
-        manifest = build_index(settings)
+        result = build_index(settings)
     except CasesearchError as exc:
         _fail(exc)
+    _echo_build(result, settings)
+
+
+def _echo_build(result, settings: Settings) -> None:
+    manifest = result.manifest
     click.echo(f"indexed {manifest.count} cases ({manifest.sentence_count} sentences) with "
-               f"{manifest.model_id} in {manifest.build_seconds:.1f} s → {settings.index_path}")
+               f"{manifest.model_id} in {manifest.build_seconds:.1f} s → {settings.index_path} "
+               f"(embedded {result.embedded} texts, reused {result.reused})")
 
 
 def _print_hits(hits: list, as_json: bool, payload: dict) -> None:
@@ -178,3 +184,12 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
         os.environ["CASESEARCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     run_server(host or settings.host, port or settings.port, workers=workers,
                threads=threads or settings.server_threads)
+
+
+def _register_commands() -> None:
+    from service.corpus_commands import corpus_group
+
+    main.add_command(corpus_group)
+
+
+_register_commands()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 
 import faiss
 from threadpoolctl import threadpool_limits
@@ -19,6 +20,7 @@ from index.embedders import (
     load_second_embedder,
     prepare_builtin_model,
 )
+from index.embedding_cache import EmbeddingStore, StoredPassageEmbedder
 from index.errors import CasesearchError, IndexMismatchError
 from index.search import SearchEngine
 from index.store import (
@@ -87,8 +89,18 @@ def stale_reason(settings: Settings) -> str | None:
     return None
 
 
-def build(settings: Settings) -> Manifest:
-    """Embed the corpus with the configured model and replace the index."""
+@dataclass(frozen=True)
+class BuildResult:
+    """A finished build: its manifest, and how many texts were embedded or reused."""
+
+    manifest: Manifest
+    embedded: int
+    reused: int
+
+
+def build(settings: Settings) -> BuildResult:
+    """Embed the corpus with the configured model and replace the index; texts embedded by an
+    earlier build with the same model are reused from the embedding store."""
     corpus = load_corpus(settings.data)
     if settings.model == BUILTIN_MODEL:
         # The sentence-transformers export is made at set-up whichever backend embeds, so that
@@ -96,8 +108,16 @@ def build(settings: Settings) -> Manifest:
         prepare_builtin_model(settings.home)
     # A build is its own process: it may use every core.
     embedder, second = _embedders(settings, threads=settings.threads or os.cpu_count())
-    manifest = build_index(corpus, embedder, settings.index_path, second=second,
-                           index_type=settings.index_type)
-    log.info("indexed %d cases with %s in %.1f s", manifest.count, manifest.model_id,
-             manifest.build_seconds)
-    return manifest
+    store = EmbeddingStore(settings.home / "embeddings.sqlite")
+    try:
+        embedder = StoredPassageEmbedder(embedder, store)
+        second = StoredPassageEmbedder(second, store) if second else None
+        manifest = build_index(corpus, embedder, settings.index_path, second=second,
+                               index_type=settings.index_type)
+    finally:
+        store.close()
+    embedded = embedder.embedded + (second.embedded if second else 0)
+    reused = embedder.reused + (second.reused if second else 0)
+    log.info("indexed %d cases with %s in %.1f s: embedded %d texts, reused %d",
+             manifest.count, manifest.model_id, manifest.build_seconds, embedded, reused)
+    return BuildResult(manifest, embedded, reused)

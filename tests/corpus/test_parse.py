@@ -71,3 +71,37 @@ def test_unreadable_structure_names_the_line(text, line, words):
 ])
 def test_chinese_numerals(numeral, value):
     assert chinese_numeral(numeral) == value
+
+
+@pytest.mark.parametrize(("text", "section_style", "item_style"), [
+    ("（一）甲市\n（1）甲的做法。\n（2）又一做法。\n（二）乙\n（1）乙的做法。\n",
+     "（一）", "（1）"),
+    ("第一部分 甲市\n1、甲的做法。\n2、又一做法。\n第二部分：乙\n1、乙的做法。\n",
+     "第一部分", "1."),
+    ("一、甲市\n①甲的做法。\n②又一做法。\n二、乙\n①乙的做法。\n", "一、", "①"),
+    ("第1章 甲市\n1.甲的做法。\n2.又一做法。\n第2章 乙\n1.乙的做法。\n", "第一部分", "1."),
+])
+def test_numbering_styles(text, section_style, item_style):
+    parsed = parse_text(text)
+    assert (parsed.section_style, parsed.item_style) == (section_style, item_style)
+    assert [s.name for s in parsed.sections] == ["甲市", "乙"]
+    assert [len(s.items) for s in parsed.sections] == [2, 1]
+    assert parsed.sections[0].items[1].text == "又一做法。"
+
+
+def test_sub_points_in_another_style_stay_in_their_item():
+    parsed = parse_text("一、甲市\n1.主要做法：\n（1）第一点；\n（2）第二点。\n2.另一做法。\n")
+    first, second = parsed.sections[0].items
+    assert first.text == "主要做法：（1）第一点；（2）第二点。" and second.seq == 2
+
+
+def test_circled_numbers_must_run_in_order():
+    with pytest.raises(CorpusFormatError, match="expected 2"):
+        parse_text("一、甲市\n①做法一。\n③做法三。\n")
+
+
+def test_the_report_lists_sections_items_and_warnings():
+    parsed = parse_text("标题\n一、甲市\n1.做法。\n2.一个相当完整的做法说明。\n")
+    report = parsed.report()
+    assert "1 sections, 2 items" in report and "甲市: 2 items" in report
+    assert "item 1 has only 3 characters" in report

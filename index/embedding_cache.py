@@ -1,0 +1,86 @@
+"""Passage vectors kept on disk, so a rebuild embeds only new or changed text.
+
+Keyed by (model id, sha256 of the text): a case whose text did not change is never embedded
+twice by the same model, whichever document or position it moves to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.embedders import Embedder, Kind
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingStore:
+    """A SQLite table of float32 vectors by (model id, text sha256)."""
+
+    def __init__(self, path: Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, sha TEXT, "
+                             "vector BLOB, PRIMARY KEY (model, sha))")
+
+    def get_many(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start:start + 500])
+                rows = self._db.execute(
+                    f"SELECT sha, vector FROM vectors WHERE model = ? AND sha IN "
+                    f"({','.join('?' * len(chunk))})", [model, *chunk])
+                found.update({sha: np.frombuffer(blob, np.float32) for sha, blob in rows})
+        return found
+
+    def put_many(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(model, sha, np.asarray(v, np.float32).tobytes()) for sha, v in vectors.items()])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class StoredPassageEmbedder(Embedder):
+    """An embedder whose passage vectors come from an `EmbeddingStore` when it has them;
+    `embedded` and `reused` count what a build actually computed."""
+
+    def __init__(self, inner: Embedder, store: EmbeddingStore) -> None:
+        self.inner, self.store = inner, store
+        self.model_id, self.dimension = inner.model_id, inner.dimension
+        self.prompts, self.backend = inner.prompts, inner.backend
+        self.embedded = self.reused = 0
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        return self.inner.embed_batch(texts, kind)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        keys = [text_key(text) for text in texts]
+        known = self.store.get_many(self.model_id, list(dict.fromkeys(keys)))
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
+                                     if k not in known))
+        if missing:
+            fresh = self.inner.embed_passages(missing, batch_size)
+            new = {text_key(t): v for t, v in zip(missing, fresh, strict=True)}
+            self.store.put_many(self.model_id, new)
+            known.update(new)
+        self.embedded += len(missing)
+        self.reused += len(texts) - len(missing)
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        return np.vstack([known[key] for key in keys]).astype(np.float32)
