@@ -57,7 +57,8 @@ class Hit:
         """The API's result object."""
         case = self.case
         return {"id": case.id, "city": case.city, "seq": case.seq, "text": case.text,
-                "score": round(float(self.score), 4), "snippet": self.snippet}
+                "score": round(float(self.score), 4), "snippet": self.snippet,
+                "year": case.year, "province": case.province}
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ class SearchEngine:
         self.rows = {case.id: row for row, case in enumerate(index.cases)}
         self.city_counts = Counter(case.city for case in index.cases)
         self.city_of_row = np.array([case.city for case in index.cases], dtype=object)
+        self.year_of_row = np.array([case.year for case in index.cases], dtype=np.int64)
+        self.province_of_row = np.array([case.province for case in index.cases], dtype=object)
         self.lexical = BM25Index.from_texts(case.text for case in index.cases)
         self.city_matcher = CityMatcher(self.city_counts)
 
@@ -127,6 +130,11 @@ class SearchEngine:
         """Each city with its number of cases, in document order."""
         return list(self.city_counts.items())
 
+    def facets(self) -> dict[str, list]:
+        """The years and provinces the corpus covers, in first-seen order."""
+        return {"years": list(dict.fromkeys(self.year_of_row.tolist())),
+                "provinces": list(dict.fromkeys(self.province_of_row.tolist()))}
+
     def case(self, case_id: str) -> Case:
         """The case with this id; `UnknownCaseError` if there is none."""
         row = self.rows.get(case_id)
@@ -136,14 +144,24 @@ class SearchEngine:
 
     # -- ranking -----------------------------------------------------------------------------
 
-    def _allowed_rows(self, cities: Sequence[str] | None) -> np.ndarray | None:
-        if not cities:
-            return None
-        unknown = sorted(set(cities) - set(self.city_counts))
-        if unknown:
-            raise InvalidRequestError(f"unknown cities {unknown}; known cities: "
-                                      f"{', '.join(self.city_counts)}")
-        return np.flatnonzero(np.isin(self.city_of_row, list(cities)))
+    def _allowed_rows(self, cities: Sequence[str] | None = None,
+                      years: Sequence[int] | None = None,
+                      provinces: Sequence[str] | None = None) -> np.ndarray | None:
+        """Rows passing every given filter (None: no filter); unknown values are refused."""
+        mask = None
+        for name, wanted, column in (("cities", cities, self.city_of_row),
+                                     ("years", years, self.year_of_row),
+                                     ("provinces", provinces, self.province_of_row)):
+            if not wanted:
+                continue
+            known = list(dict.fromkeys(column.tolist()))
+            unknown = sorted(set(wanted) - set(known), key=str)
+            if unknown:
+                raise InvalidRequestError(f"unknown {name} {unknown}; known {name}: "
+                                          f"{', '.join(map(str, known))}")
+            passing = np.isin(column, list(wanted))
+            mask = passing if mask is None else mask & passing
+        return None if mask is None else np.flatnonzero(mask)
 
     def _rank(self, probe: _Probe, allowed: np.ndarray | None, mode: str,
               fusion: FusionConfig | None = None) -> _Ranking:
@@ -205,7 +223,8 @@ class SearchEngine:
     # -- public ------------------------------------------------------------------------------
 
     def search(self, query: str, k: int = 10, cities: Sequence[str] | None = None,
-               mode: str | None = None) -> list[Hit]:
+               mode: str | None = None, years: Sequence[int] | None = None,
+               provinces: Sequence[str] | None = None) -> list[Hit]:
         """The k cases that best answer a question, best first.
 
         Args:
@@ -214,9 +233,10 @@ class SearchEngine:
             k: how many results, 1..MAX_K.
             cities: if given, only cases of these cities.
             mode: "hybrid" (default), "dense" or "lexical".
+            years, provinces: if given, only cases of these years / provinces.
 
         Raises:
-            InvalidRequestError: an empty query, k out of range, an unknown city or mode.
+            InvalidRequestError: an empty query, k out of range, an unknown filter value or mode.
         """
         query = query.strip()
         if not query:
@@ -224,7 +244,7 @@ class SearchEngine:
         check_k(k)
         mode = mode or self.config.mode
         check_mode(mode)
-        allowed = self._allowed_rows(cities)
+        allowed = self._allowed_rows(cities, years, provinces)
         mention = self.city_matcher.find(query)
         # Rank by what is asked about the city; a bare city name ("青岛") lists all its cases.
         bare_city = bool(mention.cities) and not tokenize(mention.remainder)

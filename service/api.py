@@ -82,19 +82,19 @@ def similar_cases(case_id: str) -> Response:
 
 @bp.post("/api/search")
 def search_post() -> Response:
-    return _search(*search_args_from_json(json_object(request)))
+    return _search(search_args_from_json(json_object(request)))
 
 
 @bp.get("/api/search")
 def search_get() -> Response:
-    return _search(*search_args_from_query_string(request.args))
+    return _search(search_args_from_query_string(request.args))
 
 
-def _search(query: str, k: int, cities: list[str] | None, mode: str | None) -> Response:
+def _search(args: dict) -> Response:
     search_engine = engine()
     started = time.perf_counter()
-    hits = search_engine.search(query, k=k, cities=cities, mode=mode)
-    return jsonify(query=query, results=[hit.to_dict() for hit in hits],
+    hits = search_engine.search(**args)
+    return jsonify(query=args["query"], results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
 
 

@@ -91,15 +91,19 @@ def _engine():
 @click.argument("question")
 @click.option("-k", "--k", "k", default=10, show_default=True, help="Number of results (1-50).")
 @click.option("--city", "cities", multiple=True, help="Only this city (repeatable).")
+@click.option("--year", "years", multiple=True, type=int, help="Only this year (repeatable).")
+@click.option("--province", "provinces", multiple=True, help="Only this province (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-def search(question: str, k: int, cities: tuple[str, ...], as_json: bool) -> None:
+def search(question: str, k: int, cities: tuple[str, ...], years: tuple[int, ...],
+           provinces: tuple[str, ...], as_json: bool) -> None:
     """Find the cases that answer QUESTION."""
     import time
 
     engine = _engine()
     started = time.perf_counter()
     try:
-        hits = engine.search(question, k=k, cities=list(cities) or None)
+        hits = engine.search(question, k=k, cities=list(cities) or None,
+                             years=list(years) or None, provinces=list(provinces) or None)
     except CasesearchError as exc:
         _fail(exc)
     took = round((time.perf_counter() - started) * 1000, 2)

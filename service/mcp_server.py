@@ -54,8 +54,13 @@ def build_mcp_server(engine: Callable[[], SearchEngine], base_url: str) -> MCPSe
         k: Annotated[int, Field(ge=1, le=tools.MAX_TOOL_K, description="How many results")] = 10,
         cities: Annotated[list[str] | None, Field(
             description="Only these cities, by name (e.g. [\"青岛市\"]); omit for all")] = None,
+        years: Annotated[list[int] | None, Field(
+            description="Only these years (e.g. [2020]); omit for all")] = None,
+        provinces: Annotated[list[str] | None, Field(
+            description="Only these provinces (e.g. [\"山东省\"]); omit for all")] = None,
     ) -> SearchOutput:
-        return guarded(lambda: tools.run_search(engine(), base_url, query, k, cities))
+        return guarded(lambda: tools.run_search(engine(), base_url, query, k, cities, years,
+                                                provinces))
 
     @server.tool(description=tools.TOOL_DESCRIPTIONS["fetch"], annotations=READ_ONLY,
                  structured_output=True)

@@ -65,6 +65,7 @@ SCHEMAS: dict[str, Any] = {
             "snippet": {"type": "string",
                         "description": "The sentence that answers, HTML-escaped, with the "
                                        "question's terms in <mark>"},
+            "year": {"type": "integer"}, "province": {"type": "string"},
         },
     },
     "SearchRequest": {
@@ -76,6 +77,10 @@ SCHEMAS: dict[str, Any] = {
             "cities": {"type": ["array", "null"], "items": {"type": "string"},
                        "description": "Only cases of these cities (names as in /api/cities)"},
             "mode": MODE_SCHEMA,
+            "years": {"type": ["array", "null"], "items": {"type": "integer"},
+                      "description": "Only cases of these years"},
+            "provinces": {"type": ["array", "null"], "items": {"type": "string"},
+                          "description": "Only cases of these provinces"},
         },
     },
     "SearchResponse": {
@@ -114,6 +119,10 @@ def _paths() -> dict[str, Any]:
         _param("city", "query", {"type": "array", "items": {"type": "string"}},
                "Only cases of this city; repeat for several"),
         _param("mode", "query", MODE_SCHEMA, "Retrieval mode"),
+        _param("year", "query", {"type": "array", "items": {"type": "integer"}},
+               "Only cases of this year; repeat for several"),
+        _param("province", "query", {"type": "array", "items": {"type": "string"}},
+               "Only cases of this province; repeat for several"),
     ]
     return {
         "/api/search": {

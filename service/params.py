@@ -11,7 +11,7 @@ from service.errors import ApiError
 
 MAX_QUERY_CHARS = 500
 MAX_LIST_LIMIT = 1000
-SEARCH_FIELDS = {"query", "k", "cities", "mode"}
+SEARCH_FIELDS = {"query", "k", "cities", "mode", "years", "provinces"}
 
 
 def parse_int(raw: Any, name: str, *, default: int, low: int, high: int) -> int:
@@ -64,6 +64,30 @@ def parse_cities(raw: Any) -> list[str] | None:
     return cities or None
 
 
+def parse_years(raw: Any) -> list[int] | None:
+    """An optional list of years (integers; strings of digits from a query string too)."""
+    if raw is None or raw == []:
+        return None
+    if not isinstance(raw, list):
+        raise ApiError(422, "years must be a list of years, e.g. [2020, 2021]")
+    years = []
+    for value in raw:
+        if isinstance(value, bool) or not (isinstance(value, int) or (
+                isinstance(value, str) and value.strip().isdecimal())):
+            raise ApiError(422, f"years must be whole numbers; got {value!r}")
+        years.append(int(value))
+    return years
+
+
+def parse_provinces(raw: Any) -> list[str] | None:
+    """An optional list of province names."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+        raise ApiError(422, "provinces must be a list of names, e.g. [\"山东省\"]")
+    return [p.strip() for p in raw if p.strip()] or None
+
+
 def parse_mode(raw: Any) -> str | None:
     """An optional retrieval mode: hybrid (the default), dense or lexical."""
     if raw is None or raw == "":
@@ -83,23 +107,28 @@ def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-SearchArgs = tuple[str, int, list[str] | None, str | None]
+SearchArgs = dict[str, Any]
 
 
 def search_args_from_json(body: dict[str, Any]) -> SearchArgs:
-    """(query, k, cities, mode) of a POST /api/search body."""
+    """The search arguments of a POST /api/search body."""
     unknown = sorted(set(body) - SEARCH_FIELDS)
     if unknown:
         raise ApiError(422, f"unknown fields {unknown}; allowed: {sorted(SEARCH_FIELDS)}")
-    return (parse_query(body.get("query")),
-            parse_int(body.get("k"), "k", default=10, low=1, high=MAX_K),
-            parse_cities(body.get("cities")), parse_mode(body.get("mode")))
+    return {"query": parse_query(body.get("query")),
+            "k": parse_int(body.get("k"), "k", default=10, low=1, high=MAX_K),
+            "cities": parse_cities(body.get("cities")), "mode": parse_mode(body.get("mode")),
+            "years": parse_years(body.get("years")),
+            "provinces": parse_provinces(body.get("provinces"))}
 
 
 def search_args_from_query_string(args: Any) -> SearchArgs:
-    """(query, k, cities, mode) of GET /api/search?q=&k=&city=&mode= (city may repeat)."""
+    """The search arguments of GET /api/search?q=&k=&city=&year=&province=&mode= (city, year
+    and province may repeat)."""
     if args.get("q") is None:
         raise ApiError(422, "the parameter q is required, e.g. /api/search?q=校车")
-    return (parse_query(args.get("q")),
-            parse_int(args.get("k"), "k", default=10, low=1, high=MAX_K),
-            parse_cities(args.getlist("city")), parse_mode(args.get("mode")))
+    return {"query": parse_query(args.get("q")),
+            "k": parse_int(args.get("k"), "k", default=10, low=1, high=MAX_K),
+            "cities": parse_cities(args.getlist("city")), "mode": parse_mode(args.get("mode")),
+            "years": parse_years(args.getlist("year")),
+            "provinces": parse_provinces(args.getlist("province"))}

@@ -45,6 +45,8 @@ class SearchResult(TypedDict):
     url: str
     city: str
     seq: int
+    year: int
+    province: str
     snippet: str
     score: float
 
@@ -112,7 +114,8 @@ def plain_snippet(snippet: str) -> str:
 def _result(hit: Hit, base_url: str) -> SearchResult:
     case = hit.case
     return {"id": case.id, "title": case_title(case), "url": case_url(base_url, case.id),
-            "city": case.city, "seq": case.seq, "snippet": plain_snippet(hit.snippet),
+            "city": case.city, "seq": case.seq, "year": case.year, "province": case.province,
+            "snippet": plain_snippet(hit.snippet),
             "score": round(float(hit.score), 4)}
 
 
@@ -130,14 +133,16 @@ def _capped(results: list[SearchResult]) -> SearchOutput:
 
 
 def run_search(engine: SearchEngine, base_url: str, query: str, k: int = 10,
-               cities: list[str] | None = None) -> SearchOutput:
+               cities: list[str] | None = None, years: list[int] | None = None,
+               provinces: list[str] | None = None) -> SearchOutput:
     """The `search` tool."""
     if not isinstance(query, str) or not query.strip():
         raise ToolInputError("query is empty: pass the question or keywords to search for")
     if len(query) > 500:
         raise ToolInputError("query is longer than 500 characters: shorten it to the question")
     try:
-        hits = engine.search(query, k=_check_k(k), cities=cities or None)
+        hits = engine.search(query, k=_check_k(k), cities=cities or None, years=years or None,
+                             provinces=provinces or None)
     except InvalidRequestError as exc:
         raise ToolInputError(str(exc)) from exc
     return _capped([_result(hit, base_url) for hit in hits])
@@ -192,7 +197,12 @@ def openai_tools() -> list[dict[str, Any]]:
             "k": k_search,
             "cities": {"type": ["array", "null"], "items": {"type": "string"},
                        "description": "Only these cities (e.g. [\"青岛市\"]); null for all"},
-        }, {"method": "POST", "path": "/api/search", "body": ["query", "k", "cities"]}),
+            "years": {"type": ["array", "null"], "items": {"type": "integer"},
+                      "description": "Only these years; null for all"},
+            "provinces": {"type": ["array", "null"], "items": {"type": "string"},
+                          "description": "Only these provinces (e.g. [\"山东省\"]); null for all"},
+        }, {"method": "POST", "path": "/api/search",
+            "body": ["query", "k", "cities", "years", "provinces"]}),
         function("fetch", {"id": case_id},
                  {"method": "GET", "path": "/api/cases/{id}"}),
         function("similar_cases", {"id": case_id, "k": k_similar},

@@ -44,14 +44,21 @@ def index() -> str:
     search_engine = engine()
     query = request.args.get("q", "").strip()[:MAX_QUERY_CHARS]
     city = request.args.get("city", "").strip()
+    year = request.args.get("year", "").strip()
+    province = request.args.get("province", "").strip()
     hits, error = [], None
     if query:
         try:
-            hits = search_engine.search(query, k=10, cities=[city] if city else None)
+            years = [int(year)] if year.isdecimal() else None
+            if year and years is None:
+                raise InvalidRequestError(f"year must be a number; got {year!r}")
+            hits = search_engine.search(query, k=10, cities=[city] if city else None,
+                                        years=years, provinces=[province] if province else None)
         except InvalidRequestError as exc:
             error = str(exc)
-    return render_template("index.html", query=query, city=city, hits=hits, error=error,
-                           cities=search_engine.cities(), examples=EXAMPLES,
+    return render_template("index.html", query=query, city=city, year=year, province=province,
+                           hits=hits, error=error, cities=search_engine.cities(),
+                           facets=search_engine.facets(), examples=EXAMPLES,
                            highlighted=highlighted)
 
 

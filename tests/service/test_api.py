@@ -19,7 +19,7 @@ def test_search_post_returns_ranked_results(client):
     assert len(body["results"]) == 3
     first = body["results"][0]
     assert first["id"] == "sd2020-jinan-3"
-    assert set(first) == {"id", "city", "seq", "text", "score", "snippet"}
+    assert set(first) == {"id", "city", "seq", "text", "score", "snippet", "year", "province"}
     assert body["took_ms"] >= 0
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
@@ -250,3 +250,21 @@ def test_snippets_mark_matched_terms(client):
 def test_tools_endpoint_lists_function_definitions(client):
     tools = client.get("/api/tools").get_json()
     assert [t["function"]["name"] for t in tools] == ["search", "fetch", "similar_cases"]
+
+
+def test_search_filters_by_year_and_province(client):
+    body = client.post("/api/search", json={"query": "教师", "years": [2020],
+                                            "provinces": ["山东省"]}).get_json()
+    assert len(body["results"]) == 10 and {r["year"] for r in body["results"]} == {2020}
+    assert client.get("/api/search?q=教师&year=2020&province=山东省").status_code == 200
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ({"query": "教师", "years": [1999]}, "known years: 2020"),
+    ({"query": "教师", "provinces": ["河北省"]}, "known provinces: 山东省"),
+    ({"query": "教师", "years": ["twenty"]}, "whole numbers"),
+    ({"query": "教师", "years": 2020}, "list of years"),
+])
+def test_bad_year_and_province_filters(client, body, words):
+    response = client.post("/api/search", json=body)
+    assert response.status_code == 422 and words in response.get_json(force=True)["detail"]

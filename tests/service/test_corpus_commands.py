@@ -143,3 +143,15 @@ def test_remove_a_document(run, tmp_path):
     assert result.exit_code == 0 and "indexed 48 cases" in result.output
     assert "embedded 0 texts" in result.output  # everything left was embedded before
     assert run("corpus", "remove", "nope").exit_code == 1
+
+
+def test_new_documents_can_be_filtered_by_year_and_province(run, tmp_path):
+    source = tmp_path / "hebei.md"
+    source.write_text(HEBEI, encoding="utf-8")
+    run("corpus", "add", str(source), "--year", "2021", "--province", "河北省", "--id", "hb")
+    only_2021 = json.loads(run("search", "教师", "--year", "2021", "--json").output)
+    assert {r["province"] for r in only_2021["results"]} == {"河北省"}
+    assert len(only_2021["results"]) == 3
+    shandong = json.loads(run("search", "教师", "--province", "山东省", "--k", "50",
+                              "--json").output)
+    assert {r["year"] for r in shandong["results"]} == {2020}
