@@ -1,4 +1,5 @@
-"""Reading a source document's text, by format: plain text, Markdown, Word (.docx)."""
+"""Reading a source document's text, by format: plain text, Markdown, Word (.docx), and PDF
+with a text layer (page numbers and running headers and footers removed, and reported)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 
 from corpus.errors import CorpusError
 
-SUFFIXES = (".txt", ".md", ".docx")
+SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+_PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*(?:共\s*)?\d{1,4}\s*页?)?"
+                          r"[-–—\s]*$|^(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 _MARKDOWN_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S))")
 _MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 
@@ -44,8 +47,59 @@ def docx_to_text(path: Path) -> str:
     return "\n".join(paragraph.text for paragraph in document.paragraphs)
 
 
+def strip_page_furniture(pages: list[str]) -> tuple[str, list[str]]:
+    """Join PDF pages into one text without page numbers and without a first or last line that
+    repeats (digits aside) on at least half of the pages; says what was removed."""
+    page_lines = [[line.strip() for line in page.split("\n") if line.strip()] for page in pages]
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+", "#", line)
+
+    repeated: set[str] = set()
+    enough = max(2, (len(page_lines) + 1) // 2)  # on two pages at least, and half of them
+    for position in (0, -1):
+        shapes = [shape(lines[position]) for lines in page_lines if lines]
+        repeated |= {s for s in set(shapes) if shapes.count(s) >= enough}
+    kept, removed = [], 0
+    for lines in page_lines:
+        for index, line in enumerate(lines):
+            edge = index in (0, len(lines) - 1)
+            if _PAGE_NUMBER.match(line) or (edge and shape(line) in repeated):
+                removed += 1
+                continue
+            kept.append(line)
+    notes = [f"removed {removed} page numbers and running headers or footers"] if removed else []
+    return "\n".join(kept), notes
+
+
+def pdf_to_text(path: Path) -> tuple[str, list[str]]:
+    """The text layer of a PDF, pages joined, page furniture removed."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        pages = [page.extract_text() or "" for page in PdfReader(str(path)).pages]
+    except (PdfReadError, OSError, ValueError) as exc:
+        raise CorpusError(f"{path.name}: not a readable PDF ({exc})") from exc
+    if not any(page.strip() for page in pages):
+        raise CorpusError(f"{path.name}: the PDF has no text layer (a scan?); convert it to "
+                          f"text first")
+    return strip_page_furniture(pages)
+
+
+def read_document_text(path: Path) -> tuple[str, list[str]]:
+    """The text of a document in any supported format, and notes on what reading changed.
+
+    Raises:
+        CorpusError: an unsupported format, bytes that are not UTF-8, a broken .docx or PDF.
+    """
+    if path.suffix.lower() == ".pdf":
+        return pdf_to_text(path)
+    return read_text(path), []
+
+
 def read_text(path: Path) -> str:
-    """The text of a document in any supported format.
+    """The text of a .txt, .md or .docx document.
 
     Raises:
         CorpusError: an unsupported format, bytes that are not UTF-8, or a broken .docx.
@@ -53,6 +107,8 @@ def read_text(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix == ".docx":
         return docx_to_text(path)
+    if suffix == ".pdf":
+        return pdf_to_text(path)[0]
     if suffix not in SUFFIXES:
         raise CorpusError(f"{path.name}: unsupported format {suffix!r}; use one of "
                           f"{', '.join(SUFFIXES)}")

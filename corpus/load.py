@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pypinyin import lazy_pinyin
 
 from corpus.errors import CorpusError
-from corpus.formats import SUFFIXES, read_text
+from corpus.formats import SUFFIXES, read_document_text
 from corpus.models import Case, Corpus, Document
 from corpus.parse import ParsedText, parse_text
 
@@ -76,7 +77,10 @@ def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Ca
         CorpusError: an unsupported or unreadable file, or metadata without a title.
         CorpusFormatError: text whose structure the parser cannot read (names the line).
     """
-    parsed = parse_text(read_text(path), source=path.name)
+    text, notes = read_document_text(path)
+    parsed = parse_text(text, source=path.name)
+    if notes:
+        parsed = replace(parsed, warnings=(*notes, *parsed.warnings))
     title = meta.get("title") or parsed.title
     if not title:
         raise CorpusError(f"{path}: no title line in the text and no 'title' in its metadata")

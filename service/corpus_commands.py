@@ -35,7 +35,7 @@ def _rebuild(settings) -> None:
 
 @click.group("corpus")
 def corpus_group() -> None:
-    """Add, list and remove source documents (.txt, .md, .docx)."""
+    """Add, list and remove source documents (.txt, .md, .docx, .pdf)."""
 
 
 @corpus_group.command("list")

@@ -1,0 +1,102 @@
+"""Reading documents by format: Markdown, Word, and PDF with page furniture removed."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.errors import CorpusError
+from corpus.formats import markdown_to_text, read_document_text, strip_page_furniture
+from corpus.load import parse_document
+
+META = {"year": 2021, "province": "P", "title": "T", "id": "x"}
+
+
+def make_pdf(pages: list[list[str]]) -> bytes:
+    """A minimal PDF with a text layer: one line per string, top to bottom, in a CID font whose
+    ToUnicode map gives the text back (no glyphs are embedded: it is read, not displayed)."""
+    chars = sorted({c for lines in pages for line in lines for c in line})
+    cid = {c: i + 1 for i, c in enumerate(chars)}
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
+            "/CMapName /X def 1 begincodespacerange <0000> <FFFF> endcodespacerange "
+            f"{len(chars)} beginbfchar "
+            + " ".join(f"<{cid[c]:04X}> <{ord(c):04X}>" for c in chars)
+            + " endbfchar endcmap CMapName currentdict /CMap defineresource pop end end")
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>", None,
+        "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H "
+        "/DescendantFonts [4 0 R] /ToUnicode 5 0 R >>",
+        "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /X /CIDSystemInfo "
+        "<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
+        f"<< /Length {len(cmap)} >>\nstream\n{cmap}\nendstream",
+    ]
+    kids = []
+    for lines in pages:
+        shown = " ".join("<" + "".join(f"{cid[c]:04X}" for c in line) + "> Tj T*"
+                         for line in lines)
+        body = f"BT /F1 11 Tf 72 760 Td 14 TL {shown} ET"
+        objects.append(f"<< /Length {len(body)} >>\nstream\n{body}\nendstream")
+        content = len(objects)
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                       f"/Resources << /Font << /F1 3 0 R >> >> /Contents {content} 0 R >>")
+        kids.append(f"{len(objects)} 0 R")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{obj}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n"
+            f"startxref\n{xref}\n%%EOF\n").encode()
+    return bytes(out)
+
+
+def test_a_pdf_is_read_without_its_page_numbers_and_running_header(tmp_path):
+    path = tmp_path / "cases.pdf"
+    path.write_bytes(make_pdf([
+        ["2021年典型案例汇编", "一、石家庄", "1.建设智慧校园，全市中小学",
+         "实现千兆光纤进校园。", "- 1 -"],
+        ["2021年典型案例汇编", "2.推进集团化办学，组建教育集团56个。", "二、保定市",
+         "1.实施乡村教师安居工程。", "第 2 页"],
+    ]))
+    text, notes = read_document_text(path)
+    assert "典型案例汇编" not in text and "- 1 -" not in text and "第 2 页" not in text
+    assert notes == ["removed 4 page numbers and running headers or footers"]
+    doc, cases, parsed = parse_document(path, META)
+    assert [(c.city, c.seq) for c in cases] == [("石家庄", 1), ("石家庄", 2), ("保定市", 1)]
+    assert cases[0].text == "建设智慧校园，全市中小学实现千兆光纤进校园。"
+    assert [c.id for c in cases] == ["x-shijiazhuang-1", "x-shijiazhuang-2", "x-baoding-1"]
+    assert parsed.warnings[0].startswith("removed 4")
+
+
+def test_a_pdf_without_text_is_refused(tmp_path):
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(make_pdf([[]]))
+    with pytest.raises(CorpusError, match="no text layer"):
+        read_document_text(path)
+
+
+def test_a_broken_file_is_refused(tmp_path):
+    for name in ("broken.pdf", "broken.docx"):
+        path = tmp_path / name
+        path.write_bytes(b"not really")
+        with pytest.raises(CorpusError, match="not a readable"):
+            read_document_text(path)
+
+
+def test_unsupported_formats_are_refused(tmp_path):
+    path = tmp_path / "cases.rtf"
+    path.write_text("x")
+    with pytest.raises(CorpusError, match="unsupported format"):
+        read_document_text(path)
+
+
+def test_page_numbers_in_chinese_styles_are_removed():
+    text, _ = strip_page_furniture(["一、甲市\n1.做法。\n第 3 页", "2.做法二。\n3/12"])
+    assert text == "一、甲市\n1.做法。\n2.做法二。"
+
+
+def test_markdown_markers_are_removed_line_for_line():
+    source = "# 标题\n\n## 一、甲市\n- **1.** 做法。\n> 2. 引用的做法。"
+    assert markdown_to_text(source) == "标题\n\n一、甲市\n1. 做法。\n2. 引用的做法。"
