@@ -11,12 +11,10 @@ Starts `casesearch serve` (default settings) on a free loopback port; run `make 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import statistics
 import tempfile
-import threading
 import time
 import urllib.parse
 from dataclasses import replace
@@ -25,7 +23,7 @@ from pathlib import Path
 from corpus.load import load_corpus
 from index.embedders import BUILTIN_MODEL, load_embedder
 from index.store import build_index
-from scripts.loadtest import start_server
+from scripts.loadtest import run_load, start_server
 from service.engine import open_engine
 from service.settings import Settings
 
@@ -97,36 +95,18 @@ def build_time(settings: Settings) -> float:
         return round(time.perf_counter() - started, 2)
 
 
-def http_load(port: int, clients: int, seconds: float, offset: int) -> dict:
+def search_request(rng) -> tuple[str, str, None]:
+    """A GET /api/search for a question not asked before."""
+    path = "/api/search?k=10&q=" + urllib.parse.quote(question(rng.randrange(10**9)))
+    return "GET", path, None
+
+
+def http_load(port: int, clients: int, seconds: float) -> dict:
     """`clients` keep-alive connections sending GET /api/search for `seconds`."""
-    timings: list[float] = []
-    errors = [0]
-    stop = time.monotonic() + seconds
-
-    def client(slot: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        i = offset + slot * 100_000
-        while time.monotonic() < stop:
-            path = "/api/search?k=10&q=" + urllib.parse.quote(question(i))
-            started = time.perf_counter()
-            connection.request("GET", path)
-            response = connection.getresponse()
-            response.read()
-            timings.append((time.perf_counter() - started) * 1000)
-            errors[0] += response.status != 200
-            i += 1
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return {"clients": clients, "requests": len(timings),
-            "requests_per_s": round(len(timings) / elapsed, 1), "errors": errors[0],
-            **summary(timings)}
+    report = run_load("127.0.0.1", port, clients, seconds, next_request=search_request)
+    return {"clients": clients, "requests": report["requests"],
+            "requests_per_s": report["requests_per_s"], "errors": report["errors"],
+            "p50_ms": report["p50_ms"], "p99_ms": report["p99_ms"]}
 
 
 def _rss_mib(pid: int) -> float:
@@ -145,9 +125,9 @@ def http_search(settings: Settings) -> dict:
     server, port = start_server(settings.workers, settings.server_threads)
     try:
         report = {"start_to_ready_s": round(time.perf_counter() - started, 1)}
-        http_load(port, 1, 2, offset=10**7)  # warm-up
+        http_load(port, 1, 2)  # warm-up
         for clients in (1, 4, 16):
-            report[f"c{clients}"] = http_load(port, clients, 15, offset=clients * 10**6)
+            report[f"c{clients}"] = http_load(port, clients, 15)
         report["server_rss_mib"] = _rss_mib(server.pid)
     finally:
         server.terminate()

@@ -31,7 +31,7 @@ CASE_IDS = ["sd2020-jinan-3", "sd2020-rizhao-3", "sd2020-liaocheng-3", "sd2020-d
             "sd2020-yantai-2", "sd2020-heze-1"]
 
 
-def _request(rng: random.Random) -> tuple[str, str, bytes | None]:
+def mixed_request(rng: random.Random) -> tuple[str, str, bytes | None]:
     """One request of the mix: (method, path, JSON body)."""
     pick = rng.random()
     question = f"{rng.choice(QUESTIONS)} {rng.randint(0, 999)}"  # mostly new questions
@@ -51,11 +51,12 @@ def _request(rng: random.Random) -> tuple[str, str, bytes | None]:
     return "GET", rng.choice(["/api/cities", "/healthz", "/readyz"]), None
 
 
-def client_loop(host: str, port: int, stop: float, seed: int, results: list) -> None:
+def client_loop(host: str, port: int, stop: float, seed: int, results: list,
+                next_request=mixed_request) -> None:
     rng = random.Random(seed)
     connection = http.client.HTTPConnection(host, port, timeout=30)
     while time.monotonic() < stop:
-        method, path, body = _request(rng)
+        method, path, body = next_request(rng)
         headers = {"Content-Type": "application/json"} if body else {}
         started = time.perf_counter()
         try:
@@ -72,11 +73,13 @@ def client_loop(host: str, port: int, stop: float, seed: int, results: list) -> 
     connection.close()
 
 
-def run_load(host: str, port: int, clients: int, seconds: float) -> dict:
-    """Run the clients and summarize."""
+def run_load(host: str, port: int, clients: int, seconds: float,
+             next_request=mixed_request) -> dict:
+    """Run the clients, each sending `next_request(rng)` until time is up, and summarize."""
     results: list = []
     stop = time.monotonic() + seconds
-    threads = [threading.Thread(target=client_loop, args=(host, port, stop, i, results))
+    threads = [threading.Thread(target=client_loop,
+                                args=(host, port, stop, i, results, next_request))
                for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:

@@ -45,13 +45,13 @@ def open_engine(settings: Settings) -> SearchEngine:
     # A query's numpy and FAISS work is small; their threads would only contend with torch's.
     threadpool_limits(1, user_api="blas")
     faiss.omp_set_num_threads(1)
-    # Fail on a wrong model before spending seconds loading one.
-    manifest = load_index(settings.index_path, model_id=configured_model_id(settings.model),
-                          verify=False).manifest
-    second_id = configured_second_model_id(settings.second_model)
-    if manifest.second_model_id != second_id:
-        raise IndexMismatchError(str(manifest.second_model_id), str(second_id),
-                                 str(settings.index_path))
+    # Fail on a wrong model (read from the manifest alone) before spending seconds loading one.
+    manifest = read_manifest(settings.index_path)
+    for built, configured in ((manifest.model_id, configured_model_id(settings.model)),
+                              (manifest.second_model_id,
+                               configured_second_model_id(settings.second_model))):
+        if built != configured:
+            raise IndexMismatchError(str(built), str(configured), str(settings.index_path))
     embedder, second = _embedders(settings)
     index = load_index(settings.index_path, model_id=embedder.model_id)
     if settings.query_cache:
