@@ -10,8 +10,12 @@ from pathlib import Path
 
 import click
 
+from corpus.errors import CorpusError
 from index.errors import CasesearchError
 from service.settings import ENV_NAMES, SETTINGS_HELP, Settings
+
+# Errors a user can act on: printed as a message, never as a traceback.
+USER_ERRORS = (CasesearchError, CorpusError)
 
 
 def _settings() -> Settings:
@@ -53,7 +57,7 @@ def build(if_stale: bool) -> None:
                 return
             click.echo(f"building index ({reason})")
         result = build_index(settings)
-    except CasesearchError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     _echo_build(result, settings)
 
@@ -83,7 +87,7 @@ def _engine():
 
     try:
         return open_engine(_settings())
-    except CasesearchError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
 
 
@@ -104,7 +108,7 @@ def search(question: str, k: int, cities: tuple[str, ...], years: tuple[int, ...
     try:
         hits = engine.search(question, k=k, cities=list(cities) or None,
                              years=list(years) or None, provinces=list(provinces) or None)
-    except CasesearchError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     took = round((time.perf_counter() - started) * 1000, 2)
     _print_hits(hits, as_json, {"query": question.strip(), "took_ms": took})
@@ -121,7 +125,7 @@ def similar(case_id: str, k: int, same_city: bool, as_json: bool) -> None:
     try:
         case = engine.case(case_id)
         hits = engine.similar(case_id, k=k, same_city=same_city)
-    except CasesearchError as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     if not as_json:
         click.echo(f"{case.city} {case.seq} [{case.id}]: {case.text[:60]}…\n")
@@ -179,7 +183,10 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
     from service.server import run_server
 
     settings = _settings()
-    reason = stale_reason(settings)
+    try:
+        reason = stale_reason(settings)
+    except USER_ERRORS as exc:
+        _fail(exc)
     if reason is not None:
         _fail(CasesearchError(f"the index is not ready to serve: {reason}. "
                               f"Run `casesearch build` (or `make serve`, which does it)."))

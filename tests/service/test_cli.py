@@ -106,3 +106,13 @@ def test_a_second_embedder_is_built_into_the_index_and_checked(run, monkeypatch,
     monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
     stale = run("search", "校车")
     assert stale.exit_code == 1 and "fake/second" in stale.output
+
+
+def test_a_broken_corpus_is_a_message_not_a_traceback(run, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "doc.txt").write_text("一、甲市\n1.做法\n3.跳号\n", encoding="utf-8")
+    (data / "doc.json").write_text('{"year": 2021, "province": "P", "title": "T"}')
+    monkeypatch.setenv("CASESEARCH_DATA", str(data))
+    result = run("build")
+    assert result.exit_code == 1 and "doc.txt:3:" in result.output
