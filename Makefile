@@ -8,7 +8,7 @@ MCP_PORT ?= 8001
 # Exported model and built index live here (git-ignored); override to share them between clones.
 export CASESEARCH_HOME ?= $(CURDIR)/var
 
-.PHONY: help install index serve mcp-http browser screenshots test test-fast lint format eval sweep bench clean lock
+.PHONY: help install dev index serve mcp-http browser screenshots test test-fast lint format eval sweep bench clean lock
 
 help:
 	@echo "make serve      set up, build the index if needed, serve on $(HOST):$(PORT)"
@@ -25,12 +25,20 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# What the service needs (requirements.lock), and on top of it what the tests and tools need
+# (requirements-dev.lock): `make serve` installs only the first.
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
+$(VENV)/.dev-installed: requirements-dev.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@touch $@
+
 install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
 
 index: install
 	$(BIN)/casesearch --verbose build --if-stale
@@ -53,37 +61,40 @@ browser:
 	  fi; \
 	fi
 
-test: index browser
+test: index dev browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "" -p no:cacheprovider
 
-test-fast: install
+test-fast: dev
 	$(BIN)/python -m pytest
 
-lint: install
+lint: dev
 	$(BIN)/ruff check .
 
-format: install
+format: dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 eval: index
 	$(BIN)/casesearch eval --json docs/quality.json
 
-sweep: index
+sweep: index dev
 	$(BIN)/python scripts/tune_fusion.py --out docs/fusion-sweep.json
 
-screenshots: index browser
+screenshots: index dev browser
 	CASESEARCH_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -m slow tests/service/test_browser.py
 
 bench: index
 	$(BIN)/python -m scripts.bench --out docs/bench.json
 
-# Re-resolve the pinned versions (needs the package registry); commit the result.
+# Re-resolve the pinned versions (needs the package registry); commit the results.
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
-	.lockenv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	.lockenv/bin/pip install --quiet --disable-pip-version-check -e .
 	.lockenv/bin/pip freeze --exclude-editable | sed 's/+cpu$$//' > requirements.lock
+	.lockenv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	.lockenv/bin/pip freeze --exclude-editable | sed 's/+cpu$$//' \
+	  | grep -vxFf requirements.lock > requirements-dev.lock
 	rm -rf .lockenv
 
 clean:
