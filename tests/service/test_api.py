@@ -154,13 +154,20 @@ def test_health_and_readiness(client):
     assert ready.get_json()["model"] == "fake/char-ngrams" and ready.get_json()["cases"] == 48
 
 
-def test_not_ready_until_loaded_then_ready(engine):
+@pytest.fixture
+def held_loader(engine):
+    """A loader that returns the engine only once `release` is set."""
     release = threading.Event()
 
-    def slow_loader():
+    def loader():
         release.wait(5)
         return engine
 
+    return loader, release
+
+
+def test_not_ready_until_loaded_then_ready(held_loader):
+    slow_loader, release = held_loader
     app = create_app({"TESTING": True, "ENGINE_LOADER": slow_loader, "ENGINE_WAIT_SECONDS": 0})
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
@@ -174,13 +181,8 @@ def test_not_ready_until_loaded_then_ready(engine):
     assert client.get("/api/search?q=校车").status_code == 200
 
 
-def test_a_request_during_start_up_waits_for_the_engine(engine):
-    release = threading.Event()
-
-    def slow_loader():
-        release.wait(5)
-        return engine
-
+def test_a_request_during_start_up_waits_for_the_engine(held_loader):
+    slow_loader, release = held_loader
     app = create_app({"TESTING": True, "ENGINE_LOADER": slow_loader, "ENGINE_WAIT_SECONDS": 10})
     threading.Timer(0.2, release.set).start()
     assert app.test_client().get("/api/search?q=校车").status_code == 200
