@@ -72,6 +72,9 @@ class BM25Index:
     def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2,
                  b: float = 0.75) -> None:
         self.vocabulary: dict[str, int] = {}
+        # Each document's distinct terms in order of first use: what `query_terms(text)` would
+        # give for that document's text, kept so that comparing documents needs no re-tokenizing.
+        self.document_terms = [list(dict.fromkeys(terms)) for terms in documents]
         rows, cols, counts = [], [], []
         for row, terms in enumerate(documents):
             frequencies: dict[int, int] = {}

@@ -255,7 +255,7 @@ class SearchEngine:
             terms=self.lexical.query_terms(topic))
         ratio = 0.0 if bare_city else self.config.city_promote_ratio
         ranking = self._promote_cities(self._rank(probe, allowed, mode), mention.cities, ratio)
-        terms = markable(self.lexical.query_terms(topic))
+        terms = markable(probe.terms)
         return [self._hit(int(row), float(score), probe.vector, terms)
                 for row, score in zip(ranking.rows[:k], ranking.scores[:k], strict=True)]
 
@@ -278,20 +278,20 @@ class SearchEngine:
         source_rows = np.array([source_row])
         second = (self.index.second_vectors(source_rows)[0]
                   if self.second is not None and mode == "hybrid" else None)
+        source_terms = self.lexical.document_terms[source_row]
         terms = (self.lexical.key_terms(source_row, self.config.similar_terms)
-                 if self.config.similar_terms else self.lexical.query_terms(source.text))
+                 if self.config.similar_terms else source_terms)
         probe = _Probe(self.index.case_vectors(source_rows)[0], second, terms)
         vector = probe.vector
         ranking = self._rank(probe, np.flatnonzero(keep), mode, self.config.similar_fusion)
-        source_terms = set(self.lexical.query_terms(source.text))
         hits = []
         for row, score in zip(ranking.rows[:k], ranking.scores[:k], strict=True):
-            shared = self._shared_terms(source_terms, self.index.cases[int(row)].text)
+            shared = self._shared_terms(set(source_terms), int(row))
             hits.append(self._hit(int(row), float(score), vector, shared))
         return hits
 
-    def _shared_terms(self, source_terms: set[str], text: str, limit: int = 6) -> list[str]:
+    def _shared_terms(self, source_terms: set[str], row: int, limit: int = 6) -> list[str]:
         """The rarest terms two cases share: what a reader sees as "why these are alike"."""
-        shared = [t for t in markable(self.lexical.query_terms(text)) if t in source_terms]
+        shared = [t for t in markable(self.lexical.document_terms[row]) if t in source_terms]
         shared.sort(key=lambda term: -self.lexical.idf[self.lexical.vocabulary[term]])
         return shared[:limit]

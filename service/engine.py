@@ -46,12 +46,9 @@ def open_engine(settings: Settings) -> SearchEngine:
     threadpool_limits(1, user_api="blas")
     faiss.omp_set_num_threads(1)
     # Fail on a wrong model (read from the manifest alone) before spending seconds loading one.
-    manifest = read_manifest(settings.index_path)
-    for built, configured in ((manifest.model_id, configured_model_id(settings.model)),
-                              (manifest.second_model_id,
-                               configured_second_model_id(settings.second_model))):
-        if built != configured:
-            raise IndexMismatchError(str(built), str(configured), str(settings.index_path))
+    mismatch = model_mismatch(read_manifest(settings.index_path), settings)
+    if mismatch is not None:
+        raise mismatch
     embedder, second = _embedders(settings)
     index = load_index(settings.index_path, model_id=embedder.model_id)
     if settings.query_cache:
@@ -69,6 +66,16 @@ def _embedders(settings: Settings, threads: int | None = None) -> tuple[Embedder
     return embedder, second
 
 
+def model_mismatch(manifest: Manifest, settings: Settings) -> IndexMismatchError | None:
+    """The error to raise if the index was built with other embedders than the configured."""
+    for built, configured in ((manifest.model_id, configured_model_id(settings.model)),
+                              (manifest.second_model_id,
+                               configured_second_model_id(settings.second_model))):
+        if built != configured:
+            return IndexMismatchError(str(built), str(configured), str(settings.index_path))
+    return None
+
+
 def stale_reason(settings: Settings) -> str | None:
     """Why the index must be (re)built for these settings, or None if it is current."""
     try:
@@ -78,12 +85,8 @@ def stale_reason(settings: Settings) -> str | None:
         return str(exc)
     if manifest.format != FORMAT_VERSION:
         return f"index format {manifest.format} is not the current {FORMAT_VERSION}"
-    expected = configured_model_id(settings.model)
-    if manifest.model_id != expected:
-        return f"index built with {manifest.model_id!r}, configured model is {expected!r}"
-    second = configured_second_model_id(settings.second_model)
-    if manifest.second_model_id != second:
-        return f"index has second embedder {manifest.second_model_id!r}, configured {second!r}"
+    if (mismatch := model_mismatch(manifest, settings)) is not None:
+        return str(mismatch)
     if manifest.corpus_sha256 != load_corpus(settings.data).sha256:
         return "the corpus has changed since the index was built"
     return None

@@ -54,14 +54,18 @@ def parse_query(raw: Any) -> str:
     return query
 
 
-def parse_cities(raw: Any) -> list[str] | None:
-    """An optional list of city names."""
+def parse_names(raw: Any, field: str, example: str) -> list[str] | None:
+    """An optional list of names (cities, provinces); blanks dropped, None if none is left."""
     if raw is None:
         return None
-    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
-        raise ApiError(422, "cities must be a list of city names, e.g. [\"青岛市\"]")
-    cities = [c.strip() for c in raw if c.strip()]
-    return cities or None
+    if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+        raise ApiError(422, f"{field} must be a list of names, e.g. [\"{example}\"]")
+    return [name.strip() for name in raw if name.strip()] or None
+
+
+def parse_cities(raw: Any) -> list[str] | None:
+    """An optional list of city names."""
+    return parse_names(raw, "cities", "青岛市")
 
 
 def parse_years(raw: Any) -> list[int] | None:
@@ -81,11 +85,7 @@ def parse_years(raw: Any) -> list[int] | None:
 
 def parse_provinces(raw: Any) -> list[str] | None:
     """An optional list of province names."""
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
-        raise ApiError(422, "provinces must be a list of names, e.g. [\"山东省\"]")
-    return [p.strip() for p in raw if p.strip()] or None
+    return parse_names(raw, "provinces", "山东省")
 
 
 def parse_mode(raw: Any) -> str | None:
