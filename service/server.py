@@ -1,6 +1,7 @@
 """Run the app under gunicorn: worker processes (each with its own copy of the model), each
-serving requests on several threads. The defaults (2 workers × 4 threads, one torch thread
-each on 2 cores) were chosen by `scripts/loadtest.py`; see docs/RELIABILITY.md."""
+serving requests on several threads. The defaults (1 worker × 4 request threads, the embedding
+on every core when a query has them to itself and on one core each when queries overlap) were
+chosen by `scripts/loadtest.py` and `scripts/bench.py`; see docs/PERFORMANCE.md."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def run_server(host: str, port: int, *, workers: int = 2, threads: int = 4) -> None:
+def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4) -> None:
     """Serve on host:port until SIGINT/SIGTERM, finishing requests in flight."""
     logging.basicConfig(level=logging.INFO,
                         format="[%(asctime)s] [%(levelname)s] %(name)s: %(message)s")

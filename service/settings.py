@@ -28,15 +28,16 @@ class Settings:
     base_url: str = ""
     api_key: str = ""
     cors_origins: tuple[str, ...] = ()
-    workers: int = 2
+    workers: int = 1
     server_threads: int = 4
     query_cache: int = 1024
     index_type: str = "auto"
 
     @property
     def compute_threads(self) -> int:
-        """CPU threads per embedding call: CASESEARCH_THREADS, else the cores shared out among
-        the workers, so that the workers' thread pools do not multiply past the cores."""
+        """Most CPU threads one embedding call may use (when it has the cores to itself):
+        CASESEARCH_THREADS, else the cores shared out among the workers, so that the workers'
+        thread pools do not multiply past the cores."""
         return self.threads or max(1, (os.cpu_count() or 1) // self.workers)
 
     @property
@@ -88,14 +89,14 @@ SETTINGS_HELP = {
     "data": "folder of source documents (*.txt with a .json beside each)",
     "host": "address to listen on (default 127.0.0.1, this machine only)",
     "port": "port to listen on (default 8000)",
-    "threads": "CPU threads per embedding call (default: cores / workers)",
+    "threads": "most CPU threads one embedding call may use (default: cores / workers)",
     "allow_download": "1 to let sentence-transformers download a named model once",
     "base_url": "public address of the web service, for links in MCP tool results "
                 "(default http://HOST:PORT)",
     "api_key": "if set, /api/* requires the header `Authorization: Bearer <key>`",
     "cors_origins": "comma-separated origins allowed to call /api/* from a browser "
                     "(default none: CORS off)",
-    "workers": "server worker processes, each with its own copy of the model (default 2)",
+    "workers": "server worker processes, each with its own copy of the model (default 1)",
     "server_threads": "request threads per worker (default 4)",
     "query_cache": "questions whose vectors are kept (LRU; 0 turns the cache off)",
     "index_type": "FAISS index: auto (Flat below 100,000 cases, IVF above), flat, ivf or hnsw",

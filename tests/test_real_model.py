@@ -3,6 +3,9 @@ practices. Slow (loads the model); `make test` runs them."""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -49,6 +52,20 @@ def test_tokenizer_normalizes_every_codepoint_like_the_engine(st_embedder):
     normalizer = st_embedder.model.tokenizer.backend_tokenizer.normalizer
     wrong = {c: r for c, r in table.items() if normalizer.normalize_str(c) != r.replace("  ", " ")}
     assert not wrong
+
+
+def test_questions_from_many_threads_get_the_same_vectors_on_few_threads(c_embedder):
+    # Request threads share the engine: answers must not mix, and its OpenMP runtime must not
+    # gain a team of threads per calling thread (they would spin against each other).
+    alone = {q: c_embedder.embed_query(q) for q in QUESTIONS}
+    before = len(os.listdir("/proc/self/task"))
+    with ThreadPoolExecutor(8) as callers:
+        together = list(callers.map(c_embedder.embed_query, QUESTIONS * 4))
+        threads_now = len(os.listdir("/proc/self/task"))  # the callers still alive
+    for question, vector in zip(QUESTIONS * 4, together, strict=True):
+        assert np.allclose(vector, alone[question], atol=1e-5), question
+    lanes, team_helpers = c_embedder.lanes.count, c_embedder.lanes.threads - 1
+    assert threads_now <= before + 8 + lanes + team_helpers
 
 
 def test_token_counts_match_the_engine(st_embedder, c_embedder, corpus):

@@ -152,3 +152,18 @@ def test_similar_marks_terms_the_two_cases_share(engine):
     hits = engine.similar("sd2020-rizhao-3", k=5)
     jinan = next(hit for hit in hits if hit.case.id == "sd2020-jinan-3")
     assert "<mark>校车</mark>" in jinan.snippet
+
+
+def test_a_search_counts_as_running_while_it_embeds_and_not_after(engine, monkeypatch):
+    # The embedder spreads a query over every core only while one search runs (index.lanes).
+    from index.occupancy import SEARCHES
+
+    seen = []
+    embed = engine.embedder.embed_query
+    monkeypatch.setattr(engine.embedder, "embed_query",
+                        lambda text: seen.append(SEARCHES.count) or embed(text))
+    engine.search("校车安全", k=3)
+    with pytest.raises(InvalidRequestError):
+        engine.search("   ")
+    assert seen == [1] and SEARCHES.count == 0
+

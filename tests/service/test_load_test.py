@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scripts.loadtest import run_load, start_server
+from service.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -14,7 +15,8 @@ def test_sixteen_clients_for_thirty_seconds_without_an_error(real_index_path, ca
                                                              monkeypatch):
     monkeypatch.setenv("CASESEARCH_HOME", str(cache_dir))
     monkeypatch.setenv("CASESEARCH_INDEX", str(real_index_path))
-    server, port = start_server(workers=2, threads=4)
+    server, port = start_server(workers=Settings().workers,
+                                 threads=Settings().server_threads)
     try:
         report = run_load("127.0.0.1", port, clients=16, seconds=30)
     finally:

@@ -1,0 +1,40 @@
+"""How many searches this process is running at once.
+
+A query's embedding is the one step worth spreading over several cores, and only while it has
+them to itself: when searches overlap, each embedding on one core gives more answers a second,
+and threads of one embedding that wait for a core stall the others (docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class Occupancy:
+    """A count of the work in progress, entered and left with `with`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def __enter__(self) -> Occupancy:
+        with self._lock:
+            self._count += 1
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._count -= 1
+
+
+# Searches and similar-case lookups running now, in this process.
+SEARCHES = Occupancy()
+
+
+def threads_for_one_call(threads: int) -> int:
+    """`threads` for work done while at most one search runs; one thread otherwise."""
+    return threads if SEARCHES.count <= 1 else 1
