@@ -167,3 +167,35 @@ def test_a_search_counts_as_running_while_it_embeds_and_not_after(engine, monkey
         engine.search("   ")
     assert seen == [1] and SEARCHES.count == 0
 
+
+def test_the_second_embedder_is_asked_only_across_languages(engine, fake_second):
+    # Over a Chinese corpus, USE is there for English questions; a Chinese one skips it.
+    assert engine.corpus_in_han
+    fake_second.calls.clear()
+    engine.search("老师住宿困难怎么解决")
+    assert fake_second.calls == []
+    engine.search("teacher housing")
+    engine.search("青岛 school buses")  # a city, then English: the question is English
+    assert fake_second.calls == [("query", 1), ("query", 1)]
+
+
+def test_the_second_embedder_can_be_asked_for_every_question(engine, fake_second):
+    from index.search import SearchConfig
+
+    always = SearchEngine(engine.index, engine.embedder, SearchConfig(second_for="always"),
+                          second=fake_second)
+    fake_second.calls.clear()
+    always.search("老师住宿困难怎么解决")
+    assert fake_second.calls == [("query", 1)]
+    with pytest.raises(ValueError, match="second_for"):
+        SearchEngine(engine.index, engine.embedder, SearchConfig(second_for="sometimes"))
+
+
+@pytest.mark.parametrize(("text", "han"), [
+    ("老师住宿困难怎么解决", True), ("2020年义务教育", True),
+    ("how do cities run school buses", False), ("校车 safety first", False), ("12345", False),
+    ("", False)])
+def test_a_text_is_written_in_han_when_most_of_its_letters_are(text, han):
+    from index.search import written_in_han
+
+    assert written_in_han(text) is han
