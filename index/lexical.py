@@ -17,7 +17,8 @@ import numpy as np
 from scipy import sparse
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Han characters (CJK unified ideographs, extension A, compatibility ideographs).
+HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Question, function and problem-framing words: they say how something is asked ("…困难怎么
 # 解决", "有什么办法"), not what it is about, and would match every case that solves anything.
 STOPWORDS = frozenset("""
@@ -51,6 +52,13 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def written_in_han(text: str) -> bool:
+    """Whether a text is mostly Chinese characters (Han) rather than letters of other scripts."""
+    han = len(HAN_RE.findall(text))
+    letters = sum(1 for char in text if char.isalpha())
+    return han > 0 and han * 2 >= letters
+
+
 def tokenize(text: str) -> list[str]:
     """Terms of a text: jieba's search-mode words for Chinese (`幼儿园` also yields `幼儿`),
     lower-cased words for Latin script and numbers; stopwords and punctuation dropped."""
@@ -59,7 +67,7 @@ def tokenize(text: str) -> list[str]:
         chunk = chunk.strip()
         if not chunk or chunk in STOPWORDS:
             continue
-        if _CJK_RE.search(chunk):
+        if HAN_RE.search(chunk):
             terms.append(chunk)
         else:
             terms.extend(w for w in _WORD_RE.findall(chunk) if w not in STOPWORDS)

@@ -7,7 +7,6 @@ cases first. Each hit carries a snippet: the sentence that answers, with matched
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from index.cities import CityMatcher
 from index.embedders import Embedder
 from index.errors import InvalidRequestError, UnknownCaseError
 from index.fusion import FusionConfig, fuse, maxnorm
-from index.lexical import BM25Index, tokenize
+from index.lexical import BM25Index, tokenize, written_in_han
 from index.occupancy import SEARCHES
 from index.snippets import choose_span, mark_terms, markable
 from index.store import CaseIndex
@@ -30,7 +29,6 @@ from index.store import CaseIndex
 MAX_K = 50
 MODES = ("hybrid", "dense", "lexical")
 SECOND_FOR = ("cross-lingual", "always")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 DENSE_ONLY = FusionConfig(weights={"dense": 1.0})
 
 
@@ -84,13 +82,6 @@ class _Probe:
     vector: np.ndarray | None
     second: np.ndarray | None
     terms: list[str]
-
-
-def written_in_han(text: str) -> bool:
-    """Whether a text is mostly Chinese characters (Han) rather than letters of other scripts."""
-    han = len(_HAN.findall(text))
-    letters = sum(1 for char in text if char.isalpha())
-    return han > 0 and han * 2 >= letters
 
 
 def check_k(k: int) -> None:

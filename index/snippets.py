@@ -8,11 +8,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from index.lexical import normalize_text
+from index.lexical import HAN_RE, normalize_text
 
 # A shorter best sentence (a slogan such as "率先打造“校园平安车”。") takes its neighbour along.
 MIN_SNIPPET_CHARS = 16
-_CJK_RE = re.compile(r"[\u3400-\u9fff]")
 
 
 def choose_span(spans: Sequence[tuple[int, int]], sentence_scores: np.ndarray,
@@ -29,7 +28,7 @@ def choose_span(spans: Sequence[tuple[int, int]], sentence_scores: np.ndarray,
 def markable(terms: Iterable[str]) -> list[str]:
     """Terms worth marking: Chinese words of two or more characters, Latin words of two or more
     letters (a single character marks noise)."""
-    return [t for t in terms if len(t) >= 2 and (_CJK_RE.search(t) or t.isascii())]
+    return [t for t in terms if len(t) >= 2 and (HAN_RE.search(t) or t.isascii())]
 
 
 def term_intervals(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:

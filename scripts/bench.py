@@ -25,7 +25,7 @@ from pathlib import Path
 
 from corpus.load import load_corpus
 from index.embedders import BUILTIN_MODEL, load_embedder
-from index.search import written_in_han
+from index.lexical import written_in_han
 from index.store import build_index
 from scripts.loadtest import run_load, start_server
 from service.engine import open_engine
