@@ -6,9 +6,10 @@ Nothing here imports Flask or FAISS: the corpus can be read from a notebook or a
 from __future__ import annotations
 
 from corpus.errors import CorpusError, CorpusFormatError
-from corpus.load import DEFAULT_DATA_DIR, load_corpus, load_document
+from corpus.load import DEFAULT_DATA_DIR, load_document
 from corpus.models import Case, Corpus, Document
 from corpus.parse import parse_text
+from corpus.store import CorpusStore, load_corpus
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -16,6 +17,7 @@ __all__ = [
     "Corpus",
     "CorpusError",
     "CorpusFormatError",
+    "CorpusStore",
     "Document",
     "load_corpus",
     "load_document",

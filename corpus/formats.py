@@ -9,6 +9,9 @@ from pathlib import Path
 from corpus.errors import CorpusError
 
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+MAX_TEXT_BYTES = 20 * 1024 * 1024   # a .txt or .md: about ten million Chinese characters
+MAX_PDF_BYTES = 100 * 1024 * 1024
+MAX_PDF_PAGES = 2000
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*(?:共\s*)?\d{1,4}\s*页?)?"
                           r"[-–—\s]*$|^(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 _MARKDOWN_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S))")
@@ -33,18 +36,23 @@ def markdown_to_text(text: str) -> str:
     return "\n".join(lines)
 
 
-def docx_to_text(path: Path) -> str:
-    """The paragraphs of a Word document, one a line (line N is paragraph N)."""
+def docx_to_text(path: Path) -> tuple[str, list[str]]:
+    """The paragraphs of a Word document, one a line (line N is paragraph N), with the numbers
+    Word draws itself written out; and notes on what was added."""
+    from corpus.word import check_docx_archive, docx_lines
+
     try:
         from docx import Document
-        from docx.opc.exceptions import PackageNotFoundError
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise CorpusError("reading .docx needs the package 'python-docx'") from exc
+    check_docx_archive(path)
     try:
-        document = Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise CorpusError(f"{path.name}: not a readable Word (.docx) document ({exc})") from exc
-    return "\n".join(paragraph.text for paragraph in document.paragraphs)
+        lines, notes = docx_lines(Document(str(path)))
+    except Exception as exc:  # a crafted file can fail anywhere in zip, XML or python-docx
+        raise CorpusError(f"{path.name}: not a readable Word (.docx) document "
+                          f"({type(exc).__name__}: {str(exc)[:200]}); open it in Word and "
+                          f"save it again as .docx") from exc
+    return "\n".join(lines), notes
 
 
 def strip_page_furniture(pages: list[str]) -> tuple[str, list[str]]:
@@ -73,14 +81,23 @@ def strip_page_furniture(pages: list[str]) -> tuple[str, list[str]]:
 
 
 def pdf_to_text(path: Path) -> tuple[str, list[str]]:
-    """The text layer of a PDF, pages joined, page furniture removed."""
+    """The text layer of a PDF, pages joined, page furniture removed. The file's size and
+    page count are checked before any page is read."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
+    check_size(path, MAX_PDF_BYTES, "a PDF")
     try:
-        pages = [page.extract_text() or "" for page in PdfReader(str(path)).pages]
-    except (PdfReadError, OSError, ValueError) as exc:
-        raise CorpusError(f"{path.name}: not a readable PDF ({exc})") from exc
+        reader = PdfReader(str(path))
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise CorpusError(f"{path.name}: {len(reader.pages)} pages, more than the "
+                              f"{MAX_PDF_PAGES} a PDF may have; split it into several documents")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except CorpusError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds (and RecursionError) on crafted files
+        raise CorpusError(f"{path.name}: not a readable PDF ({type(exc).__name__}: "
+                          f"{str(exc)[:200]}); export it again as PDF, or save its text as "
+                          f".txt") from exc
     if not any(page.strip() for page in pages):
         raise CorpusError(f"{path.name}: the PDF has no text layer (a scan?); convert it to "
                           f"text first")
@@ -93,9 +110,21 @@ def read_document_text(path: Path) -> tuple[str, list[str]]:
     Raises:
         CorpusError: an unsupported format, bytes that are not UTF-8, a broken .docx or PDF.
     """
-    if path.suffix.lower() == ".pdf":
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
         return pdf_to_text(path)
+    if suffix == ".docx":
+        return docx_to_text(path)
     return read_text(path), []
+
+
+def check_size(path: Path, limit: int, kind: str) -> None:
+    """Refuse a file over `limit` bytes before reading it."""
+    size = path.stat().st_size
+    if size > limit:
+        raise CorpusError(f"{path.name}: {size / 2**20:.0f} MB is more than the "
+                          f"{limit // 2**20} MB {kind} may have; split it into several "
+                          f"documents")
 
 
 def read_text(path: Path) -> str:
@@ -105,12 +134,11 @@ def read_text(path: Path) -> str:
         CorpusError: an unsupported format, bytes that are not UTF-8, or a broken .docx.
     """
     suffix = path.suffix.lower()
-    if suffix == ".docx":
-        return docx_to_text(path)
-    if suffix == ".pdf":
-        return pdf_to_text(path)[0]
+    if suffix in (".docx", ".pdf"):
+        return read_document_text(path)[0]
     if suffix not in SUFFIXES:
         raise CorpusError(f"{path.name}: unsupported format {suffix!r}; use one of "
                           f"{', '.join(SUFFIXES)}")
+    check_size(path, MAX_TEXT_BYTES, "a text document")
     text = decode_text(path.read_bytes(), path.name)
     return markdown_to_text(text) if suffix == ".md" else text

@@ -4,37 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pypinyin import lazy_pinyin
-
 from corpus.errors import CorpusError
-from corpus.formats import SUFFIXES, read_document_text
-from corpus.models import Case, Corpus, Document
+from corpus.formats import read_document_text
+from corpus.ids import check_doc_id, derive_doc_id, place_slug
+from corpus.models import Case, Document
 from corpus.parse import ParsedText, parse_text
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 _REQUIRED_META = {"year": int, "province": str}
-_SLUG_RE = re.compile(r"[^a-z0-9]+")
-_ADMIN_SUFFIXES = ("市", "州", "地区", "盟", "区", "县")
-
-
-def slugify(text: str) -> str:
-    """An ASCII, URL-safe slug: Chinese as pinyin (`济南` → `jinan`), the rest lower-cased."""
-    ascii_text = "".join(lazy_pinyin(text)).lower()
-    return _SLUG_RE.sub("-", ascii_text).strip("-") or "x"
-
-
-def place_slug(name: str) -> str:
-    """Slug of a place name without its administrative suffix: `济南市` → `jinan`."""
-    for suffix in _ADMIN_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            name = name[: -len(suffix)]
-            break
-    return slugify(name)
 
 
 def read_metadata(text_path: Path) -> dict[str, Any]:
@@ -47,6 +28,8 @@ def read_metadata(text_path: Path) -> dict[str, Any]:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorpusError(f"{meta_path}: not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise CorpusError(f"{meta_path}: must be a JSON object with 'year' and 'province'")
     for field, kind in _REQUIRED_META.items():
         if not isinstance(meta.get(field), kind):
             raise CorpusError(f"{meta_path}: field {field!r} must be a {kind.__name__}")
@@ -85,7 +68,7 @@ def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Ca
     if not title:
         raise CorpusError(f"{path}: no title line in the text and no 'title' in its metadata")
     doc = Document(
-        id=meta.get("id") or slugify(path.stem), title=title, year=meta["year"],
+        id=check_doc_id(meta.get("id") or derive_doc_id(path.stem)), title=title, year=meta["year"],
         province=meta["province"], source=meta.get("source", ""), path=path.name,
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
@@ -101,24 +84,3 @@ def load_document(path: Path) -> tuple[Document, tuple[Case, ...]]:
     """
     doc, cases, _ = parse_document(path, read_metadata(path))
     return doc, cases
-
-
-def load_corpus(data_dir: Path = DEFAULT_DATA_DIR) -> Corpus:
-    """Every document of a folder (.txt, .md, .docx, each with its .json; README.* is the
-    folder's own documentation), in file-name order.
-
-    Raises:
-        CorpusError: the folder has no documents, two documents share an id, or one fails.
-    """
-    paths = sorted(p for p in Path(data_dir).iterdir()
-                   if p.suffix.lower() in SUFFIXES and not p.stem.upper() == "README")
-    if not paths:
-        raise CorpusError(f"{data_dir}: no documents ({', '.join(SUFFIXES)}) found")
-    documents, cases = [], []
-    for path in paths:
-        doc, doc_cases = load_document(path)
-        if any(d.id == doc.id for d in documents):
-            raise CorpusError(f"{path}: document id {doc.id!r} is used by another document")
-        documents.append(doc)
-        cases.extend(doc_cases)
-    return Corpus(documents=tuple(documents), cases=tuple(cases))

@@ -102,6 +102,20 @@ def chinese_numeral(text: str) -> int:
     return total + (digit or 0)
 
 
+def chinese_ordinal(value: int) -> str:
+    """`12` → `十二`, `23` → `二十三`, `105` → `一百零五` (1..999), as headings are numbered."""
+    digits = "零一二三四五六七八九"
+    if not 0 < value < 1000:
+        return str(value)
+    hundreds, tens, ones = value // 100, value // 10 % 10, value % 10
+    text = f"{digits[hundreds]}百" if hundreds else ""
+    if tens:
+        text += ("" if tens == 1 and not hundreds else digits[tens]) + "十"
+    elif hundreds and ones:
+        text += "零"
+    return text + (digits[ones] if ones else "")
+
+
 class _Builder:
     """Accumulates sections and items line by line, checking numbering as it goes."""
 

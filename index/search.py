@@ -132,7 +132,9 @@ class SearchEngine:
         self.index = index
         self.embedder = embedder
         self.config = config or SearchConfig()
-        # The second embedder takes part only when the index holds its vectors.
+        # The second embedder takes part only when the index holds its vectors; it is kept
+        # either way, for an engine over the next build (`second_embedder`).
+        self.second_embedder = second
         self.second = second if index.second_index is not None else None
         check_mode(self.config.mode)
         self.rows = {case.id: row for row, case in enumerate(index.cases)}

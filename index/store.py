@@ -9,7 +9,10 @@
       second.faiss        (optional) the cases' vectors from a second embedder, same rows
 
 A build writes into a fresh folder beside the target and only then points the target at it, so
-a build that fails or is killed leaves the previous index untouched.
+a build that fails or is killed leaves the previous index untouched. Builds of one index are
+serialized by a lock file beside it (`build_lock`); a build keeps the previous build's folder,
+which a server may still be loading, and removes older ones. A reader resolves the link once and
+reads every file from that one build.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from typing import Any
 import faiss
 import numpy as np
 
+from corpus.filelock import FileLock
 from corpus.models import Case, Corpus
 from corpus.text import sentence_spans
 from index.ann import build_ann, choose_index_type, prepare_for_search
 from index.embedders import Embedder, normalize_rows
 from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
 from index.hashing import sha256_file
+from index.progress import Progress
 
 FORMAT_VERSION = 2
 DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy")
@@ -106,14 +111,16 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def embed_corpus(cases: tuple[Case, ...],
-                 embedder: Embedder) -> tuple[np.ndarray, list, np.ndarray]:
+def embed_corpus(cases: tuple[Case, ...], embedder: Embedder,
+                 progress: Progress | None = None) -> tuple[np.ndarray, list, np.ndarray]:
     """Vectors of the cases, the spans of their sentences, and the sentences' vectors."""
-    case_vectors = embedder.embed_passages([case.text for case in cases])
+    case_vectors = embedder.embed_passages([case.text for case in cases], progress=progress,
+                                           stage="embedding cases")
     spans = [sentence_spans(case.text) for case in cases]
     sentences = [case.text[a:b].strip() for case, case_spans in zip(cases, spans, strict=True)
                  for a, b in case_spans]
-    return case_vectors, spans, embedder.embed_passages(sentences)
+    return case_vectors, spans, embedder.embed_passages(sentences, progress=progress,
+                                                        stage="embedding sentences")
 
 
 def _write_vectors(vectors: np.ndarray, path: Path, kind: str) -> dict[str, int]:
@@ -135,7 +142,8 @@ def _write_build(folder: Path, cases: tuple[Case, ...], vectors: np.ndarray, spa
 
 
 def build_index(corpus: Corpus, embedder: Embedder, path: Path,
-                second: Embedder | None = None, index_type: str = "auto") -> Manifest:
+                second: Embedder | None = None, index_type: str = "auto",
+                progress: Progress | None = None) -> Manifest:
     """Embed every case of `corpus` and save the index at `path`, replacing any previous one.
 
     Args:
@@ -144,12 +152,13 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
         path: the index location (a symlink to the current build is kept there).
         second: an optional second embedder whose case vectors are stored too.
         index_type: "flat", "ivf", "hnsw", or "auto" to choose by corpus size.
+        progress: told how the embedding advances.
 
     Returns:
         The manifest of the new index.
     """
     started = time.perf_counter()
-    vectors, spans, sentence_vectors = embed_corpus(corpus.cases, embedder)
+    vectors, spans, sentence_vectors = embed_corpus(corpus.cases, embedder, progress)
     path = Path(path)
     builds = path.parent / f".{path.name}.builds"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -158,8 +167,10 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
     params = _write_build(staging, corpus.cases, vectors, spans, sentence_vectors, kind)
     files = list(DATA_FILES)
     if second is not None:
-        _write_vectors(second.embed_passages([case.text for case in corpus.cases]),
-                       staging / SECOND_FILE, kind)
+        second_vectors = second.embed_passages([case.text for case in corpus.cases],
+                                               progress=progress,
+                                               stage="embedding cases (second model)")
+        _write_vectors(second_vectors, staging / SECOND_FILE, kind)
         files.append(SECOND_FILE)
     manifest = Manifest(
         model_id=embedder.model_id, backend=embedder.backend, dimension=int(vectors.shape[1]),
@@ -175,9 +186,25 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
                                                       ensure_ascii=False))
     final = builds / stamp
     staging.rename(final)
+    previous = current_build(path)
     _point_at(path, final)
-    _remove_old_builds(builds, keep=final)
+    _remove_old_builds(builds, keep={final, previous})
     return manifest
+
+
+def build_lock(path: Path) -> FileLock:
+    """The lock that one build of the index at `path` holds from reading the corpus to
+    swapping the link (`casesearch build`, `corpus add` and `corpus remove` all take it)."""
+    path = Path(path)
+    return FileLock(path.parent / f".{path.name}.lock", f"the index at {path}")
+
+
+def current_build(path: Path) -> Path | None:
+    """The build folder the index link at `path` points to now, if any."""
+    path = Path(path)
+    if not path.is_symlink():
+        return path if path.is_dir() else None
+    return path.resolve() if path.exists() else None
 
 
 def _point_at(path: Path, build: Path) -> None:
@@ -192,9 +219,12 @@ def _point_at(path: Path, build: Path) -> None:
     os.replace(link, path)
 
 
-def _remove_old_builds(builds: Path, keep: Path) -> None:
+def _remove_old_builds(builds: Path, keep: set[Path | None]) -> None:
+    """Remove builds older than the previous one, and staging folders of killed builds (builds
+    are serialized, so no other build is writing one)."""
+    kept = {p.resolve() for p in keep if p is not None}
     for entry in builds.iterdir():
-        if entry != keep:
+        if entry.resolve() not in kept:
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -248,7 +278,7 @@ def load_index(path: Path, *, model_id: str | None = None, verify: bool = True) 
     Raises:
         IndexNotFoundError, IndexIntegrityError, IndexMismatchError.
     """
-    path = Path(path)
+    path = current_build(path) or Path(path)  # one build, even if the link moves meanwhile
     manifest = read_manifest(path)
     if model_id is not None and model_id != manifest.model_id:
         raise IndexMismatchError(manifest.model_id, model_id, str(path))

@@ -23,7 +23,7 @@ import urllib.parse
 from dataclasses import replace
 from pathlib import Path
 
-from corpus.load import load_corpus
+from corpus.store import load_corpus
 from index.embedders import BUILTIN_MODEL, load_embedder
 from index.lexical import written_in_han
 from index.store import build_index

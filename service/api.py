@@ -42,9 +42,14 @@ def readyz() -> tuple[Response, int]:
         status = "failed" if current.error else "loading"
         return jsonify(status=status, ready=False), 503
     index = current.engine.index
-    return jsonify(status="ready", ready=True, model=index.manifest.model_id,
-                   backend=current.engine.embedder.backend, cases=len(index.cases),
-                   built_at=index.manifest.built_at), 200
+    body = {"status": "ready", "ready": True, "model": index.manifest.model_id,
+            "backend": current.engine.embedder.backend, "cases": len(index.cases),
+            "build": index.path.name, "built_at": index.manifest.built_at}
+    if current.reload_error:
+        body["reload_error"] = current.reload_error
+    if current.corpus_problems:
+        body["unreadable_documents"] = list(current.corpus_problems)
+    return jsonify(body), 200
 
 
 @bp.get("/openapi.json")

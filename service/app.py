@@ -16,6 +16,7 @@ DEFAULTS = {
     "API_KEY": "",
     "CORS_ORIGINS": (),
     "ENGINE_WAIT_SECONDS": 30.0,  # a request during start-up waits this long for the model
+    "RELOAD_SECONDS": 2.0,  # how often to look for a new build (with INDEX_PATH; 0: never)
 }
 
 
@@ -26,7 +27,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         test_config: configuration for tests, used instead of the environment. `ENGINE` gives a
             ready `SearchEngine`; `ENGINE_LOADER` a function that makes one. Without either,
             the engine is opened from the environment's settings in a background thread;
-            /readyz says when it is ready.
+            /readyz says when it is ready. With `INDEX_PATH` (always, from the settings), a
+            new build at that path is served as soon as it lands (`RELOAD_SECONDS`).
     """
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
@@ -35,7 +37,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         settings = Settings.from_env()
         app.config.from_mapping(API_KEY=settings.api_key, CORS_ORIGINS=settings.cors_origins,
-                                SETTINGS=settings)
+                                SETTINGS=settings, INDEX_PATH=settings.index_path,
+                                DATA_DIR=settings.data,
+                                RELOAD_SECONDS=settings.reload_seconds)
     else:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False
@@ -47,8 +51,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     register_error_handlers(app)
     register_security(app)
-    app.extensions["casesearch"] = _engine_state(app)
+    app.extensions["casesearch"] = state = _engine_state(app)
+    if app.config.get("INDEX_PATH") is not None:
+        _watch_index(app, state)
     return app
+
+
+def _watch_index(app: Flask, state: EngineState) -> None:
+    from service.engine import reopen_engine
+    from service.reload import IndexWatcher
+
+    watcher = IndexWatcher(state, app.config["INDEX_PATH"], reopen=reopen_engine,
+                           data_dir=app.config.get("DATA_DIR"),
+                           interval=float(app.config["RELOAD_SECONDS"]))
+    app.extensions["casesearch.watcher"] = watcher
+    watcher.start()
 
 
 def _engine_state(app: Flask) -> EngineState:

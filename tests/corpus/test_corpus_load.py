@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from corpus import DEFAULT_DATA_DIR, CorpusError, load_corpus, load_document
-from corpus.load import place_slug
+from corpus.ids import place_slug
 
 SOURCE = DEFAULT_DATA_DIR / "shandong-2020-education-duty-cases.txt"
 

@@ -100,3 +100,33 @@ def test_page_numbers_in_chinese_styles_are_removed():
 def test_markdown_markers_are_removed_line_for_line():
     source = "# 标题\n\n## 一、甲市\n- **1.** 做法。\n> 2. 引用的做法。"
     assert markdown_to_text(source) == "标题\n\n一、甲市\n1. 做法。\n2. 引用的做法。"
+
+
+def test_a_pdf_with_too_many_pages_is_refused_before_reading_them(tmp_path, monkeypatch):
+    import corpus.formats as formats
+
+    path = tmp_path / "long.pdf"
+    path.write_bytes(make_pdf([["一、甲市"], ["1.做法。"], ["2.做法。"]]))
+    monkeypatch.setattr(formats, "MAX_PDF_PAGES", 2)
+    with pytest.raises(CorpusError, match="3 pages, more than the 2"):
+        read_document_text(path)
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".txt"])
+def test_an_oversized_file_is_refused_before_reading_it(tmp_path, monkeypatch, suffix):
+    import corpus.formats as formats
+
+    path = tmp_path / f"big{suffix}"
+    path.write_bytes(b"x" * 3 * 1024 * 1024)
+    monkeypatch.setattr(formats, "MAX_PDF_BYTES", 2 * 1024 * 1024)
+    monkeypatch.setattr(formats, "MAX_TEXT_BYTES", 2 * 1024 * 1024)
+    with pytest.raises(CorpusError, match="3 MB is more than the 2 MB"):
+        read_document_text(path)
+
+
+def test_a_pdf_whose_objects_are_garbage_is_refused_with_a_message(tmp_path):
+    data = make_pdf([["一、甲市", "1.做法。"]])
+    path = tmp_path / "mangled.pdf"
+    path.write_bytes(data[:40] + bytes(range(256)) * 8 + data[40:200])
+    with pytest.raises(CorpusError, match="mangled.pdf"):
+        read_document_text(path)

@@ -93,14 +93,37 @@ def test_a_failed_build_leaves_the_previous_index_intact(tmp_path, corpus):
     load_index(path)  # checksums still hold
 
 
-def test_a_rebuild_replaces_the_index_and_removes_old_builds(tmp_path, corpus):
+def test_a_rebuild_keeps_the_previous_build_and_removes_older_ones(tmp_path, corpus):
     path = tmp_path / "index"
     build_index(corpus, FakeEmbedder(model_id="fake/one"), path)
-    first_target = path.resolve()
+    first = path.resolve()
     build_index(corpus, FakeEmbedder(model_id="fake/two"), path)
+    second = path.resolve()
     assert read_manifest(path).model_id == "fake/two"
-    assert not first_target.exists()
-    assert len(list((tmp_path / ".index.builds").iterdir())) == 1
+    assert first.exists()  # a server may be loading it right now
+    build_index(corpus, FakeEmbedder(model_id="fake/three"), path)
+    assert not first.exists()
+    assert sorted((tmp_path / ".index.builds").iterdir()) == sorted([second, path.resolve()])
+
+
+def test_a_reader_loads_every_file_from_the_build_it_resolved(tmp_path, corpus, monkeypatch):
+    import index.store as store
+
+    path = tmp_path / "index"
+    build_index(corpus, FakeEmbedder(model_id="fake/one"), path)
+    small = Corpus(documents=corpus.documents, cases=corpus.cases[:5])
+    real_read_manifest = store.read_manifest
+
+    def swap_mid_load(folder):  # another build lands just after the reader resolved the link
+        manifest = real_read_manifest(folder)
+        build_index(small, FakeEmbedder(model_id="fake/two"), path)
+        return manifest
+
+    monkeypatch.setattr(store, "read_manifest", swap_mid_load)
+    loaded = load_index(path)
+    assert loaded.manifest.model_id == "fake/one" and len(loaded.cases) == len(corpus.cases)
+    monkeypatch.undo()
+    assert len(load_index(path).cases) == 5
 
 
 def test_a_subset_corpus_builds_and_counts_right(tmp_path, corpus):

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from corpus.load import DEFAULT_DATA_DIR
-from service import engine as engine_module
+from index.embedders import register_model
 from service.cli import main
 from tests.conftest import FakeEmbedder
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_CLI = ROOT / "tests" / "fake_casesearch.py"
+SHIPPED = "shandong-2020-education-duty-cases.txt"
 
 HEBEI = """2021年河北省各市履行教育职责典型案例
 
@@ -27,13 +35,13 @@ HEBEI = """2021年河北省各市履行教育职责典型案例
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     data = tmp_path / "data"
-    shutil.copytree(DEFAULT_DATA_DIR, data)
-    embedder = FakeEmbedder()
+    shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
+    embedder = FakeEmbedder(model_id="fake/counted")
+    register_model("fake/counted", lambda **_: embedder)
     monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CASESEARCH_DATA", str(data))
-    monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
+    monkeypatch.setenv("CASESEARCH_MODEL", "fake/counted")
     monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
-    monkeypatch.setattr(engine_module, "load_embedder", lambda *a, **k: embedder)
     runner = CliRunner()
 
     def invoke(*args: str):
@@ -69,7 +77,7 @@ def test_add_a_document_in_another_style_and_find_its_cases(run, tmp_path):
 
 
 def test_ids_of_unchanged_cases_stay_stable(run, tmp_path):
-    from corpus.load import load_corpus
+    from corpus.store import load_corpus
 
     run("build")
     before = [case.id for case in load_corpus(run.data).cases]
@@ -86,8 +94,8 @@ def test_a_dry_run_reports_and_changes_nothing(run, tmp_path):
     result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
                  "--dry-run")
     assert "would add 3 cases" in result.output
-    assert sorted(p.name for p in run.data.iterdir()) == sorted(
-        p.name for p in DEFAULT_DATA_DIR.iterdir())
+    assert sorted(p.name for p in run.data.iterdir() if not p.name.startswith(".")) == sorted(
+        p.name for p in DEFAULT_DATA_DIR.iterdir() if not p.name.startswith("."))
 
 
 @pytest.mark.parametrize(("text", "words"), [
@@ -132,7 +140,114 @@ def test_a_taken_id_is_refused(run, tmp_path):
     source.write_text(HEBEI, encoding="utf-8")
     result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
                  "--id", "sd2020")
-    assert result.exit_code == 1 and "taken" in result.output
+    assert result.exit_code == 1 and "already used by" in result.output
+    assert "--replace sd2020" in result.output and "Nothing was changed" in result.output
+
+
+def test_a_file_named_like_the_shipped_document_does_not_replace_it(run, tmp_path):
+    run("build")
+    shipped = (run.data / SHIPPED).read_bytes()
+    source = tmp_path / SHIPPED
+    source.write_text(HEBEI, encoding="utf-8")
+    for extra in ([], ["--dry-run"]):
+        result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
+                     *extra)
+        assert result.exit_code == 1, result.output
+        assert f"already used by {SHIPPED} (document 'sd2020')" in result.output
+    assert (run.data / SHIPPED).read_bytes() == shipped
+    found = json.loads(run("search", "校车", "--json").output)
+    assert all(r["id"].startswith("sd2020-") for r in found["results"])
+
+
+@pytest.mark.parametrize("doc_id", ["../../../../tmp/evil", "README", "a/b", ".hidden"])
+def test_an_id_that_is_not_a_slug_is_refused_before_anything_is_written(run, tmp_path, doc_id):
+    source = tmp_path / "hebei.md"
+    source.write_text(HEBEI, encoding="utf-8")
+    before = sorted(p.name for p in run.data.iterdir())
+    for extra in ([], ["--dry-run"]):
+        result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
+                     "--id", doc_id, *extra)
+        assert result.exit_code == 2 and "for example hb2021" in result.output
+    assert sorted(p.name for p in run.data.iterdir()) == before
+    assert not list(Path("/tmp").glob("evil*"))
+
+
+def test_the_folder_readme_cannot_be_overwritten(run, tmp_path):
+    readme = (run.data / "README.md").read_bytes()
+    source = tmp_path / "README.md"
+    source.write_text(HEBEI, encoding="utf-8")
+    result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
+                 "--id", "readme")
+    assert result.exit_code == 1 and "README.md (not a document)" in result.output
+    assert (run.data / "README.md").read_bytes() == readme
+
+
+def test_replace_trash_and_restore(run, tmp_path):
+    run("build")
+    source = tmp_path / "hebei-new.md"
+    source.write_text(HEBEI, encoding="utf-8")
+    replaced = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
+                   "--replace", "sd2020")
+    assert replaced.exit_code == 0, replaced.output
+    assert "previous version is kept in" in replaced.output
+    assert "corpus restore sd2020" in replaced.output and "indexed 3 cases" in replaced.output
+    assert (run.data / "sd2020.md").read_bytes() == source.read_bytes()
+    assert "sd2020" in run("corpus", "trash").output
+    restored = run("corpus", "restore", "sd2020")
+    assert restored.exit_code == 0 and "indexed 48 cases" in restored.output
+    assert "embedded 0 texts" in restored.output  # every vector was kept
+    # The restored version is stored under its id, like every stored document.
+    assert (run.data / "sd2020.txt").read_bytes() == (DEFAULT_DATA_DIR / SHIPPED).read_bytes()
+    assert not (run.data / "sd2020.md").exists()
+
+
+def test_replace_and_id_must_agree(run, tmp_path):
+    source = tmp_path / "hebei.md"
+    source.write_text(HEBEI, encoding="utf-8")
+    result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
+                 "--replace", "sd2020", "--id", "other")
+    assert result.exit_code == 2 and "disagree" in result.output
+
+
+def test_an_unreadable_stored_document_keeps_the_last_good_index(run, tmp_path):
+    assert run("build").exit_code == 0
+    (run.data / "broken.txt").write_text("（一）甲市\n（3）跳号。\n", encoding="utf-8")
+    (run.data / "broken.json").write_text('{"year": 2021, "province": "x", "title": "t"}')
+    kept = run("build", "--if-stale")
+    assert kept.exit_code == 0 and "broken.txt:2" in kept.output
+    assert "last good index" in kept.output
+    served = json.loads(run("search", "校车", "--k", "50", "--json").output)["results"]
+    assert len(served) == 48  # the last good index answers
+    assert run("build").exit_code == 1  # an explicit build says what is wrong
+    listing = run("corpus", "list")
+    assert "sd2020" in listing.output and "unreadable: broken.txt:2" in listing.output
+
+
+def _fake_cli(env: dict, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(FAKE_CLI), *args], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_two_adds_at_once_are_both_stored_and_indexed(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
+    env = {**os.environ, "CASESEARCH_HOME": str(tmp_path / "home"),
+           "CASESEARCH_DATA": str(data), "CASESEARCH_MODEL": "fake/char-ngrams",
+           "CASESEARCH_SECOND_MODEL": "none"}
+    assert _fake_cli(env, "build").wait(60) == 0
+    sources = []
+    for name, city in (("hebei", "石家庄"), ("henan", "郑州")):
+        source = tmp_path / f"{name}.md"
+        source.write_text(HEBEI.replace("石家庄", city), encoding="utf-8")
+        sources.append(source)
+    adds = [_fake_cli(env, "corpus", "add", str(source), "--year", "2021", "--province",
+                      "某省", "--id", source.stem) for source in sources]
+    outputs = [add.communicate(timeout=120)[0] for add in adds]
+    assert [add.returncode for add in adds] == [0, 0], outputs
+    search = subprocess.run([sys.executable, str(FAKE_CLI), "search", "智慧校园", "--k", "50",
+                             "--json"], env=env, cwd=ROOT, capture_output=True, text=True)
+    doc_ids = {r["id"].split("-")[0] for r in json.loads(search.stdout)["results"]}
+    assert {"hebei", "henan"} <= doc_ids
 
 
 def test_remove_a_document(run, tmp_path):
