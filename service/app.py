@@ -15,7 +15,12 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024,  # a search body is a question, not a document
     "API_KEY": "",
     "CORS_ORIGINS": (),
-    "ENGINE_WAIT_SECONDS": 30.0,  # a request during start-up waits this long for the model
+    "ALLOWED_HOSTS": ("127.0.0.1", "localhost", "::1"),  # names requests may be addressed to
+    # During start-up a request waits for the engine up to ENGINE_WAIT_SECONDS, but only
+    # ENGINE_MAX_WAITERS at a time (the request threads less one, so /healthz always has a
+    # thread); the others get 503 with Retry-After at once.
+    "ENGINE_WAIT_SECONDS": 30.0,
+    "ENGINE_MAX_WAITERS": 0,
     "RELOAD_SECONDS": 2.0,  # how often to look for a new build (with INDEX_PATH; 0: never)
 }
 
@@ -37,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         settings = Settings.from_env()
         app.config.from_mapping(API_KEY=settings.api_key, CORS_ORIGINS=settings.cors_origins,
+                                ALLOWED_HOSTS=settings.served_hosts,
+                                ENGINE_MAX_WAITERS=max(0, settings.server_threads - 1),
                                 SETTINGS=settings, INDEX_PATH=settings.index_path,
                                 DATA_DIR=settings.data,
                                 RELOAD_SECONDS=settings.reload_seconds)
@@ -70,6 +77,7 @@ def _watch_index(app: Flask, state: EngineState) -> None:
 
 def _engine_state(app: Flask) -> EngineState:
     wait = float(app.config["ENGINE_WAIT_SECONDS"])
+    waiters = int(app.config["ENGINE_MAX_WAITERS"])
     if app.config.get("ENGINE") is not None:
         return EngineState.ready_with(app.config["ENGINE"])
     loader = app.config.get("ENGINE_LOADER")
@@ -79,6 +87,6 @@ def _engine_state(app: Flask) -> EngineState:
         settings = app.config["SETTINGS"]
         loader = lambda: open_engine(settings)  # noqa: E731
     logging.getLogger("casesearch").info("loading model and index")
-    state = EngineState(loader, wait_seconds=wait)
+    state = EngineState(loader, wait_seconds=wait, max_waiters=waiters)
     state.start()
     return state

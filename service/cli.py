@@ -176,7 +176,7 @@ def mcp(use_http: bool, port: int) -> None:
     IndexWatcher(state, settings.index_path, reopen=reopen_engine, data_dir=settings.data,
                  interval=settings.reload_seconds).start()  # serve each new build
     run_mcp(lambda: state.engine, settings.public_url, http=use_http, host="127.0.0.1",
-            port=port)
+            port=port, hosts=settings.served_hosts, api_key=settings.api_key)
 
 
 @main.command()
@@ -205,7 +205,7 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
     if settings.threads == 0:  # share the cores among the workers actually started
         os.environ["CASESEARCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     run_server(host or settings.host, port or settings.port, workers=workers,
-               threads=threads or settings.server_threads)
+               threads=threads or settings.server_threads, read_seconds=settings.read_timeout)
 
 
 def _register_commands() -> None:

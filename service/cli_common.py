@@ -46,6 +46,8 @@ def echo_build(result, settings: Settings) -> None:
     click.echo(f"indexed {manifest.count} cases ({manifest.sentence_count} sentences) with "
                f"{manifest.model_id} in {manifest.build_seconds:.1f} s → {settings.index_path} "
                f"(embedded {result.embedded} texts, reused {result.reused})")
+    if result.set_aside is not None:
+        click.echo(f"the damaged build it replaces is kept at {result.set_aside}")
 
 
 def rebuild(settings: Settings) -> None:

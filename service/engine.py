@@ -33,6 +33,7 @@ from index.store import (
     current_build,
     load_index,
     read_manifest,
+    set_aside_if_damaged,
     verify_files,
 )
 from service.settings import Settings
@@ -140,6 +141,7 @@ class BuildResult:
     manifest: Manifest
     embedded: int
     reused: int
+    set_aside: Path | None = None  # a damaged build this one replaced, kept for a look
 
 
 def build(settings: Settings, *, progress: Progress | None = None,
@@ -156,6 +158,9 @@ def build(settings: Settings, *, progress: Progress | None = None,
     settings.index_path.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(settings.index_path).hold(on_wait=on_wait):
         corpus = CorpusStore(settings.data).load(on_wait=on_wait)
+        aside = set_aside_if_damaged(settings.index_path)
+        if aside is not None:
+            log.warning("the index build was damaged; set aside at %s", aside)
         if settings.model == BUILTIN_MODEL:
             # The sentence-transformers export is made at set-up whichever backend embeds, so
             # that switching CASESEARCH_BACKEND needs no further step.
@@ -174,4 +179,4 @@ def build(settings: Settings, *, progress: Progress | None = None,
     reused = embedder.reused + (second.reused if second else 0)
     log.info("indexed %d cases with %s in %.1f s: embedded %d texts, reused %d",
              manifest.count, manifest.model_id, manifest.build_seconds, embedded, reused)
-    return BuildResult(manifest, embedded, reused)
+    return BuildResult(manifest, embedded, reused, aside)

@@ -7,11 +7,14 @@ model what to change, never as a protocol failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+import hmac
+import json
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
@@ -78,12 +81,63 @@ def build_mcp_server(engine: Callable[[], SearchEngine], base_url: str) -> MCPSe
     return server
 
 
+def transport_security(hosts: Sequence[str]) -> TransportSecuritySettings:
+    """Host and Origin checks for MCP over HTTP, set explicitly: requests must be addressed to
+    one of `hosts` (any port), and a browser may call only from a page on one of them."""
+    names = [f"[{host}]" if ":" in host else host for host in hosts]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[*names, *(f"{name}:*" for name in names)],
+        allowed_origins=[f"{scheme}://{name}{port}" for scheme in ("http", "https")
+                         for name in names for port in ("", ":*")])
+
+
+class RequireKey:
+    """ASGI middleware: with a key set, every MCP request needs `Authorization: Bearer <key>`."""
+
+    def __init__(self, app: Any, key: str) -> None:
+        self.app, self.key = app, key
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http" and self.key and not self._authorized(scope):
+            body = json.dumps({"type": "about:blank", "title": "Unauthorized", "status": 401,
+                               "detail": "this MCP server needs a key: send the header "
+                                         "`Authorization: Bearer <key>`"}).encode()
+            await send({"type": "http.response.start", "status": 401, "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"www-authenticate", b"Bearer"),
+                (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+    def _authorized(self, scope: dict) -> bool:
+        headers = dict(scope.get("headers") or [])
+        scheme, _, given = headers.get(b"authorization", b"").partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(),
+                                                                   self.key.encode())
+
+
+def mcp_http_app(server: MCPServer, *, hosts: Sequence[str], api_key: str = "",
+                 host: str = "127.0.0.1") -> Any:
+    """The MCP server as an ASGI app at /mcp, with the Host/Origin checks and the API key."""
+    app = server.streamable_http_app(streamable_http_path="/mcp", host=host,
+                                     transport_security=transport_security(hosts))
+    return RequireKey(app, api_key)
+
+
 def run_mcp(engine: Callable[[], SearchEngine], base_url: str, *, http: bool = False,
-            host: str = "127.0.0.1", port: int = 8001) -> None:
+            host: str = "127.0.0.1", port: int = 8001, hosts: Sequence[str] = (),
+            api_key: str = "") -> None:
     """Serve over stdio (default) or streamable HTTP at http://host:port/mcp until stopped;
-    `engine()` gives the engine to answer with (it changes when a new build lands)."""
+    `engine()` gives the engine to answer with (it changes when a new build lands). Over HTTP,
+    only requests for `hosts` are answered, and with `api_key` only those that carry it."""
     server = build_mcp_server(engine, base_url)
-    if http:
-        server.run("streamable-http", host=host, port=port, streamable_http_path="/mcp")
-    else:
+    if not http:
         server.run("stdio")
+        return
+    import uvicorn
+
+    app = mcp_http_app(server, hosts=hosts or ("127.0.0.1", "localhost", "::1"),
+                       api_key=api_key, host=host)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

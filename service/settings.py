@@ -44,6 +44,8 @@ class Settings:
     query_cache: int = 1024
     index_type: str = "auto"
     reload_seconds: float = 2.0
+    allowed_hosts: tuple[str, ...] = ()
+    read_timeout: float = 5.0
 
     @property
     def compute_threads(self) -> int:
@@ -56,6 +58,16 @@ class Settings:
     def public_url(self) -> str:
         """The web service's address as people reach it: CASESEARCH_BASE_URL, else host:port."""
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def served_hosts(self) -> tuple[str, ...]:
+        """The host names requests may be addressed to: this machine's loopback names, the
+        address the service listens on (unless it listens on all of them), and
+        CASESEARCH_ALLOWED_HOSTS (`*` for any)."""
+        names = ["127.0.0.1", "localhost", "::1", *self.allowed_hosts]
+        if self.host not in ("0.0.0.0", "::", ""):
+            names.append(self.host.strip("[]").lower())
+        return tuple(dict.fromkeys(names))
 
     @property
     def index_path(self) -> Path:
@@ -87,6 +99,7 @@ ENV_NAMES = {
     "cors_origins": "CASESEARCH_CORS_ORIGINS", "workers": "CASESEARCH_WORKERS",
     "server_threads": "CASESEARCH_SERVER_THREADS", "query_cache": "CASESEARCH_QUERY_CACHE",
     "index_type": "CASESEARCH_INDEX_TYPE", "reload_seconds": "CASESEARCH_RELOAD_SECONDS",
+    "allowed_hosts": "CASESEARCH_ALLOWED_HOSTS", "read_timeout": "CASESEARCH_READ_TIMEOUT",
 }
 
 SETTINGS_HELP = {
@@ -106,7 +119,8 @@ SETTINGS_HELP = {
     "allow_download": "1 to let sentence-transformers download a named model once",
     "base_url": "public address of the web service, for links in MCP tool results "
                 "(default http://HOST:PORT)",
-    "api_key": "if set, /api/* requires the header `Authorization: Bearer <key>`",
+    "api_key": "if set, the API requires the header `Authorization: Bearer <key>` and the "
+               "pages a sign-in with the key (health checks stay open)",
     "cors_origins": "comma-separated origins allowed to call /api/* from a browser "
                     "(default none: CORS off)",
     "workers": "server worker processes, each with its own copy of the model (default 1)",
@@ -115,6 +129,11 @@ SETTINGS_HELP = {
     "index_type": "FAISS index: auto (Flat below 100,000 cases, IVF above), flat, ivf or hnsw",
     "reload_seconds": "how often a running server looks for a new build of the index and "
                       "serves it (default 2 seconds; 0 turns live updates off)",
+    "allowed_hosts": "comma-separated host names the service may be addressed as, besides "
+                     "127.0.0.1, localhost, ::1 and HOST (`*`: any; guards against DNS "
+                     "rebinding)",
+    "read_timeout": "seconds a client has to send a request once it has started (default 5); "
+                    "a slower one is answered 408 and disconnected, so it cannot hold a thread",
 }
 
 
@@ -124,6 +143,9 @@ def _convert(name: str, raw: str) -> object:
         return Path(raw).expanduser()
     if name == "cors_origins":
         return tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    if name == "allowed_hosts":
+        return tuple(host.strip().strip("[]").lower().rstrip(".") for host in raw.split(",")
+                     if host.strip())
     if name in ("port", "threads", "workers", "server_threads", "query_cache"):
         try:
             value = int(raw)
@@ -133,13 +155,14 @@ def _convert(name: str, raw: str) -> object:
                 name in ("workers", "server_threads") and not 1 <= value <= 64):
             raise ValueError(f"{env} is out of range: {raw!r}")
         return value
-    if name == "reload_seconds":
+    if name in ("reload_seconds", "read_timeout"):
         try:
             seconds = float(raw)
         except ValueError:
             raise ValueError(f"{env} must be a number of seconds; got {raw!r}") from None
-        if not 0 <= seconds <= 3600:
-            raise ValueError(f"{env} is out of range (0-3600): {raw!r}")
+        low = 0 if name == "reload_seconds" else 0.1
+        if not low <= seconds <= 3600:
+            raise ValueError(f"{env} is out of range ({low:g}-3600): {raw!r}")
         return seconds
     if name == "allow_download":
         return raw.strip().lower() in ("1", "true", "yes", "on")

@@ -16,9 +16,13 @@ log = logging.getLogger(__name__)
 class EngineState:
     """Holds the search engine once its loader has run; until then requests get a 503."""
 
-    def __init__(self, loader: Callable[[], SearchEngine], wait_seconds: float = 0.0) -> None:
+    def __init__(self, loader: Callable[[], SearchEngine], wait_seconds: float = 0.0,
+                 max_waiters: int = 0) -> None:
         self._loader = loader
         self._wait_seconds = wait_seconds
+        # At most this many requests wait for the engine at once; the others get 503 at once,
+        # so that waiting requests never take every thread (and /healthz with them).
+        self._waiters = threading.BoundedSemaphore(max_waiters) if max_waiters > 0 else None
         self._engine: SearchEngine | None = None
         self._error: str | None = None
         self._thread: threading.Thread | None = None
@@ -65,10 +69,15 @@ class EngineState:
         return self._error
 
     def require(self) -> SearchEngine:
-        """The engine, waiting up to `wait_seconds` while it loads; else a 503 problem saying
-        whether it is still loading or has failed."""
-        if self._engine is None and self._error is None and self._wait_seconds > 0:
-            self.wait(self._wait_seconds)
+        """The engine, waiting up to `wait_seconds` while it loads (if fewer than `max_waiters`
+        requests already wait); else a 503 problem saying whether it is still loading (with
+        Retry-After) or has failed."""
+        if (self._engine is None and self._error is None and self._wait_seconds > 0
+                and self._waiters is not None and self._waiters.acquire(blocking=False)):
+            try:
+                self.wait(self._wait_seconds)
+            finally:
+                self._waiters.release()
         if self._engine is not None:
             return self._engine
         if self._error is not None:

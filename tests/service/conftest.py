@@ -1,8 +1,24 @@
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
+from corpus.load import DEFAULT_DATA_DIR
 from service.app import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_CLI = ROOT / "tests" / "fake_casesearch.py"
 
 
 @pytest.fixture
@@ -13,3 +29,70 @@ def app(engine):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url: str, timeout: float = 10) -> tuple[int, dict]:
+    """GET a URL; its status and JSON body (for errors too)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@dataclass
+class FakeServer:
+    """`casesearch serve` for real (gunicorn), with the fake models, over a corpus copy."""
+
+    base: str
+    port: int
+    folder: Path
+    env: dict
+    log: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(FAKE_CLI), *args], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def serve_fake(tmp_path):
+    """Start a real server with the fake models; settings as environment variables."""
+    servers: list[subprocess.Popen] = []
+
+    def start(**settings: str) -> FakeServer:
+        data = tmp_path / "data"
+        shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
+        port = free_port()
+        env = {**os.environ, "CASESEARCH_HOME": str(tmp_path / "home"),
+               "CASESEARCH_DATA": str(data), "CASESEARCH_MODEL": "fake/char-ngrams",
+               "CASESEARCH_SECOND_MODEL": "fake/second", "PORT": str(port), **settings}
+        server = FakeServer(f"http://127.0.0.1:{port}", port, tmp_path, env,
+                            tmp_path / "server.log")
+        assert server.cli("build").returncode == 0
+        # The log goes to a file, not a pipe: an unread pipe would stall the server.
+        process = subprocess.Popen([sys.executable, str(FAKE_CLI), "serve"], env=env, cwd=ROOT,
+                                   stdout=server.log.open("w"), stderr=subprocess.STDOUT)
+        servers.append(process)
+        deadline, ready_in_a_row = time.monotonic() + 60, 0
+        while time.monotonic() < deadline:
+            try:  # every worker loads on its own: ready many times in a row means all are
+                ready_in_a_row = ready_in_a_row + 1 if get_json(
+                    server.base + "/readyz")[0] == 200 else 0
+            except (urllib.error.URLError, ConnectionError):
+                ready_in_a_row = 0
+            if ready_in_a_row >= 10:
+                return server
+            time.sleep(0.05)
+        pytest.fail(f"the server did not start:\n{server.log.read_text()}")
+
+    yield start
+    for process in servers:
+        process.terminate()
+        process.wait(30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -183,9 +184,31 @@ def test_not_ready_until_loaded_then_ready(held_loader):
 
 def test_a_request_during_start_up_waits_for_the_engine(held_loader):
     slow_loader, release = held_loader
-    app = create_app({"TESTING": True, "ENGINE_LOADER": slow_loader, "ENGINE_WAIT_SECONDS": 10})
+    app = create_app({"TESTING": True, "ENGINE_LOADER": slow_loader, "ENGINE_WAIT_SECONDS": 10,
+                      "ENGINE_MAX_WAITERS": 3})
     threading.Timer(0.2, release.set).start()
     assert app.test_client().get("/api/search?q=校车").status_code == 200
+
+
+def test_waiting_requests_never_take_every_thread_during_start_up(held_loader):
+    slow_loader, release = held_loader
+    app = create_app({"TESTING": True, "ENGINE_LOADER": slow_loader, "ENGINE_WAIT_SECONDS": 10,
+                      "ENGINE_MAX_WAITERS": 2})
+    statuses: list[int] = []
+    waiting = [threading.Thread(target=lambda: statuses.append(
+        app.test_client().get("/api/search?q=校车").status_code)) for _ in range(2)]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.3)  # both are waiting now
+    started = time.perf_counter()
+    third = app.test_client().get("/api/cities")
+    assert third.status_code == 503 and third.headers["Retry-After"]
+    assert time.perf_counter() - started < 1  # answered at once, not after the wait
+    assert app.test_client().get("/healthz").status_code == 200
+    release.set()
+    for thread in waiting:
+        thread.join(10)
+    assert statuses == [200, 200]
 
 
 def test_a_failed_load_is_reported_not_hidden():

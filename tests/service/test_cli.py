@@ -116,3 +116,14 @@ def test_a_broken_corpus_is_a_message_not_a_traceback(run, tmp_path, monkeypatch
     monkeypatch.setenv("CASESEARCH_DATA", str(data))
     result = run("build")
     assert result.exit_code == 1 and "doc.txt:3:" in result.output
+
+
+def test_make_serve_rebuilds_over_a_damaged_manifest_and_sets_it_aside(run, tmp_path):
+    run("build")
+    damaged = (tmp_path / "index").resolve()
+    (tmp_path / "index" / "manifest.json").write_bytes(b"\xff\xfe")
+    result = run("build", "--if-stale")
+    assert result.exit_code == 0, result.output
+    assert "manifest.json is damaged" in result.output and "indexed 48 cases" in result.output
+    assert f"kept at {damaged}.damaged" in result.output
+    assert (tmp_path / "index" / "manifest.json").is_file()

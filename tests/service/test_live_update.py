@@ -4,17 +4,10 @@ watcher's decisions), and for real (gunicorn, `corpus add` and `remove` under lo
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -25,9 +18,8 @@ from index.store import build_index, load_index
 from service.app import create_app
 from service.engine import reopen_engine
 from tests.conftest import FakeEmbedder
+from tests.service.conftest import get_json as _get
 
-ROOT = Path(__file__).resolve().parents[2]
-FAKE_CLI = ROOT / "tests" / "fake_casesearch.py"
 HEBEI = ("2021年河北省典型案例\n\n（一）石家庄\n（1）建设乡村少年宫二百所，开展周末科技体验活动。\n"
          "（2）推进集团化办学，组建教育集团56个，带动薄弱学校提升。\n")
 
@@ -103,20 +95,6 @@ def test_reopening_keeps_the_models_and_their_query_cache(engine, tmp_path, corp
 
 # For real: gunicorn with the fake models, corpus changes from another process, under load.
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
 class Load:
     """Clients asking questions in a loop until stopped (bounded: 120 s at most)."""
 
@@ -153,37 +131,8 @@ class Load:
 
 
 @pytest.fixture
-def fake_server(tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
-    port = _free_port()
-    env = {**os.environ, "CASESEARCH_HOME": str(tmp_path / "home"),
-           "CASESEARCH_DATA": str(data), "CASESEARCH_MODEL": "fake/char-ngrams",
-           "CASESEARCH_SECOND_MODEL": "fake/second", "CASESEARCH_RELOAD_SECONDS": "0.5",
-           "PORT": str(port), "CASESEARCH_WORKERS": "2"}
-
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(FAKE_CLI), *args], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
-
-    assert cli("build").returncode == 0
-    log = tmp_path / "server.log"  # a file, not a pipe: an unread pipe would stall the server
-    server = subprocess.Popen([sys.executable, str(FAKE_CLI), "serve"], env=env, cwd=ROOT,
-                              stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if _get(base + "/readyz")[0] == 200:
-                break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail(f"the server did not start:\n{log.read_text()}")
-    yield base, cli, tmp_path
-    server.terminate()
-    server.wait(30)
+def fake_server(serve_fake):
+    return serve_fake(CASESEARCH_RELOAD_SECONDS="0.5", CASESEARCH_WORKERS="2")
 
 
 def _wait_for(predicate, seconds: float = 15) -> bool:
@@ -201,7 +150,7 @@ def _serves(base: str, cases: int) -> bool:
 
 
 def test_corpus_add_and_remove_are_served_live_under_load_with_no_failed_request(fake_server):
-    base, cli, tmp_path = fake_server
+    base, cli, tmp_path = fake_server.base, fake_server.cli, fake_server.folder
     source = tmp_path / "hebei.md"
     source.write_text(HEBEI, encoding="utf-8")
     with Load(base) as load:
