@@ -35,7 +35,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
-        response = problem(error.status, error.detail, **error.extra)
+        body_extra = {k: v for k, v in error.extra.items() if k != "www_authenticate"}
+        response = problem(error.status, error.detail, **body_extra)
         if "retry_after" in error.extra:
             response.headers["Retry-After"] = str(error.extra["retry_after"])
         if "www_authenticate" in error.extra:
