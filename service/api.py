@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Request, Response, current_app, jsonify, request
 
-from index.search import MAX_K, SearchEngine
+from index.search import SearchEngine
+from service.describe import engine_summary
 from service.openapi import openapi_document
-from service.params import (
-    MAX_LIST_LIMIT,
-    json_object,
-    parse_bool,
-    parse_int,
-    search_args_from_json,
-    search_args_from_query_string,
-)
+from service.params import decode_json
+from service.problems import ApiError
+from service.schema import CASES, SEARCH, SIMILAR
 from service.state import EngineState
 from service.tools import openai_tools
 
@@ -28,6 +25,18 @@ def state() -> EngineState:
 
 def engine() -> SearchEngine:
     return state().require()
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object; 400, saying what is wrong, for a wrong type, bytes
+    that are not UTF-8, broken JSON, nesting too deep, a number too long for Python or a lone
+    UTF-16 surrogate (which no answer could carry back)."""
+    if not request.is_json:
+        raise ApiError(400, "send the body as JSON with Content-Type: application/json")
+    body = decode_json(request.get_data(cache=True))
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object such as {\"query\": \"校车\"}")
+    return body
 
 
 @bp.get("/healthz")
@@ -54,15 +63,15 @@ def readyz() -> tuple[Response, int]:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document())
+    loaded = state().engine
+    return jsonify(openapi_document(engine_summary(loaded) if loaded else None))
 
 
 @bp.get("/api/cases")
 def list_cases() -> Response:
     cases = engine().cases
-    limit = parse_int(request.args.get("limit"), "limit", default=100, low=1,
-                      high=MAX_LIST_LIMIT)
-    offset = parse_int(request.args.get("offset"), "offset", default=0, low=0, high=10**9)
+    args = CASES.from_query(request.args)
+    limit, offset = args["limit"], args["offset"]
     page = cases[offset: offset + limit]
     return jsonify(total=len(cases), limit=limit, offset=offset,
                    cases=[case.to_dict() for case in page])
@@ -77,22 +86,21 @@ def get_case(case_id: str) -> Response:
 def similar_cases(case_id: str) -> Response:
     search_engine = engine()
     case = search_engine.case(case_id)
-    k = parse_int(request.args.get("k"), "k", default=10, low=1, high=MAX_K)
-    same_city = parse_bool(request.args.get("same_city"), "same_city", default=False)
+    args = SIMILAR.from_query(request.args, id=case_id)
     started = time.perf_counter()
-    hits = search_engine.similar(case_id, k=k, same_city=same_city)
+    hits = search_engine.similar(case_id, k=args["k"], same_city=args["same_city"])
     return jsonify(case=case.to_dict(), results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
 
 
 @bp.post("/api/search")
 def search_post() -> Response:
-    return _search(search_args_from_json(json_object(request)))
+    return _search(SEARCH.from_json(json_object(request)))
 
 
 @bp.get("/api/search")
 def search_get() -> Response:
-    return _search(search_args_from_query_string(request.args))
+    return _search(SEARCH.from_query(request.args))
 
 
 def _search(args: dict) -> Response:
@@ -106,7 +114,7 @@ def _search(args: dict) -> Response:
 @bp.get("/api/tools")
 def tool_definitions() -> Response:
     """The search as OpenAI function-calling tools, each mapped to its HTTP endpoint."""
-    return jsonify(openai_tools())
+    return jsonify(openai_tools(engine_summary(engine())))
 
 
 @bp.get("/api/cities")

@@ -18,6 +18,7 @@ from service.cli_common import (
     say_waiting,
     terminal_progress,
 )
+from service.schema import SEARCH, SIMILAR
 from service.settings import ENV_NAMES, SETTINGS_HELP, Settings
 
 
@@ -96,21 +97,16 @@ def _engine():
 
 @main.command()
 @click.argument("question")
-@click.option("-k", "--k", "k", default=10, show_default=True, help="Number of results (1-50).")
-@click.option("--city", "cities", multiple=True, help="Only this city (repeatable).")
-@click.option("--year", "years", multiple=True, type=int, help="Only this year (repeatable).")
-@click.option("--province", "provinces", multiple=True, help="Only this province (repeatable).")
+@SEARCH.click_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-def search(question: str, k: int, cities: tuple[str, ...], years: tuple[int, ...],
-           provinces: tuple[str, ...], as_json: bool) -> None:
+def search(question: str, as_json: bool, **filters) -> None:
     """Find the cases that answer QUESTION."""
     import time
 
     engine = _engine()
     started = time.perf_counter()
     try:
-        hits = engine.search(question, k=k, cities=list(cities) or None,
-                             years=list(years) or None, provinces=list(provinces) or None)
+        hits = engine.search(**_arguments(SEARCH, {"query": question, **filters}))
     except USER_ERRORS as exc:
         fail(exc)
     took = round((time.perf_counter() - started) * 1000, 2)
@@ -119,20 +115,33 @@ def search(question: str, k: int, cities: tuple[str, ...], years: tuple[int, ...
 
 @main.command()
 @click.argument("case_id")
-@click.option("-k", "--k", "k", default=10, show_default=True, help="Number of results (1-50).")
-@click.option("--same-city", is_flag=True, help="Include the case's own city.")
+@SIMILAR.click_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-def similar(case_id: str, k: int, same_city: bool, as_json: bool) -> None:
+def similar(case_id: str, as_json: bool, **options) -> None:
     """Find practices in other cities like the case CASE_ID."""
     engine = _engine()
+    args = _arguments(SIMILAR, {"id": case_id, **options})
     try:
         case = engine.case(case_id)
-        hits = engine.similar(case_id, k=k, same_city=same_city)
+        hits = engine.similar(case_id, k=args["k"], same_city=args["same_city"])
     except USER_ERRORS as exc:
         fail(exc)
     if not as_json:
         click.echo(f"{case.city} {case.seq} [{case.id}]: {case.text[:60]}…\n")
     _print_hits(hits, as_json, {"case": case.to_dict()})
+
+
+def _arguments(spec, values: dict) -> dict:
+    """Command-line values checked by the request's definition (the API's rules and
+    messages); repeated options arrive as tuples."""
+    from service.problems import ApiError
+
+    values = {name: list(value) if isinstance(value, tuple) else value
+              for name, value in values.items()}
+    try:
+        return spec.from_json(values)
+    except ApiError as exc:
+        fail(exc.detail)
 
 
 @main.command("eval")
@@ -175,8 +184,8 @@ def mcp(use_http: bool, port: int) -> None:
     state = EngineState.ready_with(_engine())
     IndexWatcher(state, settings.index_path, reopen=reopen_engine, data_dir=settings.data,
                  interval=settings.reload_seconds).start()  # serve each new build
-    run_mcp(lambda: state.engine, settings.public_url, http=use_http, host="127.0.0.1",
-            port=port, hosts=settings.served_hosts, api_key=settings.api_key)
+    run_mcp(state, settings.public_url, http=use_http, host="127.0.0.1", port=port,
+            hosts=settings.served_hosts, api_key=settings.api_key)
 
 
 @main.command()

@@ -24,7 +24,7 @@ def load_settings() -> Settings:
         raise click.UsageError(str(exc)) from exc
 
 
-def fail(error: Exception) -> NoReturn:
+def fail(error: Exception | str) -> NoReturn:
     """Print `error: …` on stderr and exit with status 1."""
     click.echo(f"error: {error}", err=True)
     sys.exit(1)

@@ -8,17 +8,12 @@ from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
 from index.errors import CasesearchError, InvalidRequestError, UnknownCaseError
+from service.problems import ApiError
+
+__all__ = ["ApiError", "PROBLEM_TYPE", "problem", "register_error_handlers"]
 
 PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
-
-
-class ApiError(Exception):
-    """A request the service refuses, with the status and a detail the caller can act on."""
-
-    def __init__(self, status: int, detail: str, **extra: object) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.extra = status, detail, extra
 
 
 def problem(status: int, detail: str, title: str | None = None, **extra: object) -> Response:

@@ -10,16 +10,18 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
-from pydantic import Field
 
 from index.search import SearchEngine
 from service import tools
+from service.describe import engine_summary, version
+from service.schema import RequestSpec
+from service.state import EngineState
 from service.tools import FetchOutput, SearchOutput, ToolInputError
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
@@ -31,7 +33,9 @@ INSTRUCTIONS = (
 )
 
 
-CASE_ID = "A case id from search or similar_cases, e.g. sd2020-jinan-3"
+OUTPUTS = {"search": SearchOutput, "fetch": FetchOutput, "similar_cases": SearchOutput}
+RUNNERS = {"search": tools.run_search, "fetch": tools.run_fetch,
+           "similar_cases": tools.run_similar}
 
 
 def build_mcp_server(engine: Callable[[], SearchEngine], base_url: str) -> MCPServer:
@@ -42,43 +46,40 @@ def build_mcp_server(engine: Callable[[], SearchEngine], base_url: str) -> MCPSe
         base_url: where the web service runs, for the `url` of each case.
     """
     server = MCPServer(name="casesearch", title="casesearch: typical work cases",
-                       instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING")
+                       instructions=INSTRUCTIONS, version=version(), log_level="WARNING")
+    describe_tools(server, engine, base_url)
+    return server
 
-    def guarded(call: Callable[[], object]) -> object:
+
+def describe_tools(server: MCPServer, engine: Callable[[], SearchEngine],
+                   base_url: str) -> None:
+    """(Re-)register the tools, their descriptions saying what the loaded index holds: at the
+    start, and after a new build is swapped in."""
+    loaded = engine()
+    descriptions = tools.tool_descriptions(engine_summary(loaded) if loaded else None)
+    for name, spec in tools.TOOLS.items():
         try:
-            return call()
+            server.remove_tool(name)
+        except ToolError:  # not registered yet
+            pass
+        server.add_tool(_tool_function(name, spec, engine, base_url), name=name,
+                        description=descriptions[name], annotations=READ_ONLY,
+                        structured_output=True)
+
+
+def _tool_function(name: str, spec: RequestSpec, engine: Callable[[], SearchEngine],
+                   base_url: str) -> Callable[..., Any]:
+    """A function whose signature is the request's fields (the SDK derives the input schema
+    from it) and which runs the tool, turning a bad argument into a tool error."""
+    def call(**arguments: Any) -> Any:
+        try:
+            return RUNNERS[name](engine(), base_url, **arguments)
         except ToolInputError as exc:
             raise ToolError(str(exc)) from exc
 
-    @server.tool(description=tools.TOOL_DESCRIPTIONS["search"], annotations=READ_ONLY,
-                 structured_output=True)
-    def search(
-        query: Annotated[str, Field(description="The question or keywords, Chinese or English")],
-        k: Annotated[int, Field(ge=1, le=tools.MAX_TOOL_K, description="How many results")] = 10,
-        cities: Annotated[list[str] | None, Field(
-            description="Only these cities, by name (e.g. [\"青岛市\"]); omit for all")] = None,
-        years: Annotated[list[int] | None, Field(
-            description="Only these years (e.g. [2020]); omit for all")] = None,
-        provinces: Annotated[list[str] | None, Field(
-            description="Only these provinces (e.g. [\"山东省\"]); omit for all")] = None,
-    ) -> SearchOutput:
-        return guarded(lambda: tools.run_search(engine(), base_url, query, k, cities, years,
-                                                provinces))
-
-    @server.tool(description=tools.TOOL_DESCRIPTIONS["fetch"], annotations=READ_ONLY,
-                 structured_output=True)
-    def fetch(id: Annotated[str, Field(description=CASE_ID)]) -> FetchOutput:
-        return guarded(lambda: tools.run_fetch(engine(), base_url, id))
-
-    @server.tool(description=tools.TOOL_DESCRIPTIONS["similar_cases"], annotations=READ_ONLY,
-                 structured_output=True)
-    def similar_cases(
-        id: Annotated[str, Field(description=CASE_ID)],
-        k: Annotated[int, Field(ge=1, le=tools.MAX_TOOL_K, description="How many results")] = 5,
-    ) -> SearchOutput:
-        return guarded(lambda: tools.run_similar(engine(), base_url, id, k))
-
-    return server
+    call.__name__ = call.__qualname__ = name
+    call.__signature__ = spec.signature().replace(return_annotation=OUTPUTS[name])
+    return call
 
 
 def transport_security(hosts: Sequence[str]) -> TransportSecuritySettings:
@@ -126,13 +127,15 @@ def mcp_http_app(server: MCPServer, *, hosts: Sequence[str], api_key: str = "",
     return RequireKey(app, api_key)
 
 
-def run_mcp(engine: Callable[[], SearchEngine], base_url: str, *, http: bool = False,
+def run_mcp(state: EngineState, base_url: str, *, http: bool = False,
             host: str = "127.0.0.1", port: int = 8001, hosts: Sequence[str] = (),
             api_key: str = "") -> None:
-    """Serve over stdio (default) or streamable HTTP at http://host:port/mcp until stopped;
-    `engine()` gives the engine to answer with (it changes when a new build lands). Over HTTP,
-    only requests for `hosts` are answered, and with `api_key` only those that carry it."""
-    server = build_mcp_server(engine, base_url)
+    """Serve over stdio (default) or streamable HTTP at http://host:port/mcp until stopped,
+    answering with the engine `state` holds (a new build swapped in is described and served at
+    once). Over HTTP, only requests for `hosts` are answered, and with `api_key` only those
+    that carry it."""
+    server = build_mcp_server(lambda: state.engine, base_url)
+    state.subscribe(lambda _: describe_tools(server, lambda: state.engine, base_url))
     if not http:
         server.run("stdio")
         return

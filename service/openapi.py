@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
-from index.search import MAX_K, MODES
-from service.params import MAX_LIST_LIMIT, MAX_QUERY_CHARS
+from service.describe import version
+from service.schema import CASES, SEARCH, SIMILAR
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -31,9 +31,6 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str,
             "description": description}
 
 
-K_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}
-MODE_SCHEMA = {"type": "string", "enum": list(MODES), "default": "hybrid",
-               "description": "hybrid (embeddings + BM25, the default), dense or lexical"}
 CASE_ID = _param("case_id", "path", {"type": "string"}, "Case id, e.g. sd2020-jinan-3", True)
 
 SCHEMAS: dict[str, Any] = {
@@ -68,21 +65,7 @@ SCHEMAS: dict[str, Any] = {
             "year": {"type": "integer"}, "province": {"type": "string"},
         },
     },
-    "SearchRequest": {
-        "type": "object", "required": ["query"], "additionalProperties": False,
-        "properties": {
-            "query": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
-                      "description": "A question or keywords, Chinese or English"},
-            "k": K_SCHEMA,
-            "cities": {"type": ["array", "null"], "items": {"type": "string"},
-                       "description": "Only cases of these cities (names as in /api/cities)"},
-            "mode": MODE_SCHEMA,
-            "years": {"type": ["array", "null"], "items": {"type": "integer"},
-                      "description": "Only cases of these years"},
-            "provinces": {"type": ["array", "null"], "items": {"type": "string"},
-                          "description": "Only cases of these provinces"},
-        },
-    },
+    "SearchRequest": SEARCH.json_schema(),
     "SearchResponse": {
         "type": "object", "required": ["query", "results", "took_ms"],
         "properties": {"query": {"type": "string"},
@@ -112,18 +95,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def _paths() -> dict[str, Any]:
-    search_get_params = [
-        _param("q", "query", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-               "The question or keywords", True),
-        _param("k", "query", K_SCHEMA, "Number of results"),
-        _param("city", "query", {"type": "array", "items": {"type": "string"}},
-               "Only cases of this city; repeat for several"),
-        _param("mode", "query", MODE_SCHEMA, "Retrieval mode"),
-        _param("year", "query", {"type": "array", "items": {"type": "integer"}},
-               "Only cases of this year; repeat for several"),
-        _param("province", "query", {"type": "array", "items": {"type": "string"}},
-               "Only cases of this province; repeat for several"),
-    ]
+    search_get_params = SEARCH.query_parameters()
     return {
         "/api/search": {
             "get": {"summary": "Search cases by a question", "operationId": "searchGet",
@@ -138,11 +110,7 @@ def _paths() -> dict[str, Any]:
         },
         "/api/cases": {"get": {
             "summary": "List cases in document order", "operationId": "listCases",
-            "parameters": [
-                _param("limit", "query", {"type": "integer", "minimum": 1,
-                                          "maximum": MAX_LIST_LIMIT, "default": 100}, "Page size"),
-                _param("offset", "query", {"type": "integer", "minimum": 0, "default": 0},
-                       "Cases to skip")],
+            "parameters": CASES.query_parameters(),
             "responses": {"200": _json(_ref("CaseList"), "A page of cases"),
                           **_problems(422, 503)}}},
         "/api/cases/{case_id}": {"get": {
@@ -151,9 +119,7 @@ def _paths() -> dict[str, Any]:
         "/api/cases/{case_id}/similar": {"get": {
             "summary": "Analogous practices: the cases most like this one",
             "operationId": "similarCases",
-            "parameters": [CASE_ID, _param("k", "query", K_SCHEMA, "Number of results"),
-                           _param("same_city", "query", {"type": "boolean", "default": False},
-                                  "Include the case's own city")],
+            "parameters": SIMILAR.query_parameters({"id": "case_id"}),
             "responses": {"200": _json(_ref("SimilarResponse"), "The case and similar ones"),
                           **_problems(404, 422, 503)}}},
         "/api/cities": {"get": {
@@ -176,14 +142,16 @@ def _paths() -> dict[str, Any]:
     }
 
 
-@cache
-def openapi_document() -> dict[str, Any]:
-    """The whole OpenAPI 3.1 document."""
+@lru_cache(maxsize=4)
+def openapi_document(corpus: str | None = None) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document; `corpus` says what the loaded index holds."""
+    held = f" Now serving {corpus}." if corpus else ""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "casesearch", "version": "0.1.0",
-                 "description": "Semantic search over governments' typical work cases "
-                                "(first corpus: Shandong cities' education duties, 2020)."},
+        "info": {"title": "casesearch", "version": version(),
+                 "description": "Semantic search over governments' typical work cases: short, "
+                                "numbered practices, in Chinese; questions in Chinese or "
+                                "English." + held},
         "paths": _paths(),
         "components": {"schemas": SCHEMAS},
     }

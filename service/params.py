@@ -1,4 +1,7 @@
-"""Request parsing and validation for the API, in one place."""
+"""Validating the values of a request, one kind at a time, with the messages users see.
+
+Which request has which fields is defined in `service.schema`; this module checks one value.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,12 @@ import json
 import re
 from typing import Any
 
-from flask import Request
-
 from index.errors import InvalidRequestError
-from index.search import MAX_K, MODES, check_question
-from service.errors import ApiError
+from index.search import check_question
+from service.problems import ApiError
 
 MAX_QUERY_CHARS = 500
 MAX_LIST_LIMIT = 1000
-SEARCH_FIELDS = {"query", "k", "cities", "mode", "years", "provinces"}
 _YEAR = re.compile(r"\s*\d{1,4}\s*\Z")
 
 
@@ -47,10 +47,14 @@ def parse_int(raw: Any, name: str, *, default: int, low: int, high: int) -> int:
     return value
 
 
-def parse_bool(raw: str | None, name: str, *, default: bool) -> bool:
-    """A boolean query parameter: true/false, 1/0, yes/no."""
+def parse_flag(raw: Any, name: str, *, default: bool) -> bool:
+    """A boolean: JSON true/false, or in a query string true/false, 1/0, yes/no."""
     if raw is None or raw == "":
         return default
+    if isinstance(raw, bool):
+        return raw
+    if not isinstance(raw, str):
+        raise ApiError(422, f"{name} must be true or false; got {shown(raw)}")
     lowered = raw.strip().lower()
     if lowered in ("true", "1", "yes"):
         return True
@@ -84,11 +88,6 @@ def parse_names(raw: Any, field: str, example: str) -> list[str] | None:
     return [name.strip() for name in raw if name.strip()] or None
 
 
-def parse_cities(raw: Any) -> list[str] | None:
-    """An optional list of city names."""
-    return parse_names(raw, "cities", "青岛市")
-
-
 def parse_years(raw: Any) -> list[int] | None:
     """An optional list of years (integers; strings of digits from a query string too)."""
     if raw is None or raw == []:
@@ -104,30 +103,13 @@ def parse_years(raw: Any) -> list[int] | None:
     return years
 
 
-def parse_provinces(raw: Any) -> list[str] | None:
-    """An optional list of province names."""
-    return parse_names(raw, "provinces", "山东省")
-
-
-def parse_mode(raw: Any) -> str | None:
-    """An optional retrieval mode: hybrid (the default), dense or lexical."""
+def parse_choice(raw: Any, name: str, choices: tuple[str, ...]) -> str | None:
+    """One of `choices`, or None when omitted (the default)."""
     if raw is None or raw == "":
         return None
-    if not isinstance(raw, str) or raw not in MODES:
-        raise ApiError(422, f"mode must be one of {', '.join(MODES)}; got {shown(raw)}")
+    if not isinstance(raw, str) or raw not in choices:
+        raise ApiError(422, f"{name} must be one of {', '.join(choices)}; got {shown(raw)}")
     return raw
-
-
-def json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; 400, saying what is wrong, for a wrong type, bytes
-    that are not UTF-8, broken JSON, nesting too deep, a number too long for Python or a lone
-    UTF-16 surrogate (which no answer could carry back)."""
-    if not request.is_json:
-        raise ApiError(400, "send the body as JSON with Content-Type: application/json")
-    body = decode_json(request.get_data(cache=True))
-    if not isinstance(body, dict):
-        raise ApiError(400, "the body must be a JSON object such as {\"query\": \"校车\"}")
-    return body
 
 
 def decode_json(data: bytes) -> Any:
@@ -150,31 +132,3 @@ def decode_json(data: bytes) -> Any:
     except ValueError:  # Python refuses to read integers of more than 4,300 digits
         raise ApiError(400, "a number in the body has too many digits") from None
     return body
-
-
-SearchArgs = dict[str, Any]
-
-
-def search_args_from_json(body: dict[str, Any]) -> SearchArgs:
-    """The search arguments of a POST /api/search body."""
-    unknown = sorted(set(body) - SEARCH_FIELDS)
-    if unknown:
-        raise ApiError(422, f"unknown fields {[shown(name) for name in unknown[:5]]}; "
-                            f"allowed: {sorted(SEARCH_FIELDS)}")
-    return {"query": parse_query(body.get("query")),
-            "k": parse_int(body.get("k"), "k", default=10, low=1, high=MAX_K),
-            "cities": parse_cities(body.get("cities")), "mode": parse_mode(body.get("mode")),
-            "years": parse_years(body.get("years")),
-            "provinces": parse_provinces(body.get("provinces"))}
-
-
-def search_args_from_query_string(args: Any) -> SearchArgs:
-    """The search arguments of GET /api/search?q=&k=&city=&year=&province=&mode= (city, year
-    and province may repeat)."""
-    if args.get("q") is None:
-        raise ApiError(422, "the parameter q is required, e.g. /api/search?q=校车")
-    return {"query": parse_query(args.get("q")),
-            "k": parse_int(args.get("k"), "k", default=10, low=1, high=MAX_K),
-            "cities": parse_cities(args.getlist("city")), "mode": parse_mode(args.get("mode")),
-            "years": parse_years(args.getlist("year")),
-            "provinces": parse_provinces(args.getlist("province"))}

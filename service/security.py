@@ -18,7 +18,7 @@ from flask import (
     request,
 )
 
-from service.errors import ApiError
+from service.problems import ApiError
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SESSION_COOKIE = "casesearch_session"

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from index.search import SearchEngine
-from service.errors import ApiError
+from service.problems import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ class EngineState:
         self._error: str | None = None
         self._thread: threading.Thread | None = None
         self.reload_error: str | None = None  # the last build that could not be served
+        self._listeners: list[Callable[[SearchEngine], None]] = []
         self.corpus_problems: tuple[str, ...] = ()  # stored documents that cannot be read
 
     @classmethod
@@ -61,8 +62,15 @@ class EngineState:
         return self._engine
 
     def swap(self, engine: SearchEngine) -> None:
-        """Serve `engine` from now on; requests that already hold the old one finish with it."""
+        """Serve `engine` from now on; requests that already hold the old one finish with it.
+        Subscribers are told (the MCP server re-describes its tools)."""
         self._engine, self.reload_error = engine, None
+        for listener in self._listeners:
+            listener(engine)
+
+    def subscribe(self, listener: Callable[[SearchEngine], None]) -> None:
+        """Call `listener(engine)` after each swap."""
+        self._listeners.append(listener)
 
     @property
     def error(self) -> str | None:

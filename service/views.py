@@ -14,7 +14,9 @@ from markupsafe import Markup, escape
 from index.errors import InvalidRequestError
 from index.search import Hit, SearchEngine
 from index.topics import TOPICS, assign_topics
-from service.params import MAX_QUERY_CHARS
+from service.describe import engine_summary
+from service.problems import ApiError
+from service.schema import MAX_QUERY_CHARS, SEARCH
 
 bp = Blueprint("views", __name__)
 
@@ -39,27 +41,32 @@ def as_markup(snippet: str) -> Markup:
     return Markup(snippet)
 
 
+@bp.app_context_processor
+def corpus_note() -> dict[str, str]:
+    """What the loaded index holds, for every page's footer."""
+    loaded = current_app.extensions["casesearch"].engine
+    return {"corpus_note": engine_summary(loaded) if loaded is not None else ""}
+
+
 @bp.get("/")
 def index() -> str:
     search_engine = engine()
-    query = request.args.get("q", "").strip()[:MAX_QUERY_CHARS]
-    city = request.args.get("city", "").strip()
-    year = request.args.get("year", "").strip()
-    province = request.args.get("province", "").strip()
+    shown = {field.name: request.args.get(field.query_name, "").strip()
+             for field in SEARCH.fields if field.query_name}
     hits, error = [], None
-    if query:
-        try:
-            years = [int(year)] if year.isdecimal() else None
-            if year and years is None:
-                raise InvalidRequestError(f"year must be a number; got {year!r}")
-            hits = search_engine.search(query, k=10, cities=[city] if city else None,
-                                        years=years, provinces=[province] if province else None)
+    if shown["query"]:
+        try:  # the API's request, read and checked the API's way
+            hits = search_engine.search(**SEARCH.from_query(request.args))
+        except ApiError as exc:
+            error = exc.detail
         except InvalidRequestError as exc:
             error = str(exc)
-    return render_template("index.html", query=query, city=city, year=year, province=province,
-                           hits=hits, error=error, cities=search_engine.cities(),
-                           facets=search_engine.facets(), examples=EXAMPLES,
-                           highlighted=highlighted)
+    return render_template("index.html", query=shown["query"][:MAX_QUERY_CHARS],
+                           city=shown["cities"], year=shown["years"],
+                           province=shown["provinces"], hits=hits, error=error,
+                           cities=search_engine.cities(), facets=search_engine.facets(),
+                           examples=EXAMPLES, highlighted=highlighted,
+                           max_query=MAX_QUERY_CHARS)
 
 
 def best_per_city(hits: list[Hit]) -> list[Hit]:

@@ -149,6 +149,7 @@ def _serves(base: str, cases: int) -> bool:
     return all(_get(base + "/readyz")[1].get("cases") == cases for _ in range(6))
 
 
+@pytest.mark.slow  # real server processes
 def test_corpus_add_and_remove_are_served_live_under_load_with_no_failed_request(fake_server):
     base, cli, tmp_path = fake_server.base, fake_server.cli, fake_server.folder
     source = tmp_path / "hebei.md"

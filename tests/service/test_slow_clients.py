@@ -13,6 +13,7 @@ import pytest
 
 from tests.service.conftest import get_json
 
+pytestmark = pytest.mark.slow  # real server processes: seconds, not milliseconds
 READ_TIMEOUT = 2.0
 
 

@@ -42,12 +42,14 @@ def test_similar_cases_are_in_other_cities(engine):
 
 @pytest.mark.parametrize(("call", "words"), [
     (lambda e: run_search(e, BASE, "  "), "query is empty"),
-    (lambda e: run_search(e, BASE, "x" * 501), "longer than 500"),
+    (lambda e: run_search(e, BASE, "x" * 501), "the limit is 500"),
     (lambda e: run_search(e, BASE, "校车", k=0), "k must be"),
     (lambda e: run_search(e, BASE, "校车", cities=["北京市"]), "北京市"),
     (lambda e: run_fetch(e, BASE, "nope"), "no case has id 'nope'"),
     (lambda e: run_similar(e, BASE, "nope"), "no case has id 'nope'"),
-    (lambda e: run_similar(e, BASE, "sd2020-jinan-3", k=21), "k must be"),
+    (lambda e: run_similar(e, BASE, "sd2020-jinan-3", k=51), "k must be"),
+    (lambda e: run_search(e, BASE, "校车", mode="fuzzy"), "mode must be one of"),
+    (lambda e: run_search(e, BASE, "校车", colour="red"), "unknown fields"),
 ])
 def test_bad_arguments_say_what_to_change(engine, call, words):
     with pytest.raises(ToolInputError, match=words):

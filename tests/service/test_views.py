@@ -66,4 +66,4 @@ def test_year_and_province_filters_on_the_page(client):
     assert 'name="year"' not in page  # one year only: no selector to offer
     wrong = client.get("/?q=教师&year=1999").get_data(as_text=True)
     assert "known years: 2020" in wrong
-    assert "must be a number" in client.get("/?q=教师&year=abc").get_data(as_text=True)
+    assert "years must be whole numbers" in client.get("/?q=教师&year=abc").get_data(as_text=True)

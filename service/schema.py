@@ -1,0 +1,279 @@
+"""The requests the service answers and the records it returns, each defined once.
+
+A request is a list of `Field`s (name, kind, bounds, default, description, how it is spelled in
+a query string and on the command line). Everything else is derived from them:
+
+- parsing a JSON body or a query string, with the messages users see (`service.params`);
+- the OpenAPI request schema and query parameters (`service.openapi`);
+- the OpenAI function definitions and the MCP tool signatures (`service.tools`,
+  `service.mcp_server`);
+- the CLI options (`service.cli`) and the page's filters (`service.views`).
+
+To add a search filter: add a `Field` to `SEARCH`, accept the keyword in
+`SearchEngine.search` (index/search.py), and test both. Nothing else changes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from index.search import MAX_K, MODES
+from service import params
+from service.problems import ApiError
+
+MAX_QUERY_CHARS = params.MAX_QUERY_CHARS
+MAX_LIST_LIMIT = params.MAX_LIST_LIMIT
+_JSON_TYPES = {"text": "string", "id": "string", "int": "integer", "bool": "boolean",
+               "choice": "string", "names": "array", "years": "array"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One argument of a request.
+
+    Attributes:
+        name: its name in JSON bodies, tool calls and the engine's keywords.
+        kind: text (the question), id (a case id), int, bool, choice, names (a list of
+            names), years (a list of years).
+        description: what it does, for every schema and `--help`.
+        default: its value when omitted (None: no filter).
+        low, high: bounds of an int, or the most characters of a text.
+        choices: the values of a choice.
+        query_name: its name in a query string (lists repeat it); None: not in query strings.
+        cli: its command-line option names (`--city`); none: an argument, or not offered.
+        example: a value shown in messages and descriptions.
+    """
+
+    name: str
+    kind: str
+    description: str
+    default: Any = None
+    low: int | None = None
+    high: int | None = None
+    choices: tuple[str, ...] = ()
+    query_name: str | None = None
+    cli: tuple[str, ...] = ()
+    example: Any = None
+
+    @property
+    def required(self) -> bool:
+        return self.kind in ("text", "id")
+
+    @property
+    def is_list(self) -> bool:
+        return self.kind in ("names", "years")
+
+    def parse(self, raw: Any) -> Any:
+        """A raw value (JSON, or text from a query string) → the validated value."""
+        if self.kind == "text":
+            return params.parse_query(raw)
+        if self.kind == "id":
+            if not isinstance(raw, str) or not raw.strip():
+                raise ApiError(422, f"{self.name} must be a case id, e.g. {self.example}")
+            return raw.strip()
+        if self.kind == "int":
+            return params.parse_int(raw, self.name, default=self.default, low=self.low,
+                                    high=self.high)
+        if self.kind == "bool":
+            return params.parse_flag(raw, self.name, default=self.default)
+        if self.kind == "choice":
+            return params.parse_choice(raw, self.name, self.choices) or self.default
+        if self.kind == "years":
+            return params.parse_years(raw)
+        return params.parse_names(raw, self.name, self.example)
+
+    # Schemas
+
+    def json_schema(self, *, nullable: bool = False) -> dict[str, Any]:
+        """The JSON Schema of the value (`nullable`: null allowed, for strict tool schemas)."""
+        schema: dict[str, Any] = {"type": _JSON_TYPES[self.kind]}
+        if self.kind == "text":
+            schema.update(minLength=1, maxLength=self.high)
+        elif self.kind == "int":
+            schema.update(minimum=self.low, maximum=self.high)
+        elif self.kind == "choice":
+            schema["enum"] = list(self.choices)
+        elif self.kind == "names":
+            schema["items"] = {"type": "string"}
+        elif self.kind == "years":
+            schema["items"] = {"type": "integer"}
+        if nullable and not self.required:
+            schema["type"] = [schema["type"], "null"]
+            if "enum" in schema:
+                schema["enum"] = [*schema["enum"], None]
+        if self.default is not None and not nullable:
+            schema["default"] = self.default
+        schema["description"] = self.description
+        return schema
+
+    def python_type(self) -> Any:
+        """The annotation of this argument in a tool function (for MCP's pydantic schemas)."""
+        from typing import Literal
+
+        from pydantic import Field as Pydantic
+
+        base: Any = {"text": str, "id": str, "int": int, "bool": bool,
+                     "names": list[str], "years": list[int]}.get(self.kind)
+        if self.kind == "choice":
+            base = Literal[self.choices]  # type: ignore[valid-type]
+        constraints: dict[str, Any] = {"description": self.description}
+        if self.kind == "int":
+            constraints.update(ge=self.low, le=self.high)
+        if self.kind == "text":
+            constraints.update(min_length=1, max_length=self.high)
+        if not self.required and self.default is None:
+            base = base | None
+        return Annotated[base, Pydantic(**constraints)]
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """A request: its fields, in order."""
+
+    name: str
+    fields: tuple[Field, ...]
+
+    def field(self, name: str) -> Field:
+        return next(field for field in self.fields if field.name == name)
+
+    def from_json(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments of a JSON object; unknown fields are refused, naming the allowed."""
+        allowed = {field.name for field in self.fields}
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise ApiError(422, f"unknown fields {[params.shown(n) for n in unknown[:5]]}; "
+                                       f"allowed: {sorted(allowed)}")
+        return {field.name: field.parse(body.get(field.name)) for field in self.fields}
+
+    def from_query(self, args: Any, **path: Any) -> dict[str, Any]:
+        """The arguments of a query string (`args` a MultiDict) and of the path."""
+        values = {}
+        for field in self.fields:
+            if field.name in path:
+                values[field.name] = field.parse(path[field.name])
+            elif field.query_name is None:
+                values[field.name] = field.default
+            elif field.is_list:
+                values[field.name] = field.parse(args.getlist(field.query_name))
+            else:
+                raw = args.get(field.query_name)
+                if raw is None and field.required:
+                    raise ApiError(422, f"the parameter {field.query_name} is required, "
+                                               f"e.g. ?{field.query_name}={field.example}")
+                values[field.name] = field.parse(raw)
+        return values
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON body's schema (OpenAPI)."""
+        return {"type": "object", "additionalProperties": False,
+                "required": [f.name for f in self.fields if f.required],
+                "properties": {f.name: f.json_schema(nullable=f.is_list) for f in self.fields}}
+
+    def query_parameters(self, path_names: Mapping[str, str] | None = None) -> list[dict]:
+        """OpenAPI parameters: path parameters (field → name in the path), then the query."""
+        path_names = path_names or {}
+        found = []
+        for field in self.fields:
+            if field.name in path_names:
+                found.append({"name": path_names[field.name], "in": "path", "required": True,
+                              "schema": {"type": "string"}, "description": field.description})
+            elif field.query_name is not None:
+                schema = field.json_schema()
+                description = schema.pop("description")
+                if field.is_list:
+                    description += "; repeat for several"
+                found.append({"name": field.query_name, "in": "query",
+                              "required": field.required, "schema": schema,
+                              "description": description})
+        return found
+
+    def tool_parameters(self) -> dict[str, Any]:
+        """Strict function-calling parameters: every property required, optional ones
+        nullable (null = the default), no other property."""
+        properties = {}
+        for field in self.fields:
+            schema = field.json_schema(nullable=True)
+            if not field.required and field.default is not None:
+                schema["description"] += f"; null for {_shown_default(field.default)}"
+            elif not field.required:
+                schema["description"] += "; null for all"
+            properties[field.name] = schema
+        return {"type": "object", "properties": properties, "required": list(properties),
+                "additionalProperties": False}
+
+    def signature(self) -> inspect.Signature:
+        """A Python signature with these fields as annotated parameters (MCP tool schemas)."""
+        return inspect.Signature([
+            inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY,
+                              annotation=field.python_type(),
+                              default=(inspect.Parameter.empty if field.required
+                                       else field.default))
+            for field in self.fields])
+
+    def click_options(self) -> Callable[[Callable], Callable]:
+        """Click options for the fields offered on the command line (`cli` set)."""
+        import click
+
+        def decorate(command: Callable) -> Callable:
+            for field in reversed([f for f in self.fields if f.cli]):
+                if field.kind == "bool":
+                    option = click.option(*field.cli, field.name, is_flag=True,
+                                          help=field.description + ".")
+                elif field.is_list:
+                    option = click.option(*field.cli, field.name, multiple=True,
+                                          type=int if field.kind == "years" else str,
+                                          help=field.description + " (repeatable).")
+                elif field.kind == "choice":
+                    option = click.option(*field.cli, field.name, default=field.default,
+                                          type=click.Choice(field.choices), show_default=True,
+                                          help=field.description + ".")
+                else:
+                    option = click.option(*field.cli, field.name, default=field.default,
+                                          type=int, show_default=True,
+                                          help=f"{field.description} ({field.low}-{field.high}).")
+                command = option(command)
+            return command
+
+        return decorate
+
+
+def _shown_default(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+SEARCH = RequestSpec("search", (
+    Field("query", "text", "The question or keywords, in Chinese or English", high=MAX_QUERY_CHARS,
+          query_name="q", example="校车"),
+    Field("k", "int", "How many results", default=10, low=1, high=MAX_K, query_name="k",
+          cli=("-k", "--k")),
+    Field("cities", "names", "Only cases of these cities (names as in /api/cities, e.g. "
+          "青岛市)", query_name="city", cli=("--city",), example="青岛市"),
+    Field("years", "years", "Only cases of these years (e.g. 2020)", query_name="year",
+          cli=("--year",), example=2020),
+    Field("provinces", "names", "Only cases of these provinces (e.g. 山东省)",
+          query_name="province", cli=("--province",), example="山东省"),
+    Field("mode", "choice", "Retrieval: hybrid (embeddings and BM25 fused, the best), dense "
+          "or lexical", default="hybrid", choices=MODES, query_name="mode", cli=("--mode",)),
+))
+
+SIMILAR = RequestSpec("similar_cases", (
+    Field("id", "id", "A case id from search, e.g. sd2020-jinan-3", example="sd2020-jinan-3"),
+    Field("k", "int", "How many results", default=10, low=1, high=MAX_K, query_name="k",
+          cli=("-k", "--k")),
+    Field("same_city", "bool", "Include cases of the case's own city", default=False,
+          query_name="same_city", cli=("--same-city",)),
+))
+
+FETCH = RequestSpec("fetch", (
+    Field("id", "id", "A case id from search or similar_cases, e.g. sd2020-jinan-3",
+          example="sd2020-jinan-3"),
+))
+
+CASES = RequestSpec("cases", (
+    Field("limit", "int", "Page size", default=100, low=1, high=MAX_LIST_LIMIT,
+          query_name="limit"),
+    Field("offset", "int", "Cases to skip", default=0, low=0, high=10**9, query_name="offset"),
+))
