@@ -9,6 +9,7 @@ from flask import Flask
 
 from service.errors import register_error_handlers
 from service.security import register_security
+from service.settings import Settings
 from service.state import EngineState
 
 DEFAULTS = {
@@ -25,10 +26,12 @@ DEFAULTS = {
 }
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, *,
+               settings: Settings | None = None) -> Flask:
     """Build the app.
 
     Args:
+        settings: the service's settings (default: read from the environment).
         test_config: configuration for tests, used instead of the environment. `ENGINE` gives a
             ready `SearchEngine`; `ENGINE_LOADER` a function that makes one. Without either,
             the engine is opened from the environment's settings in a background thread;
@@ -38,9 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
-        from service.settings import Settings
-
-        settings = Settings.from_env()
+        settings = settings or Settings.from_env()
         app.config.from_mapping(API_KEY=settings.api_key, CORS_ORIGINS=settings.cors_origins,
                                 ALLOWED_HOSTS=settings.served_hosts,
                                 ENGINE_MAX_WAITERS=max(0, settings.server_threads - 1),

