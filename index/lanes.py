@@ -8,7 +8,8 @@ and sleeps instead, which made a query 3x slower again. So:
 
 - calls run on `count` lane threads, whoever makes them;
 - only the first lane ever forms a team, of `threads` when the call has the cores to itself
-  (no other call in flight, no other search running) and of one thread otherwise;
+  (no other call in flight and, as the owner tells through `crowded`, no other search
+  running) and of one thread otherwise;
 - the other lanes, used while the first is busy, always run on one thread.
 
 Figures: docs/PERFORMANCE.md.
@@ -21,9 +22,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from index.occupancy import threads_for_one_call
-
 T = TypeVar("T")
+Crowded = Callable[[], bool]
+"""Whether other work (other searches) runs now in this process, besides this call."""
 
 
 class _Lane:
@@ -36,18 +37,23 @@ class Lanes:
     """`count` threads running calls, and the team size each call gets."""
 
     def __init__(self, count: int, threads: int,
-                 set_team: Callable[[int], None] | None = None, name: str = "lane") -> None:
+                 set_team: Callable[[int], None] | None = None, name: str = "lane",
+                 crowded: Crowded | None = None) -> None:
         """
         Args:
             count: lane threads (calls beyond this many wait for a free lane).
             threads: team size for a call that has the cores to itself.
             set_team: sets the calling thread's team size (OpenMP's `omp_set_num_threads`);
                 None when the library fixes it, and then every call gets the same team.
+            name: the lane threads' name prefix.
+            crowded: says whether other searches run now (then a call gets one thread even
+                on the first lane); None: never.
         """
         if count < 1 or threads < 1:
             raise ValueError("lanes need count >= 1 and threads >= 1")
         self.threads = threads
         self._set_team = set_team
+        self._crowded = crowded or (lambda: False)
         self._lanes = [_Lane(f"{name}-{i}") for i in range(count)]
         self._free = list(self._lanes)
         self._changed = threading.Condition()
@@ -65,7 +71,7 @@ class Lanes:
             lane = wide if wide in self._free else self._free[-1]
             self._free.remove(lane)
             alone = len(self._free) == len(self._lanes) - 1
-        team = threads_for_one_call(self.threads) if lane is wide and alone else 1
+        team = self.threads if lane is wide and alone and not self._crowded() else 1
         try:
             return lane.executor.submit(self._call, lane, team, function, args).result()
         finally:

@@ -35,6 +35,7 @@ class Occupancy:
 SEARCHES = Occupancy()
 
 
-def threads_for_one_call(threads: int) -> int:
-    """`threads` for work done while at most one search runs; one thread otherwise."""
-    return threads if SEARCHES.count <= 1 else 1
+def searches_overlap() -> bool:
+    """Whether this process runs more than one search now (an embedder's lanes are told,
+    through `crowded`, to give a call one thread then)."""
+    return SEARCHES.count > 1

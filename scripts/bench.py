@@ -139,9 +139,9 @@ def search_modes(settings: Settings, rounds: int = 300) -> dict:
 
 def build_time(settings: Settings) -> float:
     """Seconds to index the corpus once the models are loaded (default backend)."""
-    from service.engine import _embedders
+    from service.engine import load_embedders
 
-    embedder, second = _embedders(settings, threads=os.cpu_count())
+    embedder, second = load_embedders(settings, threads=os.cpu_count())
     corpus = load_corpus(settings.data)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()

@@ -23,6 +23,7 @@ from index.embedders import (
 )
 from index.embedding_cache import EmbeddingStore, StoredPassageEmbedder
 from index.errors import CasesearchError, IndexMismatchError
+from index.occupancy import searches_overlap
 from index.progress import Progress
 from index.search import SearchEngine
 from index.store import (
@@ -53,7 +54,7 @@ def open_engine(settings: Settings) -> SearchEngine:
     mismatch = model_mismatch(read_manifest(settings.index_path), settings)
     if mismatch is not None:
         raise mismatch
-    embedder, second = _embedders(settings)
+    embedder, second = load_embedders(settings)
     index = load_index(settings.index_path, model_id=embedder.model_id)
     if settings.query_cache:
         embedder = CachedEmbedder(embedder, settings.query_cache)
@@ -80,13 +81,14 @@ def reopen_engine(current: SearchEngine, build: Path) -> SearchEngine:
     return SearchEngine(index, current.embedder, current.config, second=second)
 
 
-def _embedders(settings: Settings, threads: int | None = None) -> tuple[Embedder, Embedder | None]:
-    threads = threads or settings.compute_threads
-    embedder = load_embedder(settings.model, backend=settings.backend, cache_dir=settings.home,
-                             allow_download=settings.allow_download, threads=threads)
-    second = load_second_embedder(settings.second_model, cache_dir=settings.home,
-                                  allow_download=settings.allow_download, threads=threads)
-    return embedder, second
+def load_embedders(settings: Settings,
+                   threads: int | None = None) -> tuple[Embedder, Embedder | None]:
+    """The configured model and second embedder, each call on at most `threads` threads
+    (default: the settings' share of the cores), and on one when searches overlap."""
+    options = {"cache_dir": settings.home, "allow_download": settings.allow_download,
+               "threads": threads or settings.compute_threads, "crowded": searches_overlap}
+    return (load_embedder(settings.model, backend=settings.backend, **options),
+            load_second_embedder(settings.second_model, **options))
 
 
 def model_mismatch(manifest: Manifest, settings: Settings) -> IndexMismatchError | None:
@@ -166,7 +168,7 @@ def build(settings: Settings, *, progress: Progress | None = None,
             # that switching CASESEARCH_BACKEND needs no further step.
             prepare_builtin_model(settings.home, progress)
         # A build is its own process: it may use every core.
-        embedder, second = _embedders(settings, threads=settings.threads or os.cpu_count())
+        embedder, second = load_embedders(settings, threads=settings.threads or os.cpu_count())
         store = EmbeddingStore(settings.home / "embeddings.sqlite")
         try:
             embedder = StoredPassageEmbedder(embedder, store)

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from index.lanes import Lanes
-from index.occupancy import SEARCHES, Occupancy, threads_for_one_call
+from index.occupancy import SEARCHES, Occupancy, searches_overlap
 
 
 class TeamLog:
@@ -74,9 +74,18 @@ def test_overlapping_calls_run_on_one_thread_each():
     assert all(size == 1 for name, size in log.sets if name == "t-1_0")
 
 
-def test_a_call_made_while_other_searches_run_gets_one_thread():
+def test_a_call_made_while_lanes_are_told_of_other_work_gets_one_thread():
     log = TeamLog()
-    lanes = Lanes(2, 2, set_team=log.set_team, name="t")
+    busy = [True]
+    lanes = Lanes(2, 2, set_team=log.set_team, name="t", crowded=lambda: busy[0])
+    assert lanes.run(log.team_here) == ("t-0_0", 1)
+    busy[0] = False
+    assert lanes.run(log.team_here) == ("t-0_0", 2)
+
+
+def test_the_search_counter_tells_lanes_when_searches_overlap():
+    log = TeamLog()
+    lanes = Lanes(2, 2, set_team=log.set_team, name="t", crowded=searches_overlap)
     with SEARCHES, SEARCHES:  # this search and another one
         assert lanes.run(log.team_here) == ("t-0_0", 1)
     with SEARCHES:  # this search alone
@@ -128,10 +137,9 @@ def test_occupancy_counts_work_in_progress():
     assert occupancy.count == 0
 
 
-def test_one_search_alone_may_use_every_thread():
-    assert SEARCHES.count == 0
-    assert threads_for_one_call(4) == 4
+def test_searches_overlap_only_when_two_run():
+    assert SEARCHES.count == 0 and not searches_overlap()
     with SEARCHES:
-        assert threads_for_one_call(4) == 4
+        assert not searches_overlap()
         with SEARCHES:
-            assert threads_for_one_call(4) == 1
+            assert searches_overlap()

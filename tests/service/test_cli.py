@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from service import engine as engine_module
+from index.embedders import register_model
 from service.cli import main
 from tests.conftest import FakeEmbedder
 
@@ -17,7 +17,6 @@ def run(tmp_path, monkeypatch):
     monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
     monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
     monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
-    monkeypatch.setattr(engine_module, "load_embedder", lambda *a, **k: FakeEmbedder())
     runner = CliRunner()
 
     def invoke(*args: str):
@@ -36,9 +35,8 @@ def test_build_then_build_if_stale_skips(run, tmp_path):
 
 def test_build_if_stale_rebuilds_for_another_model(run, monkeypatch):
     run("build")
+    register_model("other/model", lambda **_: FakeEmbedder(model_id="other/model"))
     monkeypatch.setenv("CASESEARCH_MODEL", "other/model")
-    monkeypatch.setattr(engine_module, "load_embedder",
-                        lambda *a, **k: FakeEmbedder(model_id="other/model"))
     result = run("build", "--if-stale")
     assert "building index" in result.output and "other/model" in result.output
 
@@ -96,9 +94,7 @@ def test_eval_prints_the_quality_table(run, tmp_path):
 
 
 def test_a_second_embedder_is_built_into_the_index_and_checked(run, monkeypatch, tmp_path):
-    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "fake/second")
-    monkeypatch.setattr(engine_module, "load_second_embedder",
-                        lambda *a, **k: FakeEmbedder(dimension=64, model_id="fake/second"))
+    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "fake/second")  # registered by conftest
     assert run("build").exit_code == 0
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     assert manifest["second_model_id"] == "fake/second" and "second.faiss" in manifest["files"]
