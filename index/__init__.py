@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.embedders import BUILTIN_MODEL, Embedder, load_embedder
+from index.artifact.store import CaseIndex, Manifest, build_index, load_index, read_manifest
 from index.errors import (
     CasesearchError,
     IndexIntegrityError,
@@ -13,8 +13,8 @@ from index.errors import (
     ModelLoadError,
     UnknownCaseError,
 )
-from index.search import Hit, SearchEngine
-from index.store import CaseIndex, Manifest, build_index, load_index, read_manifest
+from index.models.embedders import BUILTIN_MODEL, Embedder, load_embedder
+from index.retrieval.search import Hit, SearchEngine
 
 __all__ = [
     "BUILTIN_MODEL",

@@ -24,12 +24,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from corpus.store import load_corpus
-from index.embedders import BUILTIN_MODEL, load_embedder
-from index.lexical import written_in_han
-from index.store import build_index
+from index.artifact.store import build_index
+from index.models.embedders import BUILTIN_MODEL, load_embedder
+from index.retrieval.lexical import written_in_han
 from scripts.loadtest import run_load, start_server
-from service.engine import open_engine
-from service.settings import Settings
+from service.runtime.settings import Settings
+from service.runtime.wiring import open_engine
 
 QUESTIONS = [
     "老师住宿困难怎么解决", "how do cities run school buses safely", "孩子上幼儿园难怎么办",
@@ -94,7 +94,7 @@ def in_fresh_process(function_name: str) -> dict:
     Every measure starts in a process holding no other model: two OpenMP teams in one process
     slow each other down (index/lanes.py), which would distort the comparison."""
     code = (f"import json; from scripts.bench import {function_name} as measure; "
-            "from service.settings import Settings; "
+            "from service.runtime.settings import Settings; "
             "print(json.dumps(measure(Settings.from_env())))")
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                           text=True)
@@ -139,7 +139,7 @@ def search_modes(settings: Settings, rounds: int = 300) -> dict:
 
 def build_time(settings: Settings) -> float:
     """Seconds to index the corpus once the models are loaded (default backend)."""
-    from service.engine import load_embedders
+    from service.runtime.wiring import load_embedders
 
     embedder, second = load_embedders(settings, threads=os.cpu_count())
     corpus = load_corpus(settings.data)

@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from scripts.loadtest import run_load, start_server
-from service.settings import Settings
+from service.runtime.settings import Settings
 
 DOCUMENT = """2021年某省各市履行教育职责典型案例
 

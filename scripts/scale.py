@@ -1,8 +1,8 @@
 """How search cost grows with the corpus: exact (Flat) versus approximate (IVF, HNSW) FAISS
 indexes over synthetic 384-d unit vectors (clustered, like real embeddings), 1k to 1M.
 
-For each size and index type, the index the service would build (`index.ann`, with its served
-parameters): build time, memory, p50 latency of one query on one thread (as served) and
+For each size and index type, the index the service would build (`index.artifact.ann`, with its
+served parameters): build time, memory, p50 latency of one query on one thread (as served) and
 recall@10 against exact search; for IVF also the smallest nprobe reaching 0.95 on this data.
 Writes JSON and a PNG plot of latency against corpus size.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.ann import build_ann, prepare_for_search
+from index.artifact.ann import build_ann, prepare_for_search
 
 DIM = 384
 QUERIES = 200
@@ -60,7 +60,7 @@ def index_bytes(index: faiss.Index) -> int:
 
 
 def measure(kind: str, data: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> dict:
-    """Build the index the service would build (index.ann), then time and score it."""
+    """Build the index the service would build (index.artifact.ann), then time and score it."""
     faiss.omp_set_num_threads(2)  # building may use every core
     started = time.perf_counter()
     index, params = build_ann(data, kind)

@@ -14,10 +14,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from index.evaluate import load_judgments, ranked_ids, score_runs
-from index.fusion import FusionConfig
-from service.engine import open_engine
-from service.settings import Settings
+from index.evaluation import load_judgments, ranked_ids, score_runs
+from index.retrieval.fusion import FusionConfig
+from service.runtime.settings import Settings
+from service.runtime.wiring import open_engine
 
 DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6)
 SECOND_WEIGHTS = (0.2, 0.3, 0.4)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib import metadata
 
 from corpus.models import Case
-from index.search import SearchEngine
+from index.retrieval.search import SearchEngine
 
 
 def version() -> str:

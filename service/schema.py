@@ -3,11 +3,11 @@
 A request is a list of `Field`s (name, kind, bounds, default, description, how it is spelled in
 a query string and on the command line). Everything else is derived from them:
 
-- parsing a JSON body or a query string, with the messages users see (`service.params`);
-- the OpenAPI request schema and query parameters (`service.openapi`);
-- the OpenAI function definitions and the MCP tool signatures (`service.tools`,
-  `service.mcp_server`);
-- the CLI options (`service.cli`) and the page's filters (`service.views`).
+- parsing a JSON body or a query string, with the messages users see (`service.validate`);
+- the OpenAPI request schema and query parameters (`service.http.openapi`);
+- the OpenAI function definitions and the MCP tool signatures (`service.assistants.tools`,
+  `service.assistants.mcp_server`);
+- the CLI options (`service.cli.main`) and the page's filters (`service.http.views`).
 
 To add a search filter: add a `Field` to `SEARCH`, accept the keyword in
 `SearchEngine.search` (index/search.py), and test both. Nothing else changes.
@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from index.search import MAX_K, MODES
-from service import params
+from index.retrieval.search import MAX_K, MODES
+from service import validate as params
 from service.problems import ApiError
 
 MAX_QUERY_CHARS = params.MAX_QUERY_CHARS

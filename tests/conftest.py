@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from corpus import Corpus, load_corpus
-from index.embedders import (
+from index.artifact.store import build_index, load_index
+from index.models.embedders import (
     BUILTIN_MODEL,
     USE_MODEL,
     Embedder,
@@ -20,8 +21,7 @@ from index.embedders import (
     load_second_embedder,
     register_model,
 )
-from index.search import SearchEngine
-from index.store import build_index, load_index
+from index.retrieval.search import SearchEngine
 
 
 class FakeEmbedder(Embedder):

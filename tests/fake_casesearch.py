@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.cli import main  # noqa: E402
+from service.cli.main import main  # noqa: E402
 from tests.conftest import register_fakes  # noqa: E402
 
 register_fakes()

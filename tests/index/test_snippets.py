@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.snippets import choose_span, mark_terms
+from index.retrieval.snippets import choose_span, mark_terms
 
 
 def test_terms_are_marked_and_adjacent_marks_merge():

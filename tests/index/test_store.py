@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from corpus.models import Corpus
+from index.artifact.store import build_index, load_index, read_manifest
 from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
-from index.search import top_k
-from index.store import build_index, load_index, read_manifest
+from index.retrieval.search import top_k
 from tests.conftest import FakeEmbedder
 
 
@@ -107,7 +107,7 @@ def test_a_rebuild_keeps_the_previous_build_and_removes_older_ones(tmp_path, cor
 
 
 def test_a_reader_loads_every_file_from_the_build_it_resolved(tmp_path, corpus, monkeypatch):
-    import index.store as store
+    import index.artifact.store as store
 
     path = tmp_path / "index"
     build_index(corpus, FakeEmbedder(model_id="fake/one"), path)

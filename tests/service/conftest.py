@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from corpus.load import DEFAULT_DATA_DIR
-from service.app import create_app
+from service.http.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_CLI = ROOT / "tests" / "fake_casesearch.py"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from service.app import create_app
+from service.http.app import create_app
 
 PROBLEM = "application/problem+json"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from index.search import SearchEngine
-from index.store import load_index
-from service.app import create_app
+from index.artifact.store import load_index
+from index.retrieval.search import SearchEngine
+from service.http.app import create_app
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from index.embedders import register_model
-from service.cli import main
+from index.models.embedders import register_model
+from service.cli.main import main
 from tests.conftest import FakeEmbedder
 
 

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from corpus.load import DEFAULT_DATA_DIR
-from index.embedders import register_model
-from service.cli import main
+from index.models.embedders import register_model
+from service.cli.main import main
 from tests.conftest import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]

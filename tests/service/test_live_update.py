@@ -13,10 +13,10 @@ import pytest
 
 from corpus import Corpus
 from corpus.load import DEFAULT_DATA_DIR
-from index.search import SearchEngine
-from index.store import build_index, load_index
-from service.app import create_app
-from service.engine import reopen_engine
+from index.artifact.store import build_index, load_index
+from index.retrieval.search import SearchEngine
+from service.http.app import create_app
+from service.runtime.wiring import reopen_engine
 from tests.conftest import FakeEmbedder
 from tests.service.conftest import get_json as _get
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scripts.loadtest import run_load, start_server
-from service.settings import Settings
+from service.runtime.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from mcp import Client
 
-from service.mcp_server import build_mcp_server
+from service.assistants.mcp_server import build_mcp_server
 
 BASE = "http://127.0.0.1:8000"
 

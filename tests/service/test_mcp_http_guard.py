@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from service.mcp_server import build_mcp_server, mcp_http_app
+from service.assistants.mcp_server import build_mcp_server, mcp_http_app
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
               "params": {"protocolVersion": "2025-06-18", "capabilities": {},

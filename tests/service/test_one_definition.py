@@ -12,17 +12,17 @@ from mcp import Client
 
 from corpus import CorpusStore, load_corpus
 from corpus.load import DEFAULT_DATA_DIR
-from index.search import SearchEngine
-from index.store import build_index, load_index
-from service.app import create_app
-from service.cli import main
+from index.artifact.store import build_index, load_index
+from index.retrieval.search import SearchEngine
+from service.assistants.mcp_server import build_mcp_server, describe_tools
+from service.assistants.tools import openai_tools
+from service.cli.main import main
 from service.describe import version
-from service.engine import reopen_engine
-from service.mcp_server import build_mcp_server, describe_tools
-from service.reload import IndexWatcher
+from service.http.app import create_app
+from service.runtime.loader import EngineState
+from service.runtime.reload import IndexWatcher
+from service.runtime.wiring import reopen_engine
 from service.schema import SEARCH, SIMILAR
-from service.state import EngineState
-from service.tools import openai_tools
 from tests.conftest import FakeEmbedder
 
 BOUNDS = ("minimum", "maximum", "minLength", "maxLength")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from index.store import build_index
-from service.progress import TerminalProgress
+from index.artifact.store import build_index
+from service.cli.progress import TerminalProgress
 from tests.conftest import FakeEmbedder
 
 

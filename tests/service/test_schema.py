@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from service.app import create_app
+from service.http.app import create_app
 
 
 @pytest.fixture(scope="module")

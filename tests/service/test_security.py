@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.app import create_app
+from service.http.app import create_app
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_a_doubled_slash_redirect_never_echoes_a_foreign_host(client):
 
 
 def test_allowed_hosts_come_from_the_settings():
-    from service.settings import Settings
+    from service.runtime.settings import Settings
 
     default = Settings.from_env({})
     assert default.served_hosts == ("127.0.0.1", "localhost", "::1")

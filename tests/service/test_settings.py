@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from service.cli import main
-from service.settings import Settings, default_home
+from service.cli.main import main
+from service.runtime.settings import Settings, default_home
 
 
 def test_a_checkouts_var_folder_is_the_default_home_once_make_made_it(tmp_path):
@@ -25,7 +25,7 @@ def test_casesearch_home_wins_over_the_default(tmp_path):
 def test_help_says_which_home_is_in_use(tmp_path, monkeypatch):
     monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
     # The epilog is made when the command is defined; ask for it afresh.
-    from service import cli
+    from service.cli import main as cli
 
     assert f"Home in use now: {tmp_path}" in cli._help_epilog()
     assert "Home in use now:" in CliRunner().invoke(main, ["--help"]).output
@@ -43,12 +43,12 @@ def test_reload_interval_is_read_and_checked():
 
 
 def test_the_readme_settings_table_is_the_declared_one():
-    from service.settings import settings_table
+    from service.runtime.settings import settings_table
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     start = readme.index("<!-- settings:")
     table = readme[readme.index("\n", start) + 1: readme.index("<!-- /settings -->")].strip()
-    assert table == settings_table(), "run `python -m service.settings` and paste its table"
+    assert table == settings_table(), "run `python -m service.runtime.settings` and paste its table"
 
 
 def test_every_setting_has_a_variable_a_reader_and_help():

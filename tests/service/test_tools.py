@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.tools import (
+from service.assistants.tools import (
     MAX_OUTPUT_CHARS,
     ToolInputError,
     case_title,

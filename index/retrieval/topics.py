@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.search import MAX_K, SearchEngine
+from index.retrieval.search import MAX_K, SearchEngine
 
 MIN_SCORE = 0.5
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from flask import Blueprint, Request, Response, current_app, jsonify, request
 
-from index.search import SearchEngine
+from index.retrieval.search import SearchEngine
+from service.assistants.tools import openai_tools
 from service.describe import engine_summary
-from service.openapi import openapi_document
-from service.params import decode_json
+from service.http.openapi import openapi_document
 from service.problems import ApiError
+from service.runtime.loader import EngineState
 from service.schema import CASES, SEARCH, SIMILAR
-from service.state import EngineState
-from service.tools import openai_tools
+from service.validate import decode_json
 
 bp = Blueprint("api", __name__)
 

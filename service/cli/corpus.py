@@ -15,7 +15,7 @@ from corpus.errors import CorpusError
 from corpus.ids import check_doc_id, derive_doc_id
 from corpus.load import parse_document
 from corpus.store import Change, CorpusStore
-from service.cli_common import USER_ERRORS, load_settings, rebuild, say_waiting
+from service.cli.common import USER_ERRORS, load_settings, rebuild, say_waiting
 
 
 def _store() -> tuple:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.search import MODES, SearchEngine
+from index.retrieval.search import MODES, SearchEngine
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parent.parent / "corpus" / "eval"
 SLICES = ("all", "zh", "en", "city", "keyword", "colloquial", "paraphrase", "analogous")

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.charsmap import build_precompiled_charsmap
+from index.artifact.hashing import sha256_file
 from index.errors import ModelExportError
-from index.hashing import sha256_file
+from index.models.charsmap import build_precompiled_charsmap
 from index.progress import Progress, report
 
 MAGIC = b"E5S1"

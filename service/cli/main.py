@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from index.errors import CasesearchError
-from service.cli_common import (
+from service.cli.common import (
     USER_ERRORS,
     echo_build,
     fail,
@@ -18,8 +18,8 @@ from service.cli_common import (
     say_waiting,
     terminal_progress,
 )
+from service.runtime.settings import Settings, settings_help
 from service.schema import SEARCH, SIMILAR
-from service.settings import Settings, settings_help
 
 
 def _help_epilog() -> str:
@@ -45,8 +45,8 @@ def main(verbose: bool) -> None:
                    "corpus.")
 def build(if_stale: bool) -> None:
     """Embed the corpus and (re)build the index."""
-    from service.engine import build as build_index
-    from service.engine import index_status
+    from service.runtime.wiring import build as build_index
+    from service.runtime.wiring import index_status
 
     settings = load_settings()
     try:
@@ -87,7 +87,7 @@ def _print_hits(hits: list, as_json: bool, payload: dict) -> None:
 
 
 def _engine():
-    from service.engine import open_engine
+    from service.runtime.wiring import open_engine
 
     try:
         return open_engine(load_settings())
@@ -151,8 +151,8 @@ def _arguments(spec, values: dict) -> dict:
               default=None, help="Also write the full report as JSON here.")
 def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
     """Measure retrieval quality: nDCG@10, Recall@5 and MRR per mode and slice."""
-    from index.evaluate import DEFAULT_EVAL_DIR, evaluate, format_table, load_judgments
-    from index.search import SearchEngine
+    from index.evaluation import DEFAULT_EVAL_DIR, evaluate, format_table, load_judgments
+    from index.retrieval.search import SearchEngine
 
     engine = _engine()
     judged = load_judgments(judgments or DEFAULT_EVAL_DIR)
@@ -175,10 +175,10 @@ def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
 @click.option("--port", default=8001, show_default=True, help="Port for --http.")
 def mcp(use_http: bool, port: int) -> None:
     """Serve the search to chat assistants over MCP (stdio by default)."""
-    from service.engine import reopen_engine
-    from service.mcp_server import run_mcp
-    from service.reload import IndexWatcher
-    from service.state import EngineState
+    from service.assistants.mcp_server import run_mcp
+    from service.runtime.loader import EngineState
+    from service.runtime.reload import IndexWatcher
+    from service.runtime.wiring import reopen_engine
 
     settings = load_settings()
     state = EngineState.ready_with(_engine())
@@ -197,8 +197,8 @@ def mcp(use_http: bool, port: int) -> None:
               help="Request threads per worker (default CASESEARCH_SERVER_THREADS or 4).")
 def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the API and the page with a production WSGI server (gunicorn)."""
-    from service.engine import index_status
-    from service.server import run_server
+    from service.http.server import run_server
+    from service.runtime.wiring import index_status
 
     settings = load_settings()
     try:
@@ -218,7 +218,7 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
 
 def _register_commands() -> None:
-    from service.corpus_commands import corpus_group
+    from service.cli.corpus import corpus_group
 
     main.add_command(corpus_group)
 

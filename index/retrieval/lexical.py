@@ -2,7 +2,7 @@
 
 Dense embeddings find paraphrases; BM25 finds the rare exact term a question shares with one
 case (`防溺水`, `班主任津贴`, `增值评价`) that an embedding can blur. The two are fused in
-`index.fusion`.
+`index.retrieval.fusion`.
 """
 
 from __future__ import annotations

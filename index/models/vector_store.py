@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedders import Embedder, WrappingEmbedder
+from index.models.embedders import Embedder, WrappingEmbedder
 from index.progress import Progress
 
 log = logging.getLogger(__name__)

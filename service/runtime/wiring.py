@@ -11,22 +11,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from corpus.store import CorpusStore, Problem
-from index.embedders import (
-    BUILTIN_MODEL,
-    CachedEmbedder,
-    Embedder,
-    configured_model_id,
-    configured_second_model_id,
-    load_embedder,
-    load_second_embedder,
-    prepare_builtin_model,
-)
-from index.embedding_cache import EmbeddingStore, StoredPassageEmbedder
-from index.errors import CasesearchError, IndexMismatchError
-from index.occupancy import searches_overlap
-from index.progress import Progress
-from index.search import SearchEngine
-from index.store import (
+from index.artifact.store import (
     FORMAT_VERSION,
     Manifest,
     build_index,
@@ -37,7 +22,22 @@ from index.store import (
     set_aside_if_damaged,
     verify_files,
 )
-from service.settings import Settings
+from index.errors import CasesearchError, IndexMismatchError
+from index.models.embedders import (
+    BUILTIN_MODEL,
+    CachedEmbedder,
+    Embedder,
+    configured_model_id,
+    configured_second_model_id,
+    load_embedder,
+    load_second_embedder,
+    prepare_builtin_model,
+)
+from index.models.vector_store import EmbeddingStore, StoredPassageEmbedder
+from index.progress import Progress
+from index.retrieval.in_flight import searches_overlap
+from index.retrieval.search import SearchEngine
+from service.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

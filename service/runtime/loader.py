@@ -1,5 +1,5 @@
 """The engine of one app, loaded in the background so that health checks answer at once, and
-swapped for a new one when a build replaces the index (service.reload)."""
+swapped for a new one when a build replaces the index (service.runtime.reload)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from index.search import SearchEngine
+from index.retrieval.search import SearchEngine
 from service.problems import ApiError
 
 log = logging.getLogger(__name__)

@@ -17,15 +17,15 @@ import faiss
 import numpy as np
 
 from corpus.models import Case
-from index.ann import search_parameters
-from index.cities import CityMatcher
-from index.embedders import Embedder
+from index.artifact.ann import search_parameters
+from index.artifact.store import CaseIndex
 from index.errors import InvalidRequestError, UnknownCaseError
-from index.fusion import FusionConfig, fuse, maxnorm
-from index.lexical import BM25Index, tokenize, written_in_han
-from index.occupancy import SEARCHES
-from index.snippets import choose_span, mark_terms, markable
-from index.store import CaseIndex
+from index.models.embedders import Embedder
+from index.retrieval.cities import CityMatcher
+from index.retrieval.fusion import FusionConfig, fuse, maxnorm
+from index.retrieval.in_flight import SEARCHES
+from index.retrieval.lexical import BM25Index, tokenize, written_in_han
+from index.retrieval.snippets import choose_span, mark_terms, markable
 
 MAX_K = 50
 MODES = ("hybrid", "dense", "lexical")

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Flask
 
-from service.errors import register_error_handlers
-from service.security import register_security
-from service.settings import Settings
-from service.state import EngineState
+from service.http.errors import register_error_handlers
+from service.http.security import register_security
+from service.runtime.loader import EngineState
+from service.runtime.settings import Settings
 
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024,  # a search body is a question, not a document
@@ -53,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None, *,
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
-    from service import api, views
+    from service.http import api, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
@@ -66,8 +66,8 @@ def create_app(test_config: dict[str, Any] | None = None, *,
 
 
 def _watch_index(app: Flask, state: EngineState) -> None:
-    from service.engine import reopen_engine
-    from service.reload import IndexWatcher
+    from service.runtime.reload import IndexWatcher
+    from service.runtime.wiring import reopen_engine
 
     watcher = IndexWatcher(state, app.config["INDEX_PATH"], reopen=reopen_engine,
                            data_dir=app.config.get("DATA_DIR"),
@@ -83,7 +83,7 @@ def _engine_state(app: Flask) -> EngineState:
         return EngineState.ready_with(app.config["ENGINE"])
     loader = app.config.get("ENGINE_LOADER")
     if loader is None:
-        from service.engine import open_engine
+        from service.runtime.wiring import open_engine
 
         settings = app.config["SETTINGS"]
         loader = lambda: open_engine(settings)  # noqa: E731

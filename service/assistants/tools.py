@@ -21,7 +21,7 @@ from typing_extensions import TypedDict  # pydantic (MCP schemas) needs it below
 
 from corpus.models import Case
 from index.errors import InvalidRequestError, UnknownCaseError
-from index.search import Hit, SearchEngine
+from index.retrieval.search import Hit, SearchEngine
 from service.problems import ApiError
 from service.schema import FETCH, SEARCH, SIMILAR, RequestSpec
 

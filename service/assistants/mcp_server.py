@@ -17,12 +17,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
 
-from index.search import SearchEngine
-from service import tools
+from index.retrieval.search import SearchEngine
+from service.assistants import tools
+from service.assistants.tools import FetchOutput, SearchOutput, ToolInputError
 from service.describe import engine_summary, version
+from service.runtime.loader import EngineState
 from service.schema import RequestSpec
-from service.state import EngineState
-from service.tools import FetchOutput, SearchOutput, ToolInputError
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                             open_world_hint=False)

@@ -34,10 +34,10 @@ import numpy as np
 from corpus.filelock import FileLock
 from corpus.models import Case, Corpus
 from corpus.text import sentence_spans
-from index.ann import build_ann, choose_index_type, prepare_for_search
-from index.embedders import Embedder, normalize_rows
+from index.artifact.ann import build_ann, choose_index_type, prepare_for_search
+from index.artifact.hashing import sha256_file
 from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
-from index.hashing import sha256_file
+from index.models.embedders import Embedder, normalize_rows
 from index.progress import Progress
 
 FORMAT_VERSION = 2

@@ -12,8 +12,8 @@ from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from index.errors import InvalidRequestError
-from index.search import Hit, SearchEngine
-from index.topics import TOPICS, assign_topics
+from index.retrieval.search import Hit, SearchEngine
+from index.retrieval.topics import TOPICS, assign_topics
 from service.describe import engine_summary
 from service.problems import ApiError
 from service.schema import MAX_QUERY_CHARS, SEARCH

@@ -9,8 +9,8 @@ import click
 
 from corpus.errors import CorpusError
 from index.errors import CasesearchError
-from service.progress import TerminalProgress
-from service.settings import Settings
+from service.cli.progress import TerminalProgress
+from service.runtime.settings import Settings
 
 # Errors a user can act on: printed as a message, never as a traceback.
 USER_ERRORS = (CasesearchError, CorpusError)
@@ -52,6 +52,6 @@ def echo_build(result, settings: Settings) -> None:
 
 def rebuild(settings: Settings) -> None:
     """Rebuild the index after a corpus change, reporting progress and the result."""
-    from service.engine import build
+    from service.runtime.wiring import build
 
     echo_build(build(settings, progress=terminal_progress(), on_wait=say_waiting), settings)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from index.lexical import HAN_RE, normalize_text
+from index.retrieval.lexical import HAN_RE, normalize_text
 
 # A shorter best sentence (a slogan such as "率先打造“校园平安车”。") takes its neighbour along.
 MIN_SNIPPET_CHARS = 16

@@ -3,7 +3,7 @@
 Each setting is one field of `Settings`, declared with `setting(...)`: its environment variable,
 its default (and how the default is said), how its text is read and checked, and what it means.
 `casesearch --help` and the README's settings table are made from the same declarations
-(`python -m service.settings` prints the table; a test checks the README against it).
+(`python -m service.runtime.settings` prints the table; a test checks the README against it).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from corpus.load import DEFAULT_DATA_DIR
-from index.embedders import BACKENDS, BUILTIN_MODEL, USE_MODEL
+from index.models.embedders import BACKENDS, BUILTIN_MODEL, USE_MODEL
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parents[2]
 Parser = Callable[[str, str], Any]
 
 

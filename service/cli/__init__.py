@@ -1,0 +1,1 @@
+"""The `casesearch` command: build, search, serve, eval, mcp, and the corpus commands."""

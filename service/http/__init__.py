@@ -1,0 +1,3 @@
+"""The web service: the Flask app factory, the JSON API, the pages, errors, security, OpenAPI and
+the gunicorn server.
+"""
