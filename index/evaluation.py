@@ -17,6 +17,7 @@ from index.retrieval.search import MODES, SearchEngine
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parent.parent / "corpus" / "eval"
 SLICES = ("all", "zh", "en", "city", "keyword", "colloquial", "paraphrase", "analogous")
+HELDOUT = "heldout"  # judgments never looked at while tuning; reported on their own
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,14 @@ class Judgment:
     case: str | None = None
     lang: str = "zh"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    fold: str = "tune"
 
     @property
     def slices(self) -> tuple[str, ...]:
-        if self.case is not None:
-            return ("analogous",)
-        return ("all", self.lang, *self.tags)
+        base = ("analogous",) if self.case is not None else ("all", self.lang, *self.tags)
+        if self.fold == HELDOUT:
+            return (*base, *(f"{HELDOUT}:{name}" for name in base))
+        return base
 
 
 def load_judgments(folder: Path = DEFAULT_EVAL_DIR) -> list[Judgment]:
@@ -47,7 +50,7 @@ def load_judgments(folder: Path = DEFAULT_EVAL_DIR) -> list[Judgment]:
                 judgments.append(Judgment(
                     id=data["id"], relevant=data["relevant"], query=data.get("query"),
                     case=data.get("case"), lang=data.get("lang", "zh"),
-                    tags=tuple(data.get("tags", ()))))
+                    tags=tuple(data.get("tags", ())), fold=data.get("fold", "tune")))
     return judgments
 
 
@@ -113,7 +116,7 @@ def format_table(report: dict[str, dict[str, dict[str, float]]]) -> str:
     header = "| slice | n | " + " | ".join(f"{m} nDCG@10 | R@5 | MRR" for m in modes) + " |"
     rule = "|---|---|" + "---|---|---|" * len(modes)
     lines = [header, rule]
-    for name in SLICES:
+    for name in (*SLICES, *(f"{HELDOUT}:{name}" for name in SLICES)):
         if name not in report[modes[0]]:
             continue
         cells = []
