@@ -16,7 +16,8 @@ from pathlib import Path
 from index.retrieval.search import MODES, SearchEngine
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parent.parent / "corpus" / "eval"
-SLICES = ("all", "zh", "en", "city", "keyword", "colloquial", "paraphrase", "analogous")
+SLICES = ("all", "zh", "en", "city", "keyword", "colloquial", "paraphrase", "after-glossary",
+          "analogous")
 HELDOUT = "heldout"  # judgments never looked at while tuning; reported on their own
 
 
