@@ -22,7 +22,9 @@ from index.artifact.store import CaseIndex
 from index.errors import InvalidRequestError, UnknownCaseError
 from index.models.embedders import Embedder
 from index.retrieval.cities import CityMatcher
+from index.retrieval.everyday import official_terms
 from index.retrieval.fusion import FusionConfig, fuse, maxnorm
+from index.retrieval.glosses import english_words, gloss_index, gloss_words
 from index.retrieval.in_flight import SEARCHES
 from index.retrieval.lexical import BM25Index, tokenize, written_in_han
 from index.retrieval.snippets import choose_span, mark_terms, markable
@@ -51,6 +53,12 @@ class SearchConfig:
     # 0.10 nDCG; on questions in the corpus's language it adds nothing and costs ~2 ms), or
     # "always".
     second_for: str = "cross-lingual"
+    # English questions over Chinese cases: BM25 over the cases' dictionary glosses
+    # (index.retrieval.glosses) is their lexical signal.
+    glosses: bool = True
+    # Everyday words bring the official terms they stand for (index.retrieval.everyday) into
+    # the question, for BM25 and the embedders alike.
+    everyday: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,11 +86,13 @@ class _Ranking:
 
 @dataclass(frozen=True)
 class _Probe:
-    """What a ranking compares the cases with: vectors in each space, and text for BM25."""
+    """What a ranking compares the cases with: vectors in each space, terms for BM25, and
+    English words for the cases' English glosses (a question in another script)."""
 
     vector: np.ndarray | None
     second: np.ndarray | None
     terms: list[str]
+    glosses: list[str] = field(default_factory=list)
 
 
 def check_question(query: str) -> str:
@@ -167,6 +177,8 @@ class SearchEngine:
         if self.config.second_for not in SECOND_FOR:
             raise ValueError(f"second_for must be one of {SECOND_FOR}")
         self.corpus_in_han = written_in_han(" ".join(case.text for case in index.cases[:1000]))
+        self.glosses = (gloss_index(self.lexical.document_terms)
+                        if self.config.glosses and self.corpus_in_han else None)
 
     def _asks_second(self, question: str) -> bool:
         """Whether a question is embedded by the second embedder too (SearchConfig.second_for)."""
@@ -221,6 +233,8 @@ class SearchEngine:
         limit = min(n, max(self.config.candidates, 1))
         lexical = (self.lexical.term_scores(probe.terms) if mode != "dense"
                    else np.zeros(n, np.float32))
+        if probe.glosses and mode != "dense" and self.glosses is not None:
+            lexical = lexical + self.glosses.term_scores(probe.glosses)
         if allowed is not None:
             lexical = np.where(np.isin(np.arange(n), allowed), lexical, 0.0)
         lexical_rows = np.argsort(-lexical, kind="stable")[:limit]
@@ -242,6 +256,17 @@ class SearchEngine:
             signals["second"] = self.index.second_vectors(rows) @ probe.second
         signals["lexical"] = lexical[rows]
         return self._order(rows, fuse(signals, fusion or self.config.fusion))
+
+    def _gloss_words(self, question: str) -> list[str]:
+        """A cross-lingual question's English words that some case's glosses contain."""
+        if self.glosses is None or written_in_han(question) == self.corpus_in_han:
+            return []
+        return [w for w in dict.fromkeys(english_words(question)) if w in self.glosses.vocabulary]
+
+    def _glossed_terms(self, words: list[str]) -> list[str]:
+        """The corpus's Chinese terms whose glosses hold these words (to mark in snippets)."""
+        wanted = set(words)
+        return [term for term in self.lexical.vocabulary if wanted & set(gloss_words(term))]
 
     @staticmethod
     def _order(rows: np.ndarray, scores: np.ndarray) -> _Ranking:
@@ -303,14 +328,17 @@ class SearchEngine:
         # Rank by what is asked about the city; a bare city name ("青岛") lists all its cases.
         bare_city = bool(mention.cities) and not tokenize(mention.remainder)
         topic = query if bare_city else mention.remainder
+        if self.config.everyday and (official := official_terms(topic)):
+            topic = topic + " " + " ".join(official)
         probe = _Probe(
             vector=self.embedder.embed_query(topic) if mode != "lexical" else None,
             second=(self.second.embed_query(topic)
                     if self.second and mode == "hybrid" and self._asks_second(topic) else None),
-            terms=self.lexical.query_terms(topic))
+            terms=self.lexical.query_terms(topic),
+            glosses=self._gloss_words(topic))
         ratio = 0.0 if bare_city else self.config.city_promote_ratio
         ranking = self._promote_cities(self._rank(probe, allowed, mode), mention.cities, ratio)
-        terms = markable(probe.terms)
+        terms = markable(probe.terms or self._glossed_terms(probe.glosses))
         return [self._hit(int(row), float(score), probe.vector, terms)
                 for row, score in zip(ranking.rows[:k], ranking.scores[:k], strict=True)]
 

@@ -88,8 +88,8 @@ def test_eval_prints_the_quality_table(run, tmp_path):
     report = tmp_path / "quality.json"
     result = run("eval", "--json", str(report))
     assert result.exit_code == 0
-    assert "| all | 168 |" in result.output and "| analogous | 31 |" in result.output
-    assert "| heldout:all | 38 |" in result.output
+    assert "| all | 182 |" in result.output and "| analogous | 31 |" in result.output
+    assert "| heldout:all | 52 |" in result.output
     data = json.loads(report.read_text())
     assert set(data["report"]) == {"hybrid", "dense", "lexical"}
 
