@@ -3,6 +3,8 @@
 Judgments live in `corpus/eval/`: `*-questions.jsonl` (a question, its language, tags such as
 `city` or `keyword`, and graded relevance: 2 answers it, 1 answers it in part) and
 `*-analogous.jsonl` (a case and the cases of other cities that are analogous practices).
+A question judged with no relevant case (`*-unanswerable.jsonl`) has no ranking to score; it
+teaches the match levels (scripts/calibrate_match.py) that the best result can be no answer.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ def score_runs(runs: Iterable[tuple[Judgment, list[str]]]) -> dict[str, dict[str
     """Mean metrics per slice over (judgment, ranking) pairs."""
     sums: dict[str, dict[str, float]] = {}
     for judgment, ranked in runs:
+        if not judgment.relevant:  # nothing in the corpus answers it: for the match levels only
+            continue
         metrics = {"ndcg@10": ndcg(ranked, judgment.relevant),
                    "recall@5": recall(ranked, judgment.relevant),
                    "mrr": reciprocal_rank(ranked, judgment.relevant)}

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from index.retrieval.match import LEVELS
 from index.retrieval.search import MAX_K, MODES
 from service import validate as params
 from service.problems import ApiError
@@ -139,6 +140,14 @@ class RequestSpec:
     def field(self, name: str) -> Field:
         return next(field for field in self.fields if field.name == name)
 
+    def with_defaults(self, **defaults: Any) -> RequestSpec:
+        """The same request with other defaults (chat assistants default to real matches)."""
+        from dataclasses import replace
+
+        return RequestSpec(self.name, tuple(
+            replace(field, default=defaults[field.name]) if field.name in defaults else field
+            for field in self.fields))
+
     def from_json(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments of a JSON object; unknown fields are refused, naming the allowed."""
         allowed = {field.name for field in self.fields}
@@ -244,6 +253,9 @@ def _shown_default(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+MATCH_HELP = ("Leave out results below this match level: strong (answers the question), "
+              "partial (answers part of it), weak (related at most)")
+
 SEARCH = RequestSpec("search", (
     Field("query", "text", "The question or keywords, in Chinese or English", high=MAX_QUERY_CHARS,
           query_name="q", example="校车"),
@@ -257,6 +269,8 @@ SEARCH = RequestSpec("search", (
           query_name="province", cli=("--province",), example="山东省"),
     Field("mode", "choice", "Retrieval: hybrid (embeddings and BM25 fused, the best), dense "
           "or lexical", default="hybrid", choices=MODES, query_name="mode", cli=("--mode",)),
+    Field("min_match", "choice", MATCH_HELP, default="weak", choices=tuple(reversed(LEVELS)),
+          query_name="min_match", cli=("--min-match",)),
 ))
 
 SIMILAR = RequestSpec("similar_cases", (
@@ -265,6 +279,8 @@ SIMILAR = RequestSpec("similar_cases", (
           cli=("-k", "--k")),
     Field("same_city", "bool", "Include cases of the case's own city", default=False,
           query_name="same_city", cli=("--same-city",)),
+    Field("min_match", "choice", MATCH_HELP, default="weak", choices=tuple(reversed(LEVELS)),
+          query_name="min_match", cli=("--min-match",)),
 ))
 
 FETCH = RequestSpec("fetch", (

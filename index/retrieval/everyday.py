@@ -11,6 +11,8 @@ measures what it does on questions it never saw.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 EVERYDAY: dict[str, tuple[str, ...]] = {
     # people
     "老师": ("教师",), "先生": ("教师",), "孩子": ("学生",), "小孩": ("学生",),
@@ -61,10 +63,11 @@ EVERYDAY: dict[str, tuple[str, ...]] = {
 }
 
 
-def official_terms(question: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def official_terms(question: str) -> tuple[str, ...]:
     """The official terms that the everyday words of `question` stand for, in order."""
     found: list[str] = []
     for phrase, terms in EVERYDAY.items():
         if phrase in question:
             found += terms
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))

@@ -19,10 +19,15 @@ from index.retrieval.lexical import STOPWORDS, BM25Index
 
 _WORD = re.compile(r"[a-z]+")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]|\bCL:.*$|\bsee also\b.*$|\|.*$")
-# Words that say what kind of gloss it is, not what the term means.
+# Words that say what kind of gloss it is, not what the term means; and, as with the Chinese
+# stopwords (index.retrieval.lexical), words that frame a question about any practice of any
+# city ("how do cities …", "what did local governments do to …") rather than say what it is about.
 _GLOSS_NOISE = frozenset("""
 sb sth something someone one oneself etc also abbr used variant old name surname lit fig
 pr kind type thing things certain particle measure word classifier classical
+city cities citi town local government governments municipal authority authorities
+way ways measure measures practice practices problem problems issue issues work
+keep make get run done doing help deal tackle handle solve solving improve ensure
 """.split())
 _lock = threading.Lock()
 
@@ -96,5 +101,6 @@ def glosses_of(terms: Iterable[str]) -> dict[str, tuple[str, ...]]:
 def gloss_index(documents: Sequence[Sequence[str]]) -> BM25Index:
     """BM25 over each document's English glosses (the glosses of its distinct terms)."""
     table = glosses_of(term for terms in documents for term in terms)
-    return BM25Index([[word for term in dict.fromkeys(terms) for word in table[term]]
+    return BM25Index([list(dict.fromkeys(word for term in dict.fromkeys(terms)
+                                         for word in table[term]))
                       for terms in documents])

@@ -11,7 +11,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import faiss
 import numpy as np
@@ -27,6 +27,7 @@ from index.retrieval.fusion import FusionConfig, fuse, maxnorm
 from index.retrieval.glosses import english_words, gloss_index, gloss_words
 from index.retrieval.in_flight import SEARCHES
 from index.retrieval.lexical import BM25Index, tokenize, written_in_han
+from index.retrieval.match import LEVELS, level_at_least, match_models
 from index.retrieval.snippets import choose_span, mark_terms, markable
 
 MAX_K = 50
@@ -57,7 +58,7 @@ class SearchConfig:
     # (index.retrieval.glosses) is their lexical signal.
     glosses: bool = True
     # Everyday words bring the official terms they stand for (index.retrieval.everyday) into
-    # the question, for BM25 and the embedders alike.
+    # the question's BM25 terms.
     everyday: bool = True
 
 
@@ -69,19 +70,26 @@ class Hit:
     score: float
     snippet: str  # the answering sentence, HTML-escaped, matched terms in <mark>
     span: tuple[int, int]  # where that sentence is in case.text
+    match: str = "weak"  # strong | partial | weak (index.retrieval.match)
+    features: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         """The API's result object."""
         case = self.case
         return {"id": case.id, "city": case.city, "seq": case.seq, "text": case.text,
-                "score": round(float(self.score), 4), "snippet": self.snippet,
-                "year": case.year, "province": case.province}
+                "score": round(float(self.score), 4), "match": self.match,
+                "snippet": self.snippet, "year": case.year, "province": case.province}
 
 
 @dataclass(frozen=True)
 class _Ranking:
     rows: np.ndarray
     scores: np.ndarray
+    signals: dict[str, np.ndarray] = field(default_factory=dict)  # raw, aligned with rows
+
+    def signal(self, name: str, position: int) -> float:
+        values = self.signals.get(name)
+        return float(values[position]) if values is not None else 0.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,12 @@ def check_question(query: str) -> str:
         raise InvalidRequestError("the query has no words: only blanks, punctuation, symbols or "
                                   "invisible characters; ask a question or give keywords")
     return query
+
+
+def check_level(level: str) -> None:
+    """Reject a match level that is not strong, partial or weak."""
+    if level not in LEVELS:
+        raise InvalidRequestError(f"min_match must be one of {', '.join(LEVELS)}; got {level!r}")
 
 
 def check_k(k: int) -> None:
@@ -179,6 +193,11 @@ class SearchEngine:
         self.corpus_in_han = written_in_han(" ".join(case.text for case in index.cases[:1000]))
         self.glosses = (gloss_index(self.lexical.document_terms)
                         if self.config.glosses and self.corpus_in_han else None)
+        self.terms_glossed_as: dict[str, list[str]] = {}  # English word → Chinese terms
+        if self.glosses is not None:
+            for term in self.lexical.vocabulary:
+                for word in gloss_words(term):
+                    self.terms_glossed_as.setdefault(word, []).append(term)
 
     def _asks_second(self, question: str) -> bool:
         """Whether a question is embedded by the second embedder too (SearchConfig.second_for)."""
@@ -241,7 +260,7 @@ class SearchEngine:
         candidates = set(lexical_rows[lexical[lexical_rows] > 0].tolist())
         if mode == "lexical":
             rows = np.array(sorted(candidates), np.int64)
-            return self._order(rows, maxnorm(lexical[rows]))
+            return self._order(rows, maxnorm(lexical[rows]), {"lexical": lexical[rows]})
         candidates |= {row for row, _ in top_k(self.index.faiss_index, probe.vector, limit,
                                                allowed)}
         use_second = mode == "hybrid" and probe.second is not None
@@ -250,12 +269,16 @@ class SearchEngine:
                                                    limit, allowed)}
         rows = np.array(sorted(candidates), np.int64)
         signals = {"dense": self.index.case_vectors(rows) @ probe.vector}
+        # How far a case stands out from the other candidates: small for every case when the
+        # corpus holds no answer (the match levels read it).
+        standing = {"dense_gap": signals["dense"] - float(np.median(signals["dense"]))}
         if mode == "dense":
-            return self._order(rows, fuse(signals, DENSE_ONLY))
+            return self._order(rows, fuse(signals, DENSE_ONLY), {**signals, **standing})
         if use_second:
             signals["second"] = self.index.second_vectors(rows) @ probe.second
         signals["lexical"] = lexical[rows]
-        return self._order(rows, fuse(signals, fusion or self.config.fusion))
+        return self._order(rows, fuse(signals, fusion or self.config.fusion),
+                           {**signals, **standing})
 
     def _gloss_words(self, question: str) -> list[str]:
         """A cross-lingual question's English words that some case's glosses contain."""
@@ -265,13 +288,15 @@ class SearchEngine:
 
     def _glossed_terms(self, words: list[str]) -> list[str]:
         """The corpus's Chinese terms whose glosses hold these words (to mark in snippets)."""
-        wanted = set(words)
-        return [term for term in self.lexical.vocabulary if wanted & set(gloss_words(term))]
+        return list(dict.fromkeys(term for word in words
+                                  for term in self.terms_glossed_as.get(word, ())))
 
     @staticmethod
-    def _order(rows: np.ndarray, scores: np.ndarray) -> _Ranking:
+    def _order(rows: np.ndarray, scores: np.ndarray,
+               signals: dict[str, np.ndarray] | None = None) -> _Ranking:
         order = np.argsort(-scores, kind="stable")
-        return _Ranking(rows[order], scores[order])
+        return _Ranking(rows[order], scores[order],
+                        {name: values[order] for name, values in (signals or {}).items()})
 
     def _promote_cities(self, ranking: _Ranking, cities: Sequence[str],
                         ratio: float) -> _Ranking:
@@ -281,7 +306,47 @@ class SearchEngine:
         in_city = np.isin(self.city_of_row[ranking.rows], list(cities))
         relevant = in_city & (ranking.scores >= ratio * ranking.scores[0])
         order = np.concatenate([np.flatnonzero(relevant), np.flatnonzero(~relevant)])
-        return _Ranking(ranking.rows[order], ranking.scores[order])
+        return _Ranking(ranking.rows[order], ranking.scores[order],
+                        {name: values[order] for name, values in ranking.signals.items()})
+
+    def _hits(self, ranking: _Ranking, k: int, vector: np.ndarray | None,
+              terms: list[str] | None, kind: str, cross_lingual: bool = False,
+              source_terms: set[str] | None = None, glosses: list[str] | None = None,
+              words: list[str] | None = None) -> list[Hit]:
+        """The first k of a ranking as hits, each with its snippet and its match level."""
+        model = match_models()[kind]
+        hits = []
+        for position, row in enumerate(ranking.rows[:k]):
+            row = int(row)
+            marked = terms if source_terms is None else self._shared_terms(source_terms, row)
+            hit = self._hit(row, float(ranking.scores[position]), vector, marked)
+            features = {"dense": ranking.signal("dense", position),
+                        "dense_gap": ranking.signal("dense_gap", position),
+                        "second": ranking.signal("second", position),
+                        "coverage": self._coverage(row, words or terms or [],
+                                                   bool(glosses)),
+                        "score": float(ranking.scores[position]),
+                        "cross_lingual": float(cross_lingual)}
+            hits.append(replace(hit, match=model.level(features), features=features))
+        return hits
+
+    def _coverage(self, row: int, words: list[str], cross_lingual: bool) -> float:
+        """How much of the question the case holds: the share of its words' weight (BM25's
+        idf; a word the corpus never uses weighs most) found in the case's terms, or for a
+        question in another script, among the case's English glosses."""
+        if not words:
+            return 0.0
+        index = self.glosses if cross_lingual and self.glosses is not None else self.lexical
+        held = set(index.document_terms[row])
+        top = float(index.idf.max()) if index.idf.size else 1.0
+        weights = [float(index.idf[index.vocabulary[w]]) if w in index.vocabulary else top
+                   for w in words]
+        def found(word: str) -> bool:  # the word, or an official term it stands for
+            return word in held or (not cross_lingual and self.config.everyday and any(
+                term in held for term in official_terms(word)))
+
+        return sum(w for word, w in zip(words, weights, strict=True) if found(word)) / (
+            sum(weights) or 1.0)
 
     def _hit(self, row: int, score: float, vector: np.ndarray | None, terms: list[str]) -> Hit:
         case = self.index.cases[row]
@@ -300,7 +365,7 @@ class SearchEngine:
 
     def search(self, query: str, k: int = 10, cities: Sequence[str] | None = None,
                mode: str | None = None, years: Sequence[int] | None = None,
-               provinces: Sequence[str] | None = None) -> list[Hit]:
+               provinces: Sequence[str] | None = None, min_match: str = "weak") -> list[Hit]:
         """The k cases that best answer a question, best first.
 
         Args:
@@ -310,17 +375,20 @@ class SearchEngine:
             cities: if given, only cases of these cities.
             mode: "hybrid" (default), "dense" or "lexical".
             years, provinces: if given, only cases of these years / provinces.
+            min_match: leave out hits below this level (`weak`: none left out).
 
         Raises:
             InvalidRequestError: an empty query, k out of range, an unknown filter value or mode.
         """
         with SEARCHES:
-            return self._search(query, k, cities, mode, years, provinces)
+            return self._search(query, k, cities, mode, years, provinces, min_match)
 
     def _search(self, query: str, k: int, cities: Sequence[str] | None, mode: str | None,
-                years: Sequence[int] | None, provinces: Sequence[str] | None) -> list[Hit]:
+                years: Sequence[int] | None, provinces: Sequence[str] | None,
+                min_match: str) -> list[Hit]:
         query = check_question(query)
         check_k(k)
+        check_level(min_match)
         mode = mode or self.config.mode
         check_mode(mode)
         allowed = self._allowed_rows(cities, years, provinces)
@@ -328,23 +396,28 @@ class SearchEngine:
         # Rank by what is asked about the city; a bare city name ("青岛") lists all its cases.
         bare_city = bool(mention.cities) and not tokenize(mention.remainder)
         topic = query if bare_city else mention.remainder
-        if self.config.everyday and (official := official_terms(topic)):
-            topic = topic + " " + " ".join(official)
+        # BM25 also asks for the official terms of the question's everyday words (embedding
+        # them too gained little and made every such query's embedding longer: QUALITY.md).
+        official = " ".join(official_terms(topic)) if self.config.everyday else ""
         probe = _Probe(
             vector=self.embedder.embed_query(topic) if mode != "lexical" else None,
             second=(self.second.embed_query(topic)
                     if self.second and mode == "hybrid" and self._asks_second(topic) else None),
-            terms=self.lexical.query_terms(topic),
+            terms=self.lexical.query_terms(f"{topic} {official}"),
             glosses=self._gloss_words(topic))
         ratio = 0.0 if bare_city else self.config.city_promote_ratio
         ranking = self._promote_cities(self._rank(probe, allowed, mode), mention.cities, ratio)
         terms = markable(probe.terms or self._glossed_terms(probe.glosses))
-        return [self._hit(int(row), float(score), probe.vector, terms)
-                for row, score in zip(ranking.rows[:k], ranking.scores[:k], strict=True)]
+        words = english_words(topic) if probe.glosses else tokenize(topic)
+        hits = self._hits(ranking, k, probe.vector, terms, "search",
+                          cross_lingual=bool(probe.glosses) or probe.second is not None,
+                          glosses=probe.glosses, words=list(dict.fromkeys(words)))
+        return [hit for hit in hits if level_at_least(hit.match, min_match)]
 
     def similar(self, case_id: str, k: int = 10, same_city: bool = False,
-                mode: str | None = None) -> list[Hit]:
-        """Cases most like the given one, never itself; other cities only unless `same_city`.
+                mode: str | None = None, min_match: str = "weak") -> list[Hit]:
+        """Cases most like the given one, never itself; other cities only unless `same_city`;
+        none below `min_match`.
 
         Raises:
             UnknownCaseError: no case has this id.
@@ -352,6 +425,7 @@ class SearchEngine:
         """
         source = self.case(case_id)
         check_k(k)
+        check_level(min_match)
         mode = mode or self.config.mode
         check_mode(mode)
         source_row = self.rows[case_id]
@@ -367,11 +441,8 @@ class SearchEngine:
         probe = _Probe(self.index.case_vectors(source_rows)[0], second, terms)
         vector = probe.vector
         ranking = self._rank(probe, np.flatnonzero(keep), mode, self.config.similar_fusion)
-        hits = []
-        for row, score in zip(ranking.rows[:k], ranking.scores[:k], strict=True):
-            shared = self._shared_terms(set(source_terms), int(row))
-            hits.append(self._hit(int(row), float(score), vector, shared))
-        return hits
+        hits = self._hits(ranking, k, vector, terms, "similar", source_terms=set(source_terms))
+        return [hit for hit in hits if level_at_least(hit.match, min_match)]
 
     def _shared_terms(self, source_terms: set[str], row: int, limit: int = 6) -> list[str]:
         """The rarest terms two cases share: what a reader sees as "why these are alike"."""

@@ -49,6 +49,7 @@ class SearchResult(TypedDict):
     province: str
     snippet: str
     score: float
+    match: str
 
 
 class SearchOutput(TypedDict):
@@ -73,6 +74,17 @@ class FetchOutput(TypedDict):
     metadata: FetchMetadata
 
 
+# The requests as assistants make them: by default only real matches come back, so that an
+# assistant never cites a practice that does not answer (the API's default is every result).
+TOOLS = {"search": SEARCH.with_defaults(min_match="partial"), "fetch": FETCH,
+         "similar_cases": SIMILAR.with_defaults(min_match="partial")}
+LEVELS_TEXT = (
+    "Each result has a `match` level: `strong` (it answers the question), `partial` (it "
+    "answers part of it) or `weak` (related at most); by default (`min_match` = partial) weak "
+    "ones are left out, so an empty list means no practice in the corpus answers it. Cite "
+    "strong matches as answers and partial ones as related.")
+
+
 def tool_descriptions(summary: str | None = None) -> dict[str, str]:
     """What each tool does; `summary` says what the loaded index holds (engine_summary)."""
     held = f" It holds {summary}." if summary else ""
@@ -82,7 +94,7 @@ def tool_descriptions(summary: str | None = None) -> dict[str, str]:
             "question, best first, each with the sentence that answers it (snippet), a title "
             "and a URL to cite. Use it for questions like 'how do cities solve teachers' "
             "housing' or '校车安全怎么保障'. Name a city in the question (青岛 / Qingdao) to see "
-            "its practices first, or pass `cities` to search only those cities."
+            "its practices first, or pass `cities` to search only those cities. " + LEVELS_TEXT
         ),
         "fetch": (
             "Fetch one case of the typical-work-cases corpus in full by its id (from search or "
@@ -92,7 +104,7 @@ def tool_descriptions(summary: str | None = None) -> dict[str, str]:
         "similar_cases": (
             "Find analogous practices in other cities for one case of the typical-work-cases "
             "corpus, by its id: what other cities did about the same thing. Same result shape "
-            "as search."
+            "as search; `match` says how close the practice is."
         ),
     }
 
@@ -120,7 +132,7 @@ def _result(hit: Hit, base_url: str) -> SearchResult:
     return {"id": case.id, "title": case_title(case), "url": case_url(base_url, case.id),
             "city": case.city, "seq": case.seq, "year": case.year, "province": case.province,
             "snippet": plain_snippet(hit.snippet),
-            "score": round(float(hit.score), 4)}
+            "score": round(float(hit.score), 4), "match": hit.match}
 
 
 def validated(spec: RequestSpec, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -141,9 +153,9 @@ def _capped(results: list[SearchResult]) -> SearchOutput:
 
 def run_search(engine: SearchEngine, base_url: str, query: Any = None,
                **arguments: Any) -> SearchOutput:
-    """The `search` tool (arguments as in `service.schema.SEARCH`)."""
+    """The `search` tool (arguments as in `service.schema.SEARCH`, min_match `partial`)."""
     try:
-        hits = engine.search(**validated(SEARCH, {"query": query, **arguments}))
+        hits = engine.search(**validated(TOOLS["search"], {"query": query, **arguments}))
     except InvalidRequestError as exc:
         raise ToolInputError(str(exc)) from exc
     return _capped([_result(hit, base_url) for hit in hits])
@@ -168,17 +180,17 @@ def run_fetch(engine: SearchEngine, base_url: str, id: Any = None) -> FetchOutpu
 
 def run_similar(engine: SearchEngine, base_url: str, id: Any = None,
                 **arguments: Any) -> SearchOutput:
-    """The `similar_cases` tool (arguments as in `service.schema.SIMILAR`)."""
-    args = validated(SIMILAR, {"id": id, **arguments})
+    """The `similar_cases` tool (as `service.schema.SIMILAR`, min_match `partial`)."""
+    args = validated(TOOLS["similar_cases"], {"id": id, **arguments})
     try:
-        hits = engine.similar(args["id"], k=args["k"], same_city=args["same_city"])
+        hits = engine.similar(args["id"], k=args["k"], same_city=args["same_city"],
+                              min_match=args["min_match"])
     except UnknownCaseError as exc:
         raise ToolInputError(f"no case has id {args['id']!r}; use the ids that search returns "
                              f"(like 'sd2020-jinan-3')") from exc
     return _capped([_result(hit, base_url) for hit in hits])
 
 
-TOOLS = {"search": SEARCH, "fetch": FETCH, "similar_cases": SIMILAR}
 ENDPOINTS = {
     "search": {"method": "POST", "path": "/api/search",
                "body": [field.name for field in SEARCH.fields]},

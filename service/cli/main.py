@@ -80,9 +80,12 @@ def _print_hits(hits: list, as_json: bool, payload: dict) -> None:
         return
     if not hits:
         click.echo("no matching case")
+    elif all(hit.match == "weak" for hit in hits):
+        click.echo("no practice answers this closely; the closest:")
     for rank, hit in enumerate(hits, start=1):
         case = hit.case
-        click.echo(f"{rank:>2}. {hit.score:.3f}  {case.city} {case.seq}  [{case.id}]")
+        click.echo(f"{rank:>2}. {hit.score:.3f} {hit.match:<7}  {case.city} {case.seq}  "
+                   f"[{case.id}]")
         click.echo(f"    {hit.snippet}")
 
 
@@ -123,7 +126,8 @@ def similar(case_id: str, as_json: bool, **options) -> None:
     args = _arguments(SIMILAR, {"id": case_id, **options})
     try:
         case = engine.case(case_id)
-        hits = engine.similar(case_id, k=args["k"], same_city=args["same_city"])
+        hits = engine.similar(case_id, k=args["k"], same_city=args["same_city"],
+                              min_match=args["min_match"])
     except USER_ERRORS as exc:
         fail(exc)
     if not as_json:

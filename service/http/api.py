@@ -88,7 +88,8 @@ def similar_cases(case_id: str) -> Response:
     case = search_engine.case(case_id)
     args = SIMILAR.from_query(request.args, id=case_id)
     started = time.perf_counter()
-    hits = search_engine.similar(case_id, k=args["k"], same_city=args["same_city"])
+    hits = search_engine.similar(case_id, k=args["k"], same_city=args["same_city"],
+                                  min_match=args["min_match"])
     return jsonify(case=case.to_dict(), results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
 

@@ -51,7 +51,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Result": {
         "type": "object",
-        "required": ["id", "city", "seq", "text", "score", "snippet"],
+        "required": ["id", "city", "seq", "text", "score", "snippet", "match"],
         "properties": {
             "id": {"type": "string"}, "city": {"type": "string"}, "seq": {"type": "integer"},
             "text": {"type": "string"},
@@ -62,6 +62,10 @@ SCHEMAS: dict[str, Any] = {
             "snippet": {"type": "string",
                         "description": "The sentence that answers, HTML-escaped, with the "
                                        "question's terms in <mark>"},
+            "match": {"type": "string", "enum": ["strong", "partial", "weak"],
+                      "description": "How good a match it is: strong (answers the question), "
+                                     "partial (answers part of it), weak (related at most); "
+                                     "calibrated on judged questions (docs/QUALITY.md)"},
             "year": {"type": "integer"}, "province": {"type": "string"},
         },
     },

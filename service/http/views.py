@@ -41,11 +41,17 @@ def as_markup(snippet: str) -> Markup:
     return Markup(snippet)
 
 
+MATCH_LABELS = {"strong": "回答 · answers", "partial": "部分 · partly", "weak": "较弱 · weak"}
+MATCH_TITLES = {"strong": "answers the question", "partial": "answers part of the question",
+                "weak": "related at most"}
+
+
 @bp.app_context_processor
-def corpus_note() -> dict[str, str]:
-    """What the loaded index holds, for every page's footer."""
+def page_globals() -> dict[str, object]:
+    """What the loaded index holds (every page's footer), and how match levels are shown."""
     loaded = current_app.extensions["casesearch"].engine
-    return {"corpus_note": engine_summary(loaded) if loaded is not None else ""}
+    return {"corpus_note": engine_summary(loaded) if loaded is not None else "",
+            "MATCH_LABELS": MATCH_LABELS, "MATCH_TITLES": MATCH_TITLES}
 
 
 @bp.get("/")

@@ -10,8 +10,9 @@ def test_inflections_meet_their_dictionary_forms():
     assert stem("buses") == stem("bus")
     assert stem("living") == stem("live") == stem("lives")
     assert stem("teachers") == stem("teacher")
+    # Words that frame any question ("how do cities keep …") are not what it is about.
     assert english_words("How do the cities keep School Buses safe?") == [
-        stem("cities"), stem("keep"), stem("school"), stem("buses"), stem("safe")]
+        stem("school"), stem("buses"), stem("safe")]
 
 
 def test_chinese_terms_get_their_english_senses():
@@ -32,9 +33,9 @@ def test_an_english_question_finds_chinese_cases_by_their_glosses(engine):
 
 
 def test_everyday_words_stand_for_official_terms():
-    assert official_terms("老师没地方住") == ["教师", "周转宿舍", "住房"]
+    assert official_terms("老师没地方住") == ("教师", "周转宿舍", "住房")
     assert {"课后服务", "托管", "学生"} <= set(official_terms("放学了没人管孩子"))
-    assert official_terms("校车安全") == []
+    assert official_terms("校车安全") == ()
     assert all(terms and all(terms) for terms in EVERYDAY.values())
 
 

@@ -199,3 +199,40 @@ def test_a_text_is_written_in_han_when_most_of_its_letters_are(text, han):
     from index.retrieval.search import written_in_han
 
     assert written_in_han(text) is han
+
+
+def test_every_hit_has_a_match_level_and_min_match_filters(engine):
+    from index.retrieval.match import LEVELS, level_at_least
+
+    every = engine.search("购置新国标校车", k=20)
+    assert {hit.match for hit in every} <= set(LEVELS)
+    assert [hit.match for hit in every] != ["weak"] * 20
+    for floor in LEVELS:
+        kept = engine.search("购置新国标校车", k=20, min_match=floor)
+        assert [h.case.id for h in kept] == [h.case.id for h in every
+                                             if level_at_least(h.match, floor)]
+    similar = engine.similar("sd2020-jinan-3", k=10, min_match="partial")
+    assert all(hit.match in ("strong", "partial") for hit in similar)
+
+
+def test_an_unknown_match_level_is_refused(engine):
+    import pytest
+
+    from index.errors import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match="min_match must be one of"):
+        engine.search("校车", min_match="excellent")
+
+
+def test_the_calibration_matches_the_features_the_engine_computes():
+    import json
+
+    from index.retrieval.match import CALIBRATION, FEATURES, match_models
+
+    data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    assert tuple(data["features"]) == FEATURES  # else: python -m scripts.calibrate_match
+    models = match_models()
+    assert set(models) == {"search", "similar"}
+    for model in models.values():
+        assert 0 < model.partial <= 1 and 0 < model.strong <= 1
+        assert model.level({name: 0.0 for name in FEATURES}) in ("weak", "partial", "strong")

@@ -20,7 +20,8 @@ def test_search_post_returns_ranked_results(client):
     assert len(body["results"]) == 3
     first = body["results"][0]
     assert first["id"] == "sd2020-jinan-3"
-    assert set(first) == {"id", "city", "seq", "text", "score", "snippet", "year", "province"}
+    assert set(first) == {"id", "city", "seq", "text", "score", "snippet", "match", "year",
+                          "province"}
     assert body["took_ms"] >= 0
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
@@ -293,3 +294,14 @@ def test_search_filters_by_year_and_province(client):
 def test_bad_year_and_province_filters(client, body, words):
     response = client.post("/api/search", json=body)
     assert response.status_code == 422 and words in response.get_json(force=True)["detail"]
+
+
+def test_results_carry_a_match_level_and_min_match_filters(client):
+    every = client.get("/api/search?q=购置新国标校车&k=20").get_json()["results"]
+    assert all(r["match"] in ("strong", "partial", "weak") for r in every)
+    close = client.get("/api/search?q=购置新国标校车&k=20&min_match=partial").get_json()["results"]
+    assert [r["id"] for r in close] == [r["id"] for r in every if r["match"] != "weak"]
+    wrong = client.get("/api/search?q=校车&min_match=excellent")
+    assert wrong.status_code == 422 and "min_match must be one of" in wrong.get_json()["detail"]
+    similar = client.get("/api/cases/sd2020-jinan-3/similar?min_match=strong").get_json()
+    assert all(r["match"] == "strong" for r in similar["results"])

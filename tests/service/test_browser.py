@@ -134,3 +134,25 @@ def test_no_result_message(browser, live_url):
     page.goto(f"{live_url}/?q=校车&city=北京市")
     assert "北京市" in page.locator(".notice").inner_text()
     page.close()
+
+
+def test_weaker_matches_are_folded_and_a_question_nothing_answers_says_so(browser, live_url,
+                                                                          shots):
+    from urllib.parse import quote
+
+    page = _page(browser, 1280)
+    page.goto(f"{live_url}/?q={quote('how do cities keep school buses safe')}")
+    shown = page.locator("main > ol.hits > li.card")
+    assert shown.count() >= 1
+    assert shown.first.locator(".match").inner_text().endswith("answers")
+    weaker = page.locator("details.weaker")
+    assert weaker.count() == 1 and not weaker.first.locator("li.card").first.is_visible()
+    summary = weaker.first.locator(":scope > summary")
+    assert "Weaker matches" in summary.inner_text()
+    summary.click()
+    assert weaker.first.locator("li.card").first.is_visible()
+    page.screenshot(path=str(shots / "weaker-1280.png"), full_page=True)
+    page.goto(f"{live_url}/?q={quote('火星探测器发射')}")  # Mars probes: not in the corpus
+    assert "No practice answers this closely" in page.locator(".no-close").inner_text()
+    assert page.locator("ol.hits > li.card").count() == 10  # the closest are still offered
+    page.close()

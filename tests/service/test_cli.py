@@ -124,3 +124,12 @@ def test_make_serve_rebuilds_over_a_damaged_manifest_and_sets_it_aside(run, tmp_
     assert "manifest.json is damaged" in result.output and "indexed 48 cases" in result.output
     assert f"kept at {damaged}.damaged" in result.output
     assert (tmp_path / "index" / "manifest.json").is_file()
+
+
+def test_the_table_shows_each_match_level_and_min_match_filters(run):
+    run("build")
+    table = run("search", "购置新国标校车", "--k", "20").output
+    assert any(f" {level} " in table for level in ("strong", "partial"))
+    close = json.loads(run("search", "购置新国标校车", "--k", "20", "--min-match", "partial",
+                           "--json").output)
+    assert all(r["match"] != "weak" for r in close["results"])

@@ -44,7 +44,11 @@ def test_fetch_and_similar_cases(engine):
     fetched = _run(engine, lambda c: c.call_tool("fetch", {"id": "sd2020-jinan-3"}))
     assert fetched.structured_content["text"].startswith("商河县")
     similar = _run(engine, lambda c: c.call_tool("similar_cases", {"id": "sd2020-jinan-3"}))
-    assert len(similar.structured_content["results"]) == 10  # the API's default
+    results = similar.structured_content["results"]
+    assert len(results) <= 10 and all(r["match"] in ("strong", "partial") for r in results)
+    every = _run(engine, lambda c: c.call_tool("similar_cases", {"id": "sd2020-jinan-3",
+                                                                "min_match": "weak"}))
+    assert len(every.structured_content["results"]) == 10  # the API's default k
 
 
 @pytest.mark.parametrize(("tool", "arguments", "words"), [

@@ -65,6 +65,10 @@ def test_search_and_similar_agree_everywhere(client, engine):
     tools = {t["function"]["name"]: t["function"]["parameters"]["properties"]
              for t in openai_tools()}
     mcp = _mcp_schemas(engine)
+    # One deliberate difference: assistants get only real matches unless they ask for more.
+    for name in ("search", "similar_cases"):
+        assert openapi[name]["min_match"]["default"] == "weak"
+        openapi[name]["min_match"]["default"] = "partial"
     for name in ("search", "similar_cases"):
         mcp_props = {k: _norm(v) for k, v in mcp[name].input_schema["properties"].items()}
         assert mcp_props == openapi[name], name
@@ -84,7 +88,7 @@ def test_the_cli_offers_the_same_filters_and_bounds():
             assert field.cli[-1] in search_help
     assert "(1-50)" in search_help and "[default: 10]" in search_help
     assert "--same-city" in runner.invoke(main, ["similar", "--help"]).output
-    assert {f.name for f in SIMILAR.fields if f.cli} == {"k", "same_city"}
+    assert {f.name for f in SIMILAR.fields if f.cli} == {"k", "same_city", "min_match"}
 
 
 def test_the_page_form_uses_the_requests_names(client):

@@ -21,7 +21,7 @@ def test_search_results_are_citable(engine):
     results = run_search(engine, BASE, "购置新国标校车", k=3)["results"]
     first = results[0]
     assert set(first) == {"id", "title", "url", "city", "seq", "year", "province", "snippet",
-                          "score"}
+                          "score", "match"}
     assert first["id"] == "sd2020-jinan-3"
     assert first["title"].startswith("济南市 案例3：商河县全力做好学生食")
     assert first["url"] == f"{BASE}/cases/sd2020-jinan-3"
@@ -36,7 +36,7 @@ def test_fetch_returns_the_whole_case_and_its_source(engine):
 
 
 def test_similar_cases_are_in_other_cities(engine):
-    results = run_similar(engine, BASE, "sd2020-jinan-3", k=5)["results"]
+    results = run_similar(engine, BASE, "sd2020-jinan-3", k=5, min_match="weak")["results"]
     assert len(results) == 5 and all(r["city"] != "济南市" for r in results)
 
 
@@ -77,3 +77,20 @@ def test_openai_definitions_are_strict():
         assert parameters["additionalProperties"] is False
         assert sorted(parameters["required"]) == sorted(parameters["properties"])
         assert tool["endpoint"]["path"].startswith("/api/")
+
+
+def test_assistants_get_only_real_matches_unless_they_ask_for_more(engine):
+    default = run_search(engine, BASE, "购置新国标校车", k=20)["results"]
+    everything = run_search(engine, BASE, "购置新国标校车", k=20, min_match="weak")["results"]
+    assert all(r["match"] in ("strong", "partial") for r in default)
+    assert len(everything) == 20 and len(default) < len(everything)
+    strong = run_search(engine, BASE, "教育", k=20, min_match="strong")["results"]
+    assert all(r["match"] == "strong" for r in strong)
+
+
+def test_tool_descriptions_say_what_the_levels_mean():
+    search = next(t for t in openai_tools() if t["function"]["name"] == "search")
+    description = search["function"]["description"]
+    assert "`strong`" in description and "`partial`" in description and "min_match" in description
+    assert "null for partial" in search["function"]["parameters"]["properties"]["min_match"][
+        "description"]

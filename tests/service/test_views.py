@@ -67,3 +67,10 @@ def test_year_and_province_filters_on_the_page(client):
     wrong = client.get("/?q=教师&year=1999").get_data(as_text=True)
     assert "known years: 2020" in wrong
     assert "years must be whole numbers" in client.get("/?q=教师&year=abc").get_data(as_text=True)
+
+
+def test_weak_matches_are_folded_under_their_own_heading(client):
+    page = client.get("/?q=购置新国标校车").get_data(as_text=True)
+    close, _, rest = page.partition('<details class="weaker">')
+    assert rest and "Weaker matches (" in rest
+    assert "match-weak" not in close and "match-weak" in rest
