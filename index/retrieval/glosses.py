@@ -45,6 +45,7 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball's English stem, without a final `e` so that forms it stems apart meet:
     `buses`/`bus` → `bus`, `living`/`live` → `liv`, `teachers` → `teacher`."""

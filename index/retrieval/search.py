@@ -280,11 +280,11 @@ class SearchEngine:
         return self._order(rows, fuse(signals, fusion or self.config.fusion),
                            {**signals, **standing})
 
-    def _gloss_words(self, question: str) -> list[str]:
+    def _gloss_words(self, words: list[str], question: str) -> list[str]:
         """A cross-lingual question's English words that some case's glosses contain."""
         if self.glosses is None or written_in_han(question) == self.corpus_in_han:
             return []
-        return [w for w in dict.fromkeys(english_words(question)) if w in self.glosses.vocabulary]
+        return [w for w in words if w in self.glosses.vocabulary]
 
     def _glossed_terms(self, words: list[str]) -> list[str]:
         """The corpus's Chinese terms whose glosses hold these words (to mark in snippets)."""
@@ -404,11 +404,12 @@ class SearchEngine:
             second=(self.second.embed_query(topic)
                     if self.second and mode == "hybrid" and self._asks_second(topic) else None),
             terms=self.lexical.query_terms(f"{topic} {official}"),
-            glosses=self._gloss_words(topic))
+            glosses=self._gloss_words(english := list(dict.fromkeys(english_words(topic))),
+                                      topic))
         ratio = 0.0 if bare_city else self.config.city_promote_ratio
         ranking = self._promote_cities(self._rank(probe, allowed, mode), mention.cities, ratio)
         terms = markable(probe.terms or self._glossed_terms(probe.glosses))
-        words = english_words(topic) if probe.glosses else tokenize(topic)
+        words = english if probe.glosses else tokenize(topic)
         hits = self._hits(ranking, k, probe.vector, terms, "search",
                           cross_lingual=bool(probe.glosses) or probe.second is not None,
                           glosses=probe.glosses, words=list(dict.fromkeys(words)))
