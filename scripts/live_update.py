@@ -23,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from scripts.loadtest import run_load, start_server
+from scripts.loadtest import finish, run_load, start_server
 from service.runtime.settings import Settings
 
 DOCUMENT = """2021年某省各市履行教育职责典型案例
@@ -112,10 +112,7 @@ def main() -> None:
     report = {key: round(value, 2) if isinstance(value, float) else value
               for key, value in report.items()}
     report.update(workers=args.workers, reload_seconds=Settings.from_env().reload_seconds)
-    print(json.dumps(report, ensure_ascii=False, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    sys.exit(1 if report["errors"] else 0)
+    finish(report, args.out)
 
 
 if __name__ == "__main__":

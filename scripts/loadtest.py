@@ -159,9 +159,14 @@ def main() -> None:
             server.terminate()
             server.wait(30)
     report.update(workers=args.workers, threads=args.threads)
+    finish(report, args.out)
+
+
+def finish(report: dict, out: Path | None) -> None:
+    """Print the report (and write it to `out`); exit 1 if any request failed."""
     print(json.dumps(report, ensure_ascii=False, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    if out:
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     sys.exit(1 if report["errors"] else 0)
 
 
