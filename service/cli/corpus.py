@@ -108,17 +108,24 @@ def add_document(path: Path, year: int, province: str, title: str | None, doc_id
     _rebuild_after(f"{change.stored.name} is stored", settings)
 
 
+def _change_and_rebuild(doc_id: str, verb: str, make_change) -> None:
+    """Run a store change (`make_change(store)`), say what it did, and rebuild the index."""
+    settings, store = _store()
+    try:
+        change = make_change(store)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{verb} {change.stored.name if change.stored else doc_id}"
+               f"{_restore_hint(change)}")
+    _rebuild_after(f"{doc_id} is {verb}", settings)
+
+
 @corpus_group.command("remove")
 @click.argument("doc_id")
 def remove_document(doc_id: str) -> None:
     """Move a document to the trash, and update the index."""
-    settings, store = _store()
-    try:
-        change = store.remove(doc_id, on_wait=say_waiting)
-    except CorpusError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"removed {doc_id}{_restore_hint(change)}")
-    _rebuild_after(f"{doc_id} is removed", settings)
+    _change_and_rebuild(doc_id, "removed",
+                        lambda store: store.remove(doc_id, on_wait=say_waiting))
 
 
 @corpus_group.command("trash")
@@ -138,10 +145,5 @@ def list_trash() -> None:
 @click.argument("doc_id")
 def restore_document(doc_id: str) -> None:
     """Put back the newest trashed version of DOC_ID (the current one, if any, is trashed)."""
-    settings, store = _store()
-    try:
-        change = store.restore(doc_id, on_wait=say_waiting)
-    except CorpusError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"restored {change.stored.name}{_restore_hint(change)}")
-    _rebuild_after(f"{doc_id} is restored", settings)
+    _change_and_rebuild(doc_id, "restored",
+                        lambda store: store.restore(doc_id, on_wait=say_waiting))
