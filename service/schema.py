@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from index.retrieval.match import LEVELS
-from index.retrieval.search import MAX_K, MODES
+from index.retrieval.search import MAX_DEPTH, MAX_K, MODES
 from service import validate as params
 from service.problems import ApiError
 
 MAX_QUERY_CHARS = params.MAX_QUERY_CHARS
 MAX_LIST_LIMIT = params.MAX_LIST_LIMIT
+MAX_BATCH = 32
 _JSON_TYPES = {"text": "string", "id": "string", "int": "integer", "bool": "boolean",
-               "choice": "string", "names": "array", "years": "array"}
+               "choice": "string", "names": "array", "years": "array", "texts": "array"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Field:
     Attributes:
         name: its name in JSON bodies, tool calls and the engine's keywords.
         kind: text (the question), id (a case id), int, bool, choice, names (a list of
-            names), years (a list of years).
+            names), years (a list of years), texts (a list of questions).
         description: what it does, for every schema and `--help`.
         default: its value when omitted (None: no filter).
         low, high: bounds of an int, or the most characters of a text.
@@ -61,7 +62,7 @@ class Field:
 
     @property
     def required(self) -> bool:
-        return self.kind in ("text", "id")
+        return self.kind in ("text", "id", "texts")
 
     @property
     def is_list(self) -> bool:
@@ -84,6 +85,8 @@ class Field:
             return params.parse_choice(raw, self.name, self.choices) or self.default
         if self.kind == "years":
             return params.parse_years(raw)
+        if self.kind == "texts":
+            return params.parse_questions(raw, self.name, self.high)
         return params.parse_names(raw, self.name, self.example)
 
     # Schemas
@@ -101,6 +104,9 @@ class Field:
             schema["items"] = {"type": "string"}
         elif self.kind == "years":
             schema["items"] = {"type": "integer"}
+        elif self.kind == "texts":
+            schema.update(items={"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+                          minItems=1, maxItems=self.high)
         if nullable and not self.required:
             schema["type"] = [schema["type"], "null"]
             if "enum" in schema:
@@ -117,7 +123,7 @@ class Field:
         from pydantic import Field as Pydantic
 
         base: Any = {"text": str, "id": str, "int": int, "bool": bool,
-                     "names": list[str], "years": list[int]}.get(self.kind)
+                     "names": list[str], "years": list[int], "texts": list[str]}.get(self.kind)
         if self.kind == "choice":
             base = Literal[self.choices]  # type: ignore[valid-type]
         constraints: dict[str, Any] = {"description": self.description}
@@ -271,6 +277,9 @@ SEARCH = RequestSpec("search", (
           "or lexical", default="hybrid", choices=MODES, query_name="mode", cli=("--mode",)),
     Field("min_match", "choice", MATCH_HELP, default="weak", choices=tuple(reversed(LEVELS)),
           query_name="min_match", cli=("--min-match",)),
+    Field("offset", "int", f"Results to skip, to read the next page (offset + k at most "
+          f"{MAX_DEPTH})", default=0, low=0, high=MAX_DEPTH - 1, query_name="offset",
+          cli=("--offset",)),
 ))
 
 SIMILAR = RequestSpec("similar_cases", (
@@ -288,8 +297,20 @@ FETCH = RequestSpec("fetch", (
           example="sd2020-jinan-3"),
 ))
 
+# Several questions with the same filters, embedded in one call: a search's fields, but a list
+# of questions, and no paging.
+BATCH = RequestSpec("search_batch", (
+    Field("queries", "texts", f"The questions, 1 to {MAX_BATCH}, each as `query` of a search",
+          high=MAX_BATCH),
+    *(field for field in SEARCH.fields if field.name not in ("query", "offset")),
+))
+
 CASES = RequestSpec("cases", (
     Field("limit", "int", "Page size", default=100, low=1, high=MAX_LIST_LIMIT,
           query_name="limit"),
     Field("offset", "int", "Cases to skip", default=0, low=0, high=10**9, query_name="offset"),
 ))
+
+# How a GET search or similar-cases answer is written: the JSON object, or CSV for spreadsheets.
+FORMAT = Field("format", "choice", "json (the default) or csv: one row per result, for a "
+               "spreadsheet", default="json", choices=("json", "csv"), query_name="format")

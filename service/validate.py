@@ -132,3 +132,19 @@ def decode_json(data: bytes) -> Any:
     except ValueError:  # Python refuses to read integers of more than 4,300 digits
         raise ApiError(400, "a number in the body has too many digits") from None
     return body
+
+
+def parse_questions(raw: Any, name: str, most: int) -> list[str]:
+    """A list of 1..`most` questions, each checked like `query` (the message names which)."""
+    if not isinstance(raw, list) or not raw:
+        raise ApiError(422, f"{name} must be a list of questions, e.g. [\"校车安全\", "
+                            f"\"教师周转宿舍\"]")
+    if len(raw) > most:
+        raise ApiError(422, f"{name} holds {len(raw)} questions; the limit is {most}")
+    questions = []
+    for position, question in enumerate(raw):
+        try:
+            questions.append(parse_query(question))
+        except ApiError as exc:
+            raise ApiError(422, f"{name}[{position}]: {exc.detail}") from None
+    return questions

@@ -31,6 +31,7 @@ from index.retrieval.match import LEVELS, level_at_least, match_models
 from index.retrieval.snippets import choose_span, mark_terms, markable
 
 MAX_K = 50
+MAX_DEPTH = 200  # results can be paged to offset + k ≤ this
 MODES = ("hybrid", "dense", "lexical")
 SECOND_FOR = ("cross-lingual", "always")
 DENSE_ONLY = FusionConfig(weights={"dense": 1.0})
@@ -126,6 +127,14 @@ def check_level(level: str) -> None:
     """Reject a match level that is not strong, partial or weak."""
     if level not in LEVELS:
         raise InvalidRequestError(f"min_match must be one of {', '.join(LEVELS)}; got {level!r}")
+
+
+def check_offset(offset: int, k: int) -> None:
+    """Reject an offset below 0, or one that pages past the first MAX_DEPTH results."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0 or (
+            offset + k > MAX_DEPTH):
+        raise InvalidRequestError(f"offset must be a whole number from 0 with offset + k at "
+                                  f"most {MAX_DEPTH}; got offset {offset!r} with k {k}")
 
 
 def check_k(k: int) -> None:
@@ -312,11 +321,12 @@ class SearchEngine:
     def _hits(self, ranking: _Ranking, k: int, vector: np.ndarray | None,
               terms: list[str] | None, kind: str, cross_lingual: bool = False,
               source_terms: set[str] | None = None, glosses: list[str] | None = None,
-              words: list[str] | None = None) -> list[Hit]:
-        """The first k of a ranking as hits, each with its snippet and its match level."""
+              words: list[str] | None = None, offset: int = 0) -> list[Hit]:
+        """k hits of a ranking from `offset` on, each with its snippet and its match level."""
         model = match_models()[kind]
         hits = []
-        for position, row in enumerate(ranking.rows[:k]):
+        for position in range(offset, min(offset + k, ranking.rows.size)):
+            row = ranking.rows[position]
             row = int(row)
             marked = terms if source_terms is None else self._shared_terms(source_terms, row)
             hit = self._hit(row, float(ranking.scores[position]), vector, marked)
@@ -365,7 +375,8 @@ class SearchEngine:
 
     def search(self, query: str, k: int = 10, cities: Sequence[str] | None = None,
                mode: str | None = None, years: Sequence[int] | None = None,
-               provinces: Sequence[str] | None = None, min_match: str = "weak") -> list[Hit]:
+               provinces: Sequence[str] | None = None, min_match: str = "weak",
+               offset: int = 0) -> list[Hit]:
         """The k cases that best answer a question, best first.
 
         Args:
@@ -376,43 +387,78 @@ class SearchEngine:
             mode: "hybrid" (default), "dense" or "lexical".
             years, provinces: if given, only cases of these years / provinces.
             min_match: leave out hits below this level (`weak`: none left out).
+            offset: skip the first `offset` results (the next page); offset + k ≤ MAX_DEPTH.
 
         Raises:
             InvalidRequestError: an empty query, k out of range, an unknown filter value or mode.
         """
         with SEARCHES:
-            return self._search(query, k, cities, mode, years, provinces, min_match)
+            return self._search(query, k, cities, mode, years, provinces, min_match, offset)
+
+    def search_batch(self, queries: Sequence[str], k: int = 10,
+                     cities: Sequence[str] | None = None, mode: str | None = None,
+                     years: Sequence[int] | None = None,
+                     provinces: Sequence[str] | None = None,
+                     min_match: str = "weak") -> list[list[Hit]]:
+        """`search` for several questions with the same filters, their embeddings computed in
+        one call per embedder (cheaper per question than one call each)."""
+        mode = mode or self.config.mode
+        check_mode(mode)
+        topics = [self._topic(check_question(query))[0] for query in queries]
+        vectors: list = [None] * len(topics)
+        seconds: list = [None] * len(topics)
+        with SEARCHES:
+            if mode != "lexical" and topics:
+                vectors = list(self.embedder.embed_batch(topics, "query"))
+            wanted = [i for i, t in enumerate(topics) if self.second and mode == "hybrid"
+                      and self._asks_second(t)]
+            if wanted:
+                for i, vector in zip(wanted, self.second.embed_batch(
+                        [topics[i] for i in wanted], "query"), strict=True):
+                    seconds[i] = vector
+            return [self._search(query, k, cities, mode, years, provinces, min_match, 0,
+                                 (vector, second))
+                    for query, vector, second in zip(queries, vectors, seconds, strict=True)]
+
+    def _topic(self, query: str) -> tuple[str, tuple[str, ...], bool]:
+        """What a question asks about (a named city taken out), the cities it names, and
+        whether it is only a city's name (then it lists that city's cases)."""
+        mention = self.city_matcher.find(query)
+        bare_city = bool(mention.cities) and not tokenize(mention.remainder)
+        return (query if bare_city else mention.remainder), mention.cities, bare_city
 
     def _search(self, query: str, k: int, cities: Sequence[str] | None, mode: str | None,
                 years: Sequence[int] | None, provinces: Sequence[str] | None,
-                min_match: str) -> list[Hit]:
+                min_match: str, offset: int, embedded: tuple | None = None) -> list[Hit]:
         query = check_question(query)
         check_k(k)
+        check_offset(offset, k)
         check_level(min_match)
         mode = mode or self.config.mode
         check_mode(mode)
         allowed = self._allowed_rows(cities, years, provinces)
-        mention = self.city_matcher.find(query)
         # Rank by what is asked about the city; a bare city name ("青岛") lists all its cases.
-        bare_city = bool(mention.cities) and not tokenize(mention.remainder)
-        topic = query if bare_city else mention.remainder
+        topic, named_cities, bare_city = self._topic(query)
         # BM25 also asks for the official terms of the question's everyday words (embedding
         # them too gained little and made every such query's embedding longer: QUALITY.md).
         official = " ".join(official_terms(topic)) if self.config.everyday else ""
+        vector, second = embedded or (
+            self.embedder.embed_query(topic) if mode != "lexical" else None,
+            self.second.embed_query(topic)
+            if self.second and mode == "hybrid" and self._asks_second(topic) else None)
         probe = _Probe(
-            vector=self.embedder.embed_query(topic) if mode != "lexical" else None,
-            second=(self.second.embed_query(topic)
-                    if self.second and mode == "hybrid" and self._asks_second(topic) else None),
+            vector=vector, second=second,
             terms=self.lexical.query_terms(f"{topic} {official}"),
             glosses=self._gloss_words(english := list(dict.fromkeys(english_words(topic))),
                                       topic))
         ratio = 0.0 if bare_city else self.config.city_promote_ratio
-        ranking = self._promote_cities(self._rank(probe, allowed, mode), mention.cities, ratio)
+        ranking = self._promote_cities(self._rank(probe, allowed, mode), named_cities, ratio)
         terms = markable(probe.terms or self._glossed_terms(probe.glosses))
         words = english if probe.glosses else tokenize(topic)
         hits = self._hits(ranking, k, probe.vector, terms, "search",
                           cross_lingual=bool(probe.glosses) or probe.second is not None,
-                          glosses=probe.glosses, words=list(dict.fromkeys(words)))
+                          glosses=probe.glosses, words=list(dict.fromkeys(words)),
+                          offset=offset)
         return [hit for hit in hits if level_at_least(hit.match, min_match)]
 
     def similar(self, case_id: str, k: int = 10, same_city: bool = False,

@@ -19,7 +19,7 @@ from service.cli.common import (
     terminal_progress,
 )
 from service.runtime.settings import Settings, settings_help
-from service.schema import SEARCH, SIMILAR
+from service.schema import BATCH, SEARCH, SIMILAR
 
 
 def _help_epilog() -> str:
@@ -99,14 +99,24 @@ def _engine():
 
 
 @main.command()
-@click.argument("question")
+@click.argument("question", required=False)
 @SEARCH.click_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-def search(question: str, as_json: bool, **filters) -> None:
-    """Find the cases that answer QUESTION."""
+@click.option("--file", "questions", type=click.File("r", encoding="utf-8"), default=None,
+              help="Ask every question of this file, one a line ('-': standard input).")
+@click.option("--format", "output", type=click.Choice(["table", "json", "jsonl", "csv"]),
+              default=None, help="With --file: how to print the answers (default table).")
+def search(question: str | None, as_json: bool, questions, output: str | None,
+           **filters) -> None:
+    """Find the cases that answer QUESTION (or each question of --file)."""
     import time
 
+    if (question is None) == (questions is None):
+        raise click.UsageError("give a QUESTION, or --file with one question a line")
     engine = _engine()
+    if questions is not None:
+        _search_file(engine, questions, output or ("json" if as_json else "table"), filters)
+        return
     started = time.perf_counter()
     try:
         hits = engine.search(**_arguments(SEARCH, {"query": question, **filters}))
@@ -114,6 +124,39 @@ def search(question: str, as_json: bool, **filters) -> None:
         fail(exc)
     took = round((time.perf_counter() - started) * 1000, 2)
     _print_hits(hits, as_json, {"query": question.strip(), "took_ms": took})
+
+
+def _search_file(engine, lines, output: str, filters: dict) -> None:
+    """Ask the file's questions in batches (one embedding call each), then print them all."""
+    from service.cli.common import terminal_progress
+    from service.export import batch_csv
+    from service.schema import MAX_BATCH
+
+    asked = [line.strip() for line in lines if line.strip()]
+    if filters.pop("offset", 0):
+        raise click.UsageError("--offset pages one question's results; not with --file")
+    progress = terminal_progress()
+    answers: list[tuple[str, list]] = []
+    for start in range(0, len(asked), MAX_BATCH):
+        chunk = asked[start:start + MAX_BATCH]
+        args = _arguments(BATCH, {"queries": chunk, **filters})
+        try:
+            answers += zip(chunk, engine.search_batch(**args), strict=True)
+        except USER_ERRORS as exc:
+            fail(exc)
+        progress("searching", len(answers), len(asked))
+    if output == "csv":
+        click.echo(batch_csv(answers), nl=False)
+    elif output in ("json", "jsonl"):
+        objects = [{"query": q, "results": [h.to_dict() for h in hits]} for q, hits in answers]
+        if output == "json":
+            click.echo(json.dumps({"results": objects}, ensure_ascii=False, indent=2))
+        for item in objects if output == "jsonl" else ():
+            click.echo(json.dumps(item, ensure_ascii=False))
+    else:
+        for query, hits in answers:
+            click.echo(f"== {query}")
+            _print_hits(hits, False, {})
 
 
 @main.command()

@@ -10,10 +10,11 @@ from flask import Blueprint, Request, Response, current_app, jsonify, request
 from index.retrieval.search import SearchEngine
 from service.assistants.tools import openai_tools
 from service.describe import engine_summary
+from service.export import hits_csv
 from service.http.openapi import openapi_document
 from service.problems import ApiError
 from service.runtime.loader import EngineState
-from service.schema import CASES, SEARCH, SIMILAR
+from service.schema import BATCH, CASES, FORMAT, SEARCH, SIMILAR
 from service.validate import decode_json
 
 bp = Blueprint("api", __name__)
@@ -87,9 +88,12 @@ def similar_cases(case_id: str) -> Response:
     search_engine = engine()
     case = search_engine.case(case_id)
     args = SIMILAR.from_query(request.args, id=case_id)
+    as_csv = FORMAT.parse(request.args.get("format")) == "csv"
     started = time.perf_counter()
     hits = search_engine.similar(case_id, k=args["k"], same_city=args["same_city"],
                                   min_match=args["min_match"])
+    if as_csv:
+        return _csv(hits_csv(hits), f"similar-{case_id}")
     return jsonify(case=case.to_dict(), results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
 
@@ -99,9 +103,24 @@ def search_post() -> Response:
     return _search(SEARCH.from_json(json_object(request)))
 
 
+@bp.post("/api/search/batch")
+def search_batch() -> Response:
+    """Several questions with the same filters; their embeddings are computed in one call."""
+    args = BATCH.from_json(json_object(request))
+    started = time.perf_counter()
+    answers = engine().search_batch(**args)
+    return jsonify(results=[{"query": query, "results": [hit.to_dict() for hit in hits]}
+                            for query, hits in zip(args["queries"], answers, strict=True)],
+                   took_ms=_ms_since(started))
+
+
 @bp.get("/api/search")
 def search_get() -> Response:
-    return _search(SEARCH.from_query(request.args))
+    args = SEARCH.from_query(request.args)
+    if FORMAT.parse(request.args.get("format")) == "csv":
+        hits = engine().search(**args)
+        return _csv(hits_csv(hits, first_rank=args["offset"] + 1), "search")
+    return _search(args)
 
 
 def _search(args: dict) -> Response:
@@ -110,6 +129,13 @@ def _search(args: dict) -> Response:
     hits = search_engine.search(**args)
     return jsonify(query=args["query"], results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
+
+
+def _csv(text: str, name: str) -> Response:
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
 
 
 @bp.get("/api/tools")

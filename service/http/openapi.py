@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from service.describe import version
-from service.schema import CASES, SEARCH, SIMILAR
+from service.schema import BATCH, CASES, FORMAT, SEARCH, SIMILAR, RequestSpec
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -17,6 +17,13 @@ def _ref(name: str) -> dict[str, str]:
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _with_csv(response: dict[str, Any]) -> dict[str, Any]:
+    """A JSON response that `format=csv` turns into CSV (`service.export.CSV_COLUMNS`)."""
+    csv = {"schema": {"type": "string", "description": "rank,id,city,seq,year,province,score,"
+                                                       "match,text; a header, then a row a result"}}
+    return {**response, "content": {**response["content"], "text/csv": csv}}
 
 
 def _problems(*codes: int) -> dict[str, Any]:
@@ -70,6 +77,15 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "SearchRequest": SEARCH.json_schema(),
+    "SearchBatchRequest": BATCH.json_schema(),
+    "SearchBatchResponse": {
+        "type": "object", "required": ["results", "took_ms"],
+        "properties": {"results": {"type": "array", "items": {
+            "type": "object", "required": ["query", "results"],
+            "properties": {"query": {"type": "string"},
+                           "results": {"type": "array", "items": _ref("Result")}}}},
+            "took_ms": {"type": "number"}},
+    },
     "SearchResponse": {
         "type": "object", "required": ["query", "results", "took_ms"],
         "properties": {"query": {"type": "string"},
@@ -99,17 +115,28 @@ SCHEMAS: dict[str, Any] = {
 
 
 def _paths() -> dict[str, Any]:
-    search_get_params = SEARCH.query_parameters()
+    format_param = RequestSpec("format", (FORMAT,)).query_parameters()
+    search_get_params = SEARCH.query_parameters() + format_param
     return {
         "/api/search": {
             "get": {"summary": "Search cases by a question", "operationId": "searchGet",
                     "parameters": search_get_params,
-                    "responses": {"200": _json(_ref("SearchResponse"), "Results, best first"),
-                                  **_problems(422, 503)}},
+                    "responses": {
+                        "200": _with_csv(_json(_ref("SearchResponse"), "Results, best first")),
+                        **_problems(422, 503)}},
             "post": {"summary": "Search cases by a question", "operationId": "searchPost",
                      "requestBody": {"required": True, "content": {
                          "application/json": {"schema": _ref("SearchRequest")}}},
                      "responses": {"200": _json(_ref("SearchResponse"), "Results, best first"),
+                                   **_problems(400, 422, 503)}},
+        },
+        "/api/search/batch": {
+            "post": {"summary": "Search several questions with the same filters (embedded in "
+                                "one call)", "operationId": "searchBatch",
+                     "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": _ref("SearchBatchRequest")}}},
+                     "responses": {"200": _json(_ref("SearchBatchResponse"),
+                                                "Results per question, in order"),
                                    **_problems(400, 422, 503)}},
         },
         "/api/cases": {"get": {
@@ -123,8 +150,9 @@ def _paths() -> dict[str, Any]:
         "/api/cases/{case_id}/similar": {"get": {
             "summary": "Analogous practices: the cases most like this one",
             "operationId": "similarCases",
-            "parameters": SIMILAR.query_parameters({"id": "case_id"}),
-            "responses": {"200": _json(_ref("SimilarResponse"), "The case and similar ones"),
+            "parameters": SIMILAR.query_parameters({"id": "case_id"}) + format_param,
+            "responses": {"200": _with_csv(_json(_ref("SimilarResponse"),
+                                                    "The case and similar ones")),
                           **_problems(404, 422, 503)}}},
         "/api/cities": {"get": {
             "summary": "Cities and their number of cases", "operationId": "listCities",
