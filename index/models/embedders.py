@@ -90,6 +90,7 @@ class CachedEmbedder(WrappingEmbedder):
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
+        self.on_lookup: Callable[[bool], None] | None = None  # told hit (True) or miss
 
     def embed_query(self, text: str) -> np.ndarray:
         key = " ".join(text.split())
@@ -98,7 +99,11 @@ class CachedEmbedder(WrappingEmbedder):
             if vector is not None:
                 self._cache.move_to_end(key)
                 self.hits += 1
-                return vector
+        if self.on_lookup is not None:
+            self.on_lookup(vector is not None)
+        if vector is not None:
+            return vector
+        with self._lock:
             self.misses += 1
         vector = self.inner.embed_query(key)
         vector.setflags(write=False)  # shared between callers

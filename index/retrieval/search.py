@@ -8,9 +8,10 @@ cases first. Each hit carries a snippet: the sentence that answers, with matched
 from __future__ import annotations
 
 import threading
+import time
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import faiss
@@ -189,6 +190,8 @@ class SearchEngine:
         # either way, for an engine over the next build (`second_embedder`).
         self.second_embedder = second
         self.second = second if index.second_index is not None else None
+        # Told how long each stage of a search took (the service records it as a metric).
+        self.on_stage: Callable[[str, float], None] | None = None
         check_mode(self.config.mode)
         self.rows = {case.id: row for row, case in enumerate(index.cases)}
         self.city_counts = Counter(case.city for case in index.cases)
@@ -442,10 +445,12 @@ class SearchEngine:
         # BM25 also asks for the official terms of the question's everyday words (embedding
         # them too gained little and made every such query's embedding longer: QUALITY.md).
         official = " ".join(official_terms(topic)) if self.config.everyday else ""
+        started = time.perf_counter()
         vector, second = embedded or (
             self.embedder.embed_query(topic) if mode != "lexical" else None,
             self.second.embed_query(topic)
             if self.second and mode == "hybrid" and self._asks_second(topic) else None)
+        embedded_at = time.perf_counter()
         probe = _Probe(
             vector=vector, second=second,
             terms=self.lexical.query_terms(f"{topic} {official}"),
@@ -453,12 +458,17 @@ class SearchEngine:
                                       topic))
         ratio = 0.0 if bare_city else self.config.city_promote_ratio
         ranking = self._promote_cities(self._rank(probe, allowed, mode), named_cities, ratio)
+        ranked_at = time.perf_counter()
         terms = markable(probe.terms or self._glossed_terms(probe.glosses))
         words = english if probe.glosses else tokenize(topic)
         hits = self._hits(ranking, k, probe.vector, terms, "search",
                           cross_lingual=bool(probe.glosses) or probe.second is not None,
                           glosses=probe.glosses, words=list(dict.fromkeys(words)),
                           offset=offset)
+        if self.on_stage is not None:
+            self.on_stage("embedding", embedded_at - started)
+            self.on_stage("ranking", ranked_at - embedded_at)  # BM25, ANN, fusion
+            self.on_stage("snippets", time.perf_counter() - ranked_at)  # and match levels
         return [hit for hit in hits if level_at_least(hit.match, min_match)]
 
     def similar(self, case_id: str, k: int = 10, same_city: bool = False,

@@ -11,6 +11,7 @@ from index.retrieval.search import SearchEngine
 from service.assistants.tools import openai_tools
 from service.describe import engine_summary
 from service.export import hits_csv
+from service.http.observability import IN_FLIGHT
 from service.http.openapi import openapi_document
 from service.problems import ApiError
 from service.runtime.loader import EngineState
@@ -126,7 +127,8 @@ def search_get() -> Response:
 def _search(args: dict) -> Response:
     search_engine = engine()
     started = time.perf_counter()
-    hits = search_engine.search(**args)
+    with IN_FLIGHT.track_inprogress():
+        hits = search_engine.search(**args)
     return jsonify(query=args["query"], results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
 

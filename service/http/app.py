@@ -7,7 +7,10 @@ from typing import Any
 
 from flask import Flask
 
+from index.models.embedders import CachedEmbedder
+from index.retrieval.search import SearchEngine
 from service.http.errors import register_error_handlers
+from service.http.observability import observe_cache, observe_stage, register_observability
 from service.http.security import register_security
 from service.runtime.loader import EngineState
 from service.runtime.settings import Settings
@@ -46,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None, *,
                                 ALLOWED_HOSTS=settings.served_hosts,
                                 ENGINE_MAX_WAITERS=max(0, settings.server_threads - 1),
                                 SETTINGS=settings, INDEX_PATH=settings.index_path,
-                                DATA_DIR=settings.data,
+                                DATA_DIR=settings.data, LOG_QUERIES=settings.log_queries,
                                 RELOAD_SECONDS=settings.reload_seconds)
     else:
         app.config.from_mapping(test_config)
@@ -55,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None, *,
 
     from service.http import api, views
 
+    register_observability(app)  # first: every answer gets a request id and is counted
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     register_error_handlers(app)
@@ -69,24 +73,36 @@ def _watch_index(app: Flask, state: EngineState) -> None:
     from service.runtime.reload import IndexWatcher
     from service.runtime.wiring import reopen_engine
 
-    watcher = IndexWatcher(state, app.config["INDEX_PATH"], reopen=reopen_engine,
+    watcher = IndexWatcher(state, app.config["INDEX_PATH"],
+                           reopen=lambda engine, build: observed(reopen_engine(engine, build)),
                            data_dir=app.config.get("DATA_DIR"),
                            interval=float(app.config["RELOAD_SECONDS"]))
     app.extensions["casesearch.watcher"] = watcher
     watcher.start()
 
 
+def observed(engine: SearchEngine) -> SearchEngine:
+    """The engine with its search stages and query-cache lookups reported as metrics."""
+    if isinstance(engine, SearchEngine):
+        engine.on_stage = observe_stage
+        if isinstance(engine.embedder, CachedEmbedder):
+            engine.embedder.on_lookup = observe_cache
+    return engine
+
+
 def _engine_state(app: Flask) -> EngineState:
     wait = float(app.config["ENGINE_WAIT_SECONDS"])
     waiters = int(app.config["ENGINE_MAX_WAITERS"])
     if app.config.get("ENGINE") is not None:
-        return EngineState.ready_with(app.config["ENGINE"])
+        return EngineState.ready_with(observed(app.config["ENGINE"]))
     loader = app.config.get("ENGINE_LOADER")
     if loader is None:
         from service.runtime.wiring import open_engine
 
         settings = app.config["SETTINGS"]
         loader = lambda: open_engine(settings)  # noqa: E731
+    load = loader
+    loader = lambda: observed(load())  # noqa: E731
     logging.getLogger("casesearch").info("loading model and index")
     state = EngineState(loader, wait_seconds=wait, max_waiters=waiters)
     state.start()

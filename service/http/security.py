@@ -85,7 +85,7 @@ def require_api_key() -> Response | None:
     key = current_app.config.get("API_KEY")
     if not key or _is_open(request.path) or request.method == "OPTIONS" or _has_key(key):
         return None
-    if _is_api(request.path) or request.path == "/openapi.json":
+    if _is_api(request.path) or request.path in ("/openapi.json", "/metrics"):
         raise ApiError(401, "this API needs a key: send the header "
                             "`Authorization: Bearer <key>`", www_authenticate="Bearer")
     return Response(render_template("login.html", next=request.full_path.rstrip("?"),

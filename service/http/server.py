@@ -17,7 +17,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from http import HTTPStatus
@@ -27,6 +30,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 
+from service.runtime.logs import configure_logging, gunicorn_log_config
 from service.runtime.settings import Settings
 
 MAX_REQUEST_LINE = 8190  # gunicorn's largest: a 500-character Chinese question fits by GET
@@ -168,16 +172,29 @@ class _Gunicorn(BaseApplication):
         return create_app(settings=self.settings)  # each worker gets the settings as given
 
 
+def _worker_exit(server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: a dead worker's metrics stop counting as live."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def run_server(settings: Settings) -> None:
     """Serve on settings.host:port until SIGINT/SIGTERM, finishing requests in flight."""
-    logging.basicConfig(level=logging.INFO,
-                        format="[%(asctime)s] [%(levelname)s] %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     GuardedThreadWorker.read_seconds = settings.read_timeout
+    # Workers are processes: prometheus_client keeps each one's figures in files here, and
+    # /metrics adds them up. It must be set before any worker imports prometheus_client.
+    metrics_dir = tempfile.mkdtemp(prefix="casesearch-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     _Gunicorn({
         "bind": f"{settings.host}:{settings.port}", "workers": settings.workers,
         "worker_class": "service.http.server.GuardedThreadWorker",
         "threads": settings.server_threads,
         "limit_request_line": MAX_REQUEST_LINE,
-        "graceful_timeout": 10, "timeout": 60, "accesslog": "-", "errorlog": "-",
-        "loglevel": "info", "proc_name": "casesearch",
+        "graceful_timeout": 10, "timeout": 60, "errorlog": "-",
+        "accesslog": None,  # the app logs each request itself (service.http.observability)
+        "logconfig_dict": gunicorn_log_config(settings.log_format),
+        "loglevel": "info", "proc_name": "casesearch", "child_exit": _worker_exit,
     }, settings).run()
+    shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -175,6 +175,14 @@ class Settings:
         "CASESEARCH_CORS_ORIGINS", (),
         "comma-separated origins allowed to call `/api/*` from a browser",
         names(strip="origin"), shown="unset (CORS off)")
+    log_format: str = setting(
+        "CASESEARCH_LOG_FORMAT", "text",
+        "`text`, or `json`: every log line (access and application) as one JSON object",
+        one_of("text", "json"))
+    log_queries: bool = setting(
+        "CASESEARCH_LOG_QUERIES", True,
+        "`0` keeps questions out of the access log (paths are logged without their query "
+        "string)", flag, shown="on")
     host: str = setting("HOST", "127.0.0.1",
                         "where `serve` listens (loopback only unless told otherwise)")
     port: int = setting("PORT", 8000, "the port `serve` listens on", whole(1, 65535))
