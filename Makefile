@@ -50,14 +50,15 @@ mcp-http: index
 	$(BIN)/casesearch mcp --http --port $(MCP_PORT)
 
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser),
-# and a CJK font so that screenshots show Chinese.
+# a CJK font so that screenshots show Chinese, and nginx for the deploy check.
 CHROMIUM ?= /usr/bin/chromium
+NGINX ?= /usr/sbin/nginx
 browser:
-	@if [ ! -x "$(CHROMIUM)" ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(NGINX)" ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei nginx >/dev/null; \
 	  else \
-	    echo "The browser tests need Chromium: sudo apt-get install chromium fonts-wqy-microhei"; exit 1; \
+	    echo "The tests need Chromium and nginx: sudo apt-get install chromium fonts-wqy-microhei nginx"; exit 1; \
 	  fi; \
 	fi
 

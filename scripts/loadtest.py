@@ -106,7 +106,7 @@ def run_load(host: str, port: int, clients: int, seconds: float,
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -114,7 +114,7 @@ def _free_port() -> int:
 
 def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, int]:
     """`casesearch serve` on a free loopback port, returned once /readyz answers 200."""
-    port = _free_port()
+    port = free_port()
     command = [shutil.which("casesearch") or str(Path(sys.executable).parent / "casesearch"),
                "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
