@@ -42,12 +42,14 @@ from service.runtime.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def open_engine(settings: Settings) -> SearchEngine:
-    """Load the index, check it was built with the configured model, then load the model.
+def open_engine(settings: Settings | None = None) -> SearchEngine:
+    """Load the index, check it was built with the configured model, then load the model
+    (`settings` default: the environment's, so from a checkout the `var/` that make built).
 
     Raises:
         IndexNotFoundError, IndexIntegrityError, IndexMismatchError, ModelLoadError.
     """
+    settings = settings or Settings.from_env()
     # A query's numpy work is small; BLAS threads would only busy-wait against the embedder's.
     threadpool_limits(1, user_api="blas")
     # Fail on a wrong model (read from the manifest alone) before spending seconds loading one.

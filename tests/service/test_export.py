@@ -87,3 +87,23 @@ def test_the_cli_asks_a_file_of_questions(engine, tmp_path, monkeypatch):
     assert "== 校车安全" in table and "== 教师周转宿舍" in table
     both = runner.invoke(main, ["search", "校车", "--file", str(questions)])
     assert both.exit_code == 2 and "give a QUESTION, or --file" in both.output
+
+
+def test_the_readmes_python_example_runs(tmp_path, monkeypatch, corpus):
+    """The README's three lines, as written, against an index built with the fake models."""
+    from pathlib import Path
+
+    from index.artifact.store import build_index
+    from tests.conftest import FakeEmbedder
+
+    build_index(corpus, FakeEmbedder(), tmp_path / "index")
+    monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
+    monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
+    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\n", readme.index("### From Python")) + len("```python\n")
+    code = readme[start:readme.index("```", start)]
+    assert len(code.strip().splitlines()) == 3
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the documented example
+    assert len(scope["hits"]) == 3 and scope["hits"][0].match in ("strong", "partial", "weak")
