@@ -109,7 +109,8 @@ def search_batch() -> Response:
     """Several questions with the same filters; their embeddings are computed in one call."""
     args = BATCH.from_json(json_object(request))
     started = time.perf_counter()
-    answers = engine().search_batch(**args)
+    with IN_FLIGHT.track_inprogress():
+        answers = engine().search_batch(**args)
     return jsonify(results=[{"query": query, "results": [hit.to_dict() for hit in hits]}
                             for query, hits in zip(args["queries"], answers, strict=True)],
                    took_ms=_ms_since(started))
@@ -119,7 +120,8 @@ def search_batch() -> Response:
 def search_get() -> Response:
     args = SEARCH.from_query(request.args)
     if FORMAT.parse(request.args.get("format")) == "csv":
-        hits = engine().search(**args)
+        with IN_FLIGHT.track_inprogress():
+            hits = engine().search(**args)
         return _csv(hits_csv(hits, first_rank=args["offset"] + 1), "search")
     return _search(args)
 
