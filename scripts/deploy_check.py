@@ -34,8 +34,8 @@ def nginx_config(folder: Path, listen: int, replicas: list[int]) -> Path:
     nginx's (pid, logs, temporary bodies) in `folder`."""
     site = SITE.read_text(encoding="utf-8")
     site = re.sub(r"(?m)^\s*server 127\.0\.0\.1:\d+ .*\n", "", site)
-    servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n"
-                      for port in replicas)
+    servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 "
+                      f"fail_timeout={fail_timeout():g}s;\n" for port in replicas)
     site = site.replace("upstream casesearch {\n", "upstream casesearch {\n" + servers, 1)
     site = re.sub(r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{listen};", site)
     temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
@@ -86,9 +86,20 @@ class Replica:
             self.process.wait(30)
 
 
+def fail_timeout() -> float:
+    """How long nginx skips a replica that failed (deploy/nginx.conf's fail_timeout)."""
+    found = re.search(r"fail_timeout=(\d+)s", SITE.read_text(encoding="utf-8"))
+    return float(found.group(1)) if found else 10.0
+
+
 def rolling_restart(replicas: list[Replica], pause: float, log: list[str]) -> None:
-    for replica in replicas:
-        time.sleep(pause)
+    """Restart each replica in turn. After one is back, wait until nginx has stopped skipping
+    it (its fail_timeout) before stopping the next, as a rolling update on a real host must:
+    otherwise nginx counts both as down for a moment and answers 502."""
+    time.sleep(pause)
+    for number, replica in enumerate(replicas):
+        if number:
+            time.sleep(max(pause, fail_timeout() + 1))
         started = time.monotonic()
         replica.stop()
         replica.start()
@@ -127,6 +138,9 @@ def main() -> None:
             restarter.start()
             report = run_load("127.0.0.1", listen, args.clients, args.seconds)
             restarter.join()
+            if len(restarts) < len(replicas):
+                raise SystemExit(f"--seconds {args.seconds:g} ended before every replica was "
+                                 f"restarted; give it more time")
         finally:
             if nginx is not None:
                 nginx.terminate()

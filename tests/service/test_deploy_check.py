@@ -24,7 +24,7 @@ def test_a_rolling_restart_behind_nginx_fails_no_request(serve_fake, tmp_path):
     server = serve_fake()  # builds the index the replicas share (its own server is idle)
     report = tmp_path / "deploy.json"
     run = subprocess.run(
-        [sys.executable, "-m", "scripts.deploy_check", "--seconds", "12", "--clients", "4",
+        [sys.executable, "-m", "scripts.deploy_check", "--seconds", "20", "--clients", "4",
          "--replica-command", f"{sys.executable} {FAKE_CLI} serve", "--out", str(report)],
         env={**os.environ, **{k: v for k, v in server.env.items() if k != "PORT"}},
         cwd=ROOT, capture_output=True, text=True, timeout=300)
