@@ -93,6 +93,11 @@ class _Ranking:
         values = self.signals.get(name)
         return float(values[position]) if values is not None else 0.0
 
+    def reordered(self, order: np.ndarray) -> _Ranking:
+        """The same ranking with its rows (and their scores and signals) in `order`."""
+        return _Ranking(self.rows[order], self.scores[order],
+                        {name: values[order] for name, values in self.signals.items()})
+
 
 @dataclass(frozen=True)
 class _Probe:
@@ -306,9 +311,7 @@ class SearchEngine:
     @staticmethod
     def _order(rows: np.ndarray, scores: np.ndarray,
                signals: dict[str, np.ndarray] | None = None) -> _Ranking:
-        order = np.argsort(-scores, kind="stable")
-        return _Ranking(rows[order], scores[order],
-                        {name: values[order] for name, values in (signals or {}).items()})
+        return _Ranking(rows, scores, signals or {}).reordered(np.argsort(-scores, kind="stable"))
 
     def _promote_cities(self, ranking: _Ranking, cities: Sequence[str],
                         ratio: float) -> _Ranking:
@@ -317,9 +320,8 @@ class SearchEngine:
             return ranking
         in_city = np.isin(self.city_of_row[ranking.rows], list(cities))
         relevant = in_city & (ranking.scores >= ratio * ranking.scores[0])
-        order = np.concatenate([np.flatnonzero(relevant), np.flatnonzero(~relevant)])
-        return _Ranking(ranking.rows[order], ranking.scores[order],
-                        {name: values[order] for name, values in ranking.signals.items()})
+        return ranking.reordered(np.concatenate([np.flatnonzero(relevant),
+                                                 np.flatnonzero(~relevant)]))
 
     def _hits(self, ranking: _Ranking, k: int, vector: np.ndarray | None,
               terms: list[str] | None, kind: str, cross_lingual: bool = False,
@@ -329,8 +331,7 @@ class SearchEngine:
         model = match_models()[kind]
         hits = []
         for position in range(offset, min(offset + k, ranking.rows.size)):
-            row = ranking.rows[position]
-            row = int(row)
+            row = int(ranking.rows[position])
             marked = terms if source_terms is None else self._shared_terms(source_terms, row)
             hit = self._hit(row, float(ranking.scores[position]), vector, marked)
             features = {"dense": ranking.signal("dense", position),
@@ -354,12 +355,11 @@ class SearchEngine:
         top = float(index.idf.max()) if index.idf.size else 1.0
         weights = [float(index.idf[index.vocabulary[w]]) if w in index.vocabulary else top
                    for w in words]
-        def found(word: str) -> bool:  # the word, or an official term it stands for
-            return word in held or (not cross_lingual and self.config.everyday and any(
-                term in held for term in official_terms(word)))
-
-        return sum(w for word, w in zip(words, weights, strict=True) if found(word)) / (
-            sum(weights) or 1.0)
+        stands_for = (official_terms if not cross_lingual and self.config.everyday
+                      else lambda word: ())  # a word counts if an official term of it is held
+        found = [word in held or any(term in held for term in stands_for(word))
+                 for word in words]
+        return sum(w for w, hit in zip(weights, found, strict=True) if hit) / (sum(weights) or 1.0)
 
     def _hit(self, row: int, score: float, vector: np.ndarray | None, terms: list[str]) -> Hit:
         case = self.index.cases[row]
