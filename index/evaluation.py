@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.retrieval.search import MODES, SearchEngine
+from index.retrieval.limits import MODES
+from index.retrieval.search import SearchEngine
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parent.parent / "corpus" / "eval"
 SLICES = ("all", "zh", "en", "city", "keyword", "colloquial", "paraphrase", "after-glossary",

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from index.retrieval.limits import MAX_DEPTH, MAX_K, MODES
 from index.retrieval.match import LEVELS
-from index.retrieval.search import MAX_DEPTH, MAX_K, MODES
 from service import validate as params
 from service.problems import ApiError
 

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from index.errors import InvalidRequestError
-from index.retrieval.search import check_question
+from index.retrieval.limits import check_question
 from service.problems import ApiError
 
 MAX_QUERY_CHARS = 500

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,12 +27,16 @@ from index.retrieval.fusion import FusionConfig, fuse, maxnorm
 from index.retrieval.glosses import english_words, gloss_index, gloss_words
 from index.retrieval.in_flight import SEARCHES
 from index.retrieval.lexical import BM25Index, tokenize, written_in_han
-from index.retrieval.match import LEVELS, level_at_least, match_models
+from index.retrieval.limits import (
+    check_k,
+    check_level,
+    check_mode,
+    check_offset,
+    check_question,
+)
+from index.retrieval.match import level_at_least, match_models
 from index.retrieval.snippets import choose_span, mark_terms, markable
 
-MAX_K = 50
-MAX_DEPTH = 200  # results can be paged to offset + k ≤ this
-MODES = ("hybrid", "dense", "lexical")
 SECOND_FOR = ("cross-lingual", "always")
 DENSE_ONLY = FusionConfig(weights={"dense": 1.0})
 
@@ -108,50 +111,6 @@ class _Probe:
     second: np.ndarray | None
     terms: list[str]
     glosses: list[str] = field(default_factory=list)
-
-
-def check_question(query: str) -> str:
-    """The question trimmed, if it can be searched: some letter or digit (not only blanks,
-    punctuation, symbols or invisible characters such as zero-width spaces), and only valid
-    Unicode (no lone UTF-16 surrogate, which no response could carry back)."""
-    query = query.strip()
-    if not query:
-        raise InvalidRequestError("the query is empty; ask a question or give keywords")
-    try:
-        query.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidRequestError(
-            f"the query contains an invalid character (a lone UTF-16 surrogate, "
-            f"U+{ord(query[exc.start]):04X}); send valid Unicode text") from None
-    if not any(unicodedata.category(char)[0] in "LN" for char in query):
-        raise InvalidRequestError("the query has no words: only blanks, punctuation, symbols or "
-                                  "invisible characters; ask a question or give keywords")
-    return query
-
-
-def check_level(level: str) -> None:
-    """Reject a match level that is not strong, partial or weak."""
-    if level not in LEVELS:
-        raise InvalidRequestError(f"min_match must be one of {', '.join(LEVELS)}; got {level!r}")
-
-
-def check_offset(offset: int, k: int) -> None:
-    """Reject an offset below 0, or one that pages past the first MAX_DEPTH results."""
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0 or (
-            offset + k > MAX_DEPTH):
-        raise InvalidRequestError(f"offset must be a whole number from 0 with offset + k at "
-                                  f"most {MAX_DEPTH}; got offset {offset!r} with k {k}")
-
-
-def check_k(k: int) -> None:
-    """Reject a result count outside 1..MAX_K."""
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InvalidRequestError(f"k must be an integer from 1 to {MAX_K}; got {k!r}")
-
-
-def check_mode(mode: str) -> None:
-    if mode not in MODES:
-        raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
 
 
 _faiss_threads = threading.local()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.retrieval.search import MAX_K, SearchEngine
+from index.retrieval.limits import MAX_K
+from index.retrieval.search import SearchEngine
 
 MIN_SCORE = 0.5
 

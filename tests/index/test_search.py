@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from index.errors import InvalidRequestError, UnknownCaseError
-from index.retrieval.search import MAX_K, SearchEngine
+from index.retrieval.limits import MAX_K
+from index.retrieval.search import SearchEngine
 
 
 def test_the_case_sharing_the_question_words_ranks_first(engine):
