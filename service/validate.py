@@ -65,7 +65,7 @@ def parse_flag(raw: Any, name: str, *, default: bool) -> bool:
 
 def parse_query(raw: Any) -> str:
     """The question: a string of 1..MAX_QUERY_CHARS characters after trimming, with words in
-    it (see `index.retrieval.search.check_question`)."""
+    it (see `index.retrieval.limits.check_question`)."""
     if not isinstance(raw, str):
         raise ApiError(422, "query must be a string (the question or keywords to search for)")
     if not raw.strip():
