@@ -122,11 +122,12 @@ class CorpusStore:
         """The stored document with this id, if any."""
         return next((doc for doc in self.documents() if doc.id == doc_id), None)
 
-    def names_in_use(self) -> dict[str, tuple[str, str | None]]:
+    def names_in_use(self, documents: list[StoredDocument] | None = None,
+                     ) -> dict[str, tuple[str, str | None]]:
         """Every name a new document could collide with → (the file that holds it, the id of
         its document or None): each document's id, each file's stem (any file: a document, its
         metadata, the README, an unrelated note) and the id that stem would give."""
-        documents = self.documents()
+        documents = self.documents() if documents is None else documents
         owner = {}
         for doc in documents:
             owner[doc.path.name] = owner[doc.path.with_suffix(".json").name] = doc
@@ -257,7 +258,8 @@ class CorpusStore:
     def _check_target(self, doc_id: str, suffix: str, replace: bool) -> list[Path]:
         """The files the new document replaces (none unless `replace`), after checking that
         nothing else would be overwritten."""
-        current = self.find(doc_id)
+        documents = self.documents()
+        current = next((doc for doc in documents if doc.id == doc_id), None)
         if replace:
             if current is None:
                 raise CorpusError(f"--replace {doc_id}: no document has this id; add it "
@@ -265,7 +267,7 @@ class CorpusStore:
             old = self._files_of(current)
         else:
             old = []
-            used = self.names_in_use()
+            used = self.names_in_use(documents)
             if doc_id in used:
                 holder, holder_id = used[doc_id]
                 if holder_id is None:

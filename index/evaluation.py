@@ -112,7 +112,8 @@ def score_runs(runs: Iterable[tuple[Judgment, list[str]]]) -> dict[str, dict[str
 def evaluate(engine: SearchEngine, judgments: Sequence[Judgment],
              modes: Sequence[str] = MODES) -> dict[str, dict[str, dict[str, float]]]:
     """{mode: {slice: {"n", "ndcg@10", "recall@5", "mrr"}}}."""
-    return {mode: score_runs((j, ranked_ids(engine, j, mode)) for j in judgments)
+    scored = [j for j in judgments if j.relevant]  # unanswerable ones have no ranking to score
+    return {mode: score_runs((j, ranked_ids(engine, j, mode)) for j in scored)
             for mode in modes}
 
 

@@ -349,7 +349,6 @@ def configured_model_id(model: str) -> str | None:
     return model
 
 
-configured_second_model_id = configured_model_id  # the same rules for the second embedder
 
 
 def load_embedder(model: str = BUILTIN_MODEL, *, backend: str = "sentence-transformers",

@@ -410,16 +410,18 @@ class SearchEngine:
             self.second.embed_query(topic)
             if self.second and mode == "hybrid" and self._asks_second(topic) else None)
         embedded_at = time.perf_counter()
+        asked = tokenize(topic)  # segmented once: BM25's terms and the match level's words
+        english = list(dict.fromkeys(english_words(topic)))
         probe = _Probe(
             vector=vector, second=second,
-            terms=self.lexical.query_terms(f"{topic} {official}"),
-            glosses=self._gloss_words(english := list(dict.fromkeys(english_words(topic))),
-                                      topic))
+            terms=[term for term in dict.fromkeys(asked + tokenize(official))
+                   if term in self.lexical.vocabulary],
+            glosses=self._gloss_words(english, topic))
         ratio = 0.0 if bare_city else self.config.city_promote_ratio
         ranking = self._promote_cities(self._rank(probe, allowed, mode), named_cities, ratio)
         ranked_at = time.perf_counter()
         terms = markable(probe.terms or self._glossed_terms(probe.glosses))
-        words = english if probe.glosses else tokenize(topic)
+        words = english if probe.glosses else asked
         hits = self._hits(ranking, k, probe.vector, terms, "search",
                           cross_lingual=bool(probe.glosses) or probe.second is not None,
                           glosses=probe.glosses, words=list(dict.fromkeys(words)),

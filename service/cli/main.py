@@ -128,7 +128,6 @@ def search(question: str | None, as_json: bool, questions, output: str | None,
 
 def _search_file(engine, lines, output: str, filters: dict) -> None:
     """Ask the file's questions in batches (one embedding call each), then print them all."""
-    from service.cli.common import terminal_progress
     from service.export import batch_csv
     from service.schema import MAX_BATCH
 

@@ -61,7 +61,7 @@ class IndexWatcher:
         if self.data_dir is None:
             return
         try:
-            seen = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+            seen = tuple((p.name, (stat := p.stat()).st_mtime_ns, stat.st_size)
                          for p in sorted(Path(self.data_dir).iterdir()) if is_document(p))
         except OSError:
             return

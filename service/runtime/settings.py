@@ -45,30 +45,31 @@ def flag(env: str, raw: str) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
-def whole(low: int, high: int) -> Parser:
-    def read(env: str, raw: str) -> int:
+def bounded(convert: Callable[[str], float], what: str, low: float, high: float) -> Parser:
+    """A number `convert` reads (`what` it must be, for the message) within [low, high]."""
+    def read(env: str, raw: str) -> float:
         try:
-            value = int(raw)
+            value = convert(raw)
         except ValueError:
-            raise ValueError(f"{env} must be a whole number; got {raw!r}") from None
+            raise ValueError(f"{env} must be {what}; got {raw!r}") from None
         if not low <= value <= high:
-            raise ValueError(f"{env} is out of range ({low}-{high}): {raw!r}")
+            raise ValueError(f"{env} is out of range ({_number(low)}-{_number(high)}): "
+                             f"{raw!r}")
         return value
 
     return read
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def whole(low: int, high: int) -> Parser:
+    return bounded(int, "a whole number", low, high)
 
 
 def seconds(low: float, high: float) -> Parser:
-    def read(env: str, raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{env} must be a number of seconds; got {raw!r}") from None
-        if not low <= value <= high:
-            raise ValueError(f"{env} is out of range ({low:g}-{high:g}): {raw!r}")
-        return value
-
-    return read
+    return bounded(float, "a number of seconds", low, high)
 
 
 def one_of(*choices: str) -> Parser:

@@ -28,7 +28,6 @@ from index.models.embedders import (
     CachedEmbedder,
     Embedder,
     configured_model_id,
-    configured_second_model_id,
     load_embedder,
     load_second_embedder,
     prepare_builtin_model,
@@ -97,7 +96,7 @@ def model_mismatch(manifest: Manifest, settings: Settings) -> IndexMismatchError
     """The error to raise if the index was built with other embedders than the configured."""
     for built, configured in ((manifest.model_id, configured_model_id(settings.model)),
                               (manifest.second_model_id,
-                               configured_second_model_id(settings.second_model))):
+                               configured_model_id(settings.second_model))):
         if built != configured:
             return IndexMismatchError(str(built), str(configured), str(settings.index_path))
     return None
