@@ -35,7 +35,11 @@ class IndexIntegrityError(CasesearchError):
     """An index file is missing, truncated or altered since the build."""
 
 
-class UnknownCaseError(CasesearchError, LookupError):
+class NotFoundError(CasesearchError, LookupError):
+    """What was asked for by its id does not exist (HTTP 404)."""
+
+
+class UnknownCaseError(NotFoundError):
     """No case has the given id."""
 
     def __init__(self, case_id: str) -> None:
@@ -46,3 +50,11 @@ class UnknownCaseError(CasesearchError, LookupError):
 
 class InvalidRequestError(CasesearchError, ValueError):
     """A search argument is outside what the engine accepts."""
+
+
+class UnknownGroupError(NotFoundError):
+    """No figure group has the given id."""
+
+    def __init__(self, group_id: str) -> None:
+        shown = group_id if len(group_id) <= 40 else group_id[:40] + "…"
+        super().__init__(f"no figure group has id {shown!r}; list them with GET /api/figures")

@@ -47,6 +47,7 @@ class Field:
         query_name: its name in a query string (lists repeat it); None: not in query strings.
         cli: its command-line option names (`--city`); none: an argument, or not offered.
         example: a value shown in messages and descriptions.
+        optional: a text that may be left out (texts are required otherwise).
     """
 
     name: str
@@ -59,10 +60,11 @@ class Field:
     query_name: str | None = None
     cli: tuple[str, ...] = ()
     example: Any = None
+    optional: bool = False
 
     @property
     def required(self) -> bool:
-        return self.kind in ("text", "id", "texts")
+        return self.kind in ("text", "id", "texts") and not self.optional
 
     @property
     def is_list(self) -> bool:
@@ -71,7 +73,13 @@ class Field:
     def parse(self, raw: Any) -> Any:
         """A raw value (JSON, or text from a query string) → the validated value."""
         if self.kind == "text":
-            return params.parse_query(raw)
+            if raw is None and self.optional:
+                return None
+            if self.name == "query":
+                return params.parse_query(raw, most=self.high or MAX_QUERY_CHARS)
+            return params.parse_query(raw, self.name, self.high or MAX_QUERY_CHARS,
+                                      what=self.description.split(":")[0].lower(),
+                                      ask=f"give a {self.name}, e.g. {self.example}")
         if self.kind == "id":
             if not isinstance(raw, str) or not raw.strip():
                 raise ApiError(422, f"{self.name} must be a case id, e.g. {self.example}")
@@ -245,10 +253,13 @@ class RequestSpec:
                     option = click.option(*field.cli, field.name, default=field.default,
                                           type=click.Choice(field.choices), show_default=True,
                                           help=field.description + ".")
-                else:
+                elif field.kind == "int":
                     option = click.option(*field.cli, field.name, default=field.default,
                                           type=int, show_default=True,
                                           help=f"{field.description} ({field.low}-{field.high}).")
+                else:
+                    option = click.option(*field.cli, field.name, default=field.default,
+                                          type=str, help=field.description + ".")
                 command = option(command)
             return command
 
@@ -309,6 +320,34 @@ CASES = RequestSpec("cases", (
     Field("limit", "int", "Page size", default=100, low=1, high=MAX_LIST_LIMIT,
           query_name="limit"),
     Field("offset", "int", "Cases to skip", default=0, low=0, high=10**9, query_name="offset"),
+))
+
+MAX_METRIC_CHARS = 100
+METRIC_HELP = ("What to compare across cities: a measure in the documents' words or your own, "
+               "e.g. 普惠性幼儿园覆盖率, 新增学位, 学前教育普及, education spending")
+FIGURES = RequestSpec("compare_figures", (
+    Field("metric", "text", METRIC_HELP, high=MAX_METRIC_CHARS, query_name="metric",
+          example="普惠性幼儿园覆盖率"),
+))
+
+MAX_BRIEF_CASES = 20
+BRIEF = RequestSpec("brief", (
+    Field("ids", "names", f"The practices to put in the brief, by case id, in order (at most "
+          f"{MAX_BRIEF_CASES})", query_name="id", cli=("--ids",), example="sd2020-jinan-3"),
+    Field("query", "text", "The question the brief answers; without ids, its best practices "
+          "are the brief's", high=MAX_QUERY_CHARS, query_name="q", cli=("--query",),
+          example="校车安全", optional=True),
+    Field("k", "int", "With a question and no ids: how many of its best practices",
+          default=5, low=1, high=MAX_BRIEF_CASES, query_name="k", cli=("-k", "--k")),
+    Field("figures", "text", "A figure to compare across cities in a table: a group id from "
+          "/api/figures, or a metric as in compare_figures", high=MAX_METRIC_CHARS,
+          query_name="figures", cli=("--figures",), example="普惠性幼儿园覆盖率",
+          optional=True),
+    Field("title", "text", "The brief's title (default: the question, or 典型案例简报)",
+          high=120, query_name="title", cli=("--title",), example="校车安全的做法",
+          optional=True),
+    Field("format", "choice", "docx (a Word document) or md (Markdown)", default="docx",
+          choices=("docx", "md"), query_name="format", cli=("--format",)),
 ))
 
 # How a GET search or similar-cases answer is written: the JSON object, or CSV for spreadsheets.

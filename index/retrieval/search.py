@@ -20,6 +20,7 @@ from corpus.models import Case
 from index.artifact.ann import search_parameters
 from index.artifact.store import CaseIndex
 from index.errors import InvalidRequestError, UnknownCaseError
+from index.figures import FigureGroup, FigureTable
 from index.models.embedders import Embedder
 from index.retrieval.cities import CityMatcher
 from index.retrieval.everyday import official_terms
@@ -461,6 +462,26 @@ class SearchEngine:
         ranking = self._rank(probe, np.flatnonzero(keep), mode, self.config.similar_fusion)
         hits = self._hits(ranking, k, vector, terms, "similar", source_terms=set(source_terms))
         return [hit for hit in hits if level_at_least(hit.match, min_match)]
+
+    # -- figures -----------------------------------------------------------------------------
+
+    @property
+    def figures(self) -> FigureTable:
+        """The cases' figures and their groups across cities (index.figures)."""
+        return self.index.figures or FigureTable.empty(self.embedder.dimension)
+
+    def figure_groups(self, metric: str, limit: int = 5) -> list[tuple[FigureGroup, float]]:
+        """The figure groups nearest a free-text metric (`学前教育普及`, `new school places`),
+        best first, each with its similarity.
+
+        Raises:
+            InvalidRequestError: the metric is empty or has no words.
+        """
+        metric = check_question(metric, "metric", "name a measure to compare, e.g. 新增学位")
+        table = self.figures
+        if not table.groups:
+            return []
+        return table.nearest(metric, self.embedder.embed_query(metric), limit)
 
     def _shared_terms(self, source_terms: set[str], row: int, limit: int = 6) -> list[str]:
         """The rarest terms two cases share: what a reader sees as "why these are alike"."""

@@ -19,7 +19,7 @@ from mcp_types import ToolAnnotations
 
 from index.retrieval.search import SearchEngine
 from service.assistants import tools
-from service.assistants.tools import FetchOutput, SearchOutput, ToolInputError
+from service.assistants.tools import CompareOutput, FetchOutput, SearchOutput, ToolInputError
 from service.describe import engine_summary, version
 from service.runtime.loader import EngineState
 from service.schema import RequestSpec
@@ -28,18 +28,20 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
                             open_world_hint=False)
 INSTRUCTIONS = (
     f"casesearch searches {tools.CORPUS_DESCRIPTION} Use `search` for a question, `fetch` to "
-    "read a case in full before quoting it, and `similar_cases` to see what other cities did "
-    "about the same thing. Cite cases by their title and url."
+    "read a case in full before quoting it, `similar_cases` to see what other cities did "
+    "about the same thing, and `compare_figures` to set one measure side by side across "
+    "cities. Cite cases by their title and url."
 )
 
 
-OUTPUTS = {"search": SearchOutput, "fetch": FetchOutput, "similar_cases": SearchOutput}
+OUTPUTS = {"search": SearchOutput, "fetch": FetchOutput, "similar_cases": SearchOutput,
+           "compare_figures": CompareOutput}
 RUNNERS = {"search": tools.run_search, "fetch": tools.run_fetch,
-           "similar_cases": tools.run_similar}
+           "similar_cases": tools.run_similar, "compare_figures": tools.run_compare}
 
 
 def build_mcp_server(engine: Callable[[], SearchEngine], base_url: str) -> MCPServer:
-    """An MCP server with the three read-only tools over `engine()`.
+    """An MCP server with the read-only tools over `engine()`.
 
     Args:
         engine: returns the loaded search engine (called on each tool call).

@@ -1,10 +1,11 @@
 """The search as tools for chat assistants: one definition serves MCP and function calling.
 
-Three read-only tools over the same engine as the API, with the arguments of its requests
+Four read-only tools over the same engine as the API, with the arguments of its requests
 (service.schema):
 - `search(query, k, cities, years, provinces, mode)`: practices that answer a question;
 - `fetch(id)`: one case in full, with where it comes from;
-- `similar_cases(id, k, same_city)`: analogous practices in other cities.
+- `similar_cases(id, k, same_city)`: analogous practices in other cities;
+- `compare_figures(metric)`: one measure across cities, each figure with its sentence.
 
 Results are small JSON objects a model can cite: a readable `title`, a `url` on the service, the
 answering sentence as `snippet`. Nothing here imports Flask or the MCP SDK.
@@ -22,8 +23,9 @@ from typing_extensions import TypedDict  # pydantic (MCP schemas) needs it below
 from corpus.models import Case
 from index.errors import InvalidRequestError, UnknownCaseError
 from index.retrieval.search import Hit, SearchEngine
+from service.figures import metric_comparison
 from service.problems import ApiError
-from service.schema import FETCH, SEARCH, SIMILAR, RequestSpec
+from service.schema import FETCH, FIGURES, SEARCH, SIMILAR, RequestSpec
 
 MAX_OUTPUT_CHARS = 20_000
 CORPUS_DESCRIPTION = (
@@ -74,10 +76,43 @@ class FetchOutput(TypedDict):
     metadata: FetchMetadata
 
 
+class FigureRow(TypedDict):
+    city: str
+    year: int
+    value: float | None
+    unit: str
+    shown: str
+    kind: str
+    as_written: str
+    scope: str
+    sentence: str
+    case_id: str
+    url: str
+
+
+class OtherGroup(TypedDict):
+    metric: str
+    unit: str
+    kind: str
+    cities: int
+    similarity: float
+
+
+class CompareOutput(TypedDict):
+    metric: str
+    unit: str
+    kind: str
+    similarity: float
+    url: str
+    figures: list[FigureRow]
+    other_groups: list[OtherGroup]
+
+
 # The requests as assistants make them: by default only real matches come back, so that an
 # assistant never cites a practice that does not answer (the API's default is every result).
 TOOLS = {"search": SEARCH.with_defaults(min_match="partial"), "fetch": FETCH,
-         "similar_cases": SIMILAR.with_defaults(min_match="partial")}
+         "similar_cases": SIMILAR.with_defaults(min_match="partial"),
+         "compare_figures": FIGURES}
 LEVELS_TEXT = (
     "Each result has a `match` level: `strong` (it answers the question), `partial` (it "
     "answers part of it) or `weak` (related at most); by default (`min_match` = partial) weak "
@@ -105,6 +140,16 @@ def tool_descriptions(summary: str | None = None) -> dict[str, str]:
             "Find analogous practices in other cities for one case of the typical-work-cases "
             "corpus, by its id: what other cities did about the same thing. Same result shape "
             "as search; `match` says how close the practice is."
+        ),
+        "compare_figures": (
+            "Compare one measure across the cities of the typical-work-cases corpus: the "
+            "figures the reports give for it (普惠性幼儿园覆盖率 90 % in 青岛市 against 93.37 % "
+            "in 东营市, 新增学位, 一般公共预算教育支出 …), one row per city and year, largest "
+            "first, each with its value as written and normalized, its kind (level, change or "
+            "rank), the sentence it comes from and the case's URL to cite. Name the measure in "
+            "the documents' words or your own (学前教育普及, new school places); the nearest "
+            "group of figures answers, `similarity` says how near, and `other_groups` lists "
+            "the next nearest. Quote a figure only with its sentence."
         ),
     }
 
@@ -191,17 +236,43 @@ def run_similar(engine: SearchEngine, base_url: str, id: Any = None,
     return _capped([_result(hit, base_url) for hit in hits])
 
 
+def run_compare(engine: SearchEngine, base_url: str, metric: Any = None) -> CompareOutput:
+    """The `compare_figures` tool."""
+    asked = validated(FIGURES, {"metric": metric})["metric"]
+    try:
+        answer = metric_comparison(engine, asked)
+    except ApiError as exc:
+        raise ToolInputError(exc.detail) from None
+    rows: list[FigureRow] = [
+        {"city": row["city"], "year": row["year"], "value": row["value"], "unit": row["unit"],
+         "shown": row["shown"], "kind": row["kind"], "as_written": row["as_written"],
+         "scope": row["scope"], "sentence": row["text"], "case_id": row["case_id"],
+         "url": case_url(base_url, row["case_id"])}
+        for top in answer["figures"] for row in (top, *top["also"])]
+    output: CompareOutput = {
+        "metric": answer["metric"], "unit": answer["unit"], "kind": answer["kind"],
+        "similarity": answer.get("similarity", 1.0),
+        "url": f"{base_url.rstrip('/')}/figures/{answer['id']}", "figures": rows,
+        "other_groups": [{name: other[name] for name in OtherGroup.__annotations__}
+                         for other in answer["other_groups"]]}
+    while output["figures"] and len(json.dumps(output, ensure_ascii=False)) > MAX_OUTPUT_CHARS:
+        output["figures"] = output["figures"][:-1]
+    return output
+
+
 ENDPOINTS = {
     "search": {"method": "POST", "path": "/api/search",
                "body": [field.name for field in SEARCH.fields]},
     "fetch": {"method": "GET", "path": "/api/cases/{id}"},
     "similar_cases": {"method": "GET", "path": "/api/cases/{id}/similar",
                       "query": [f.query_name for f in SIMILAR.fields if f.query_name]},
+    "compare_figures": {"method": "GET", "path": "/api/figures",
+                        "query": [f.query_name for f in FIGURES.fields if f.query_name]},
 }
 
 
 def openai_tools(summary: str | None = None) -> list[dict[str, Any]]:
-    """The three tools as OpenAI function definitions (strict: every property required,
+    """The tools as OpenAI function definitions (strict: every property required,
     optional ones nullable, no extra properties), each with the HTTP endpoint that serves it."""
     descriptions = tool_descriptions(summary)
     return [{"type": "function",

@@ -19,7 +19,7 @@ from service.cli.common import (
     terminal_progress,
 )
 from service.runtime.settings import Settings, settings_help
-from service.schema import BATCH, SEARCH, SIMILAR
+from service.schema import BATCH, BRIEF, FIGURES, SEARCH, SIMILAR
 
 
 def _help_epilog() -> str:
@@ -188,6 +188,98 @@ def _arguments(spec, values: dict) -> dict:
         return spec.from_json(values)
     except ApiError as exc:
         fail(exc.detail)
+
+
+@main.command()
+@click.argument("metric", required=False)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one line per figure).")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
+    """Compare METRIC across cities (e.g. 普惠性幼儿园覆盖率, 学前教育普及); without METRIC, list
+    the figure groups."""
+    from service.figures import comparison_csv, groups_listing, metric_comparison
+    from service.problems import ApiError
+
+    engine = _engine()
+    if metric is None:
+        listing = groups_listing(engine)
+        if as_json:
+            click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
+            return
+        for group in listing["groups"]:
+            click.echo(f"{group['cities']:>3} cities  {group['count']:>3} figures  "
+                       f"{group['metric']} ({group['unit']}, {group['kind']})  [{group['id']}]")
+        return
+    asked = _arguments(FIGURES, {"metric": metric})["metric"]
+    try:
+        answer = metric_comparison(engine, asked)
+    except ApiError as exc:
+        fail(exc.detail)
+    if as_csv:
+        click.echo(comparison_csv(answer), nl=False)
+    elif as_json:
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+    else:
+        _print_comparison(answer)
+
+
+def _print_comparison(answer: dict) -> None:
+    near = (f"; the nearest to {answer['query']!r} (similarity {answer['similarity']:.2f})"
+            if "similarity" in answer else "")
+    click.echo(f"{answer['metric']} ({answer['unit']}, {answer['kind']}): "
+               f"{answer['cities']} cities{near}")
+    values = [row["value"] for row in answer["figures"] if row["value"] is not None]
+    top = max(values, default=0) or 1
+    for row in answer["figures"]:
+        bar = "█" * max(1, round(20 * row["value"] / top)) if row["value"] else ""
+        click.echo(f"  {row['city']:<5} {row['year']}  {row['shown']:>14}  {bar:<20}  "
+                   f"{row['as_written']}  [{row['case_id']}]")
+        for other in row["also"]:
+            click.echo(f"  {'':<5} {'':<4}  {other['shown']:>14}  {'':<20}  "
+                       f"{other['scope'] or other['metric']}: {other['as_written']}")
+    if answer["other_groups"]:
+        click.echo("other groups: " + "; ".join(
+            f"{g['metric']} ({g['unit']}, {g['cities']} cities)"
+            for g in answer["other_groups"]))
+
+
+@main.command()
+@BRIEF.click_options()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the brief here (.docx or .md; the suffix sets the format). "
+                   "Without it, Markdown goes to standard output.")
+def brief(out: Path | None, **options) -> None:
+    """Make a brief of chosen practices (--ids a,b,c) or of a question's best (--query "…"
+    --k 5), with a figures table (--figures METRIC), as Word or Markdown."""
+    from service.brief import make_brief, render_brief
+    from service.describe import engine_summary
+    from service.problems import ApiError
+
+    options["ids"] = [part for value in options["ids"] for part in value.split(",")
+                      if part.strip()]
+    suffix = out.suffix.lower().lstrip(".") if out is not None else ""
+    source = click.get_current_context().get_parameter_source("format")
+    if source == click.core.ParameterSource.DEFAULT:  # the file's suffix, or Markdown to print
+        options["format"] = suffix if suffix in ("docx", "md") else (
+            "md" if out is None else options["format"])
+    args = _arguments(BRIEF, options)
+    engine = _engine()
+    settings = load_settings()
+    try:
+        made = make_brief(engine, ids=args["ids"], query=args["query"], k=args["k"],
+                          figures=args["figures"], title=args["title"],
+                          base_url=settings.public_url, corpus=engine_summary(engine))
+    except ApiError as exc:
+        fail(exc.detail)
+    data = render_brief(made, args["format"])
+    if out is None:
+        if args["format"] == "docx":
+            fail("a Word brief needs a file: add --out brief.docx")
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    out.write_bytes(data)
+    click.echo(f"wrote {out} ({len(made.practices)} practices"
+               f"{', a figures table' if made.figures else ''}; {len(data):,} bytes)")
 
 
 @main.command("eval")

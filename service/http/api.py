@@ -9,13 +9,15 @@ from flask import Blueprint, Request, Response, current_app, jsonify, request
 
 from index.retrieval.search import SearchEngine
 from service.assistants.tools import openai_tools
+from service.brief import MEDIA_TYPES, file_name, make_brief, render_brief
 from service.describe import engine_summary
 from service.export import hits_csv
+from service.figures import comparison, comparison_csv, groups_listing, metric_comparison
 from service.http.observability import IN_FLIGHT
 from service.http.openapi import openapi_document
 from service.problems import ApiError
 from service.runtime.loader import EngineState
-from service.schema import BATCH, CASES, FORMAT, SEARCH, SIMILAR
+from service.schema import BATCH, BRIEF, CASES, FIGURES, FORMAT, SEARCH, SIMILAR
 from service.validate import decode_json
 
 bp = Blueprint("api", __name__)
@@ -142,6 +144,45 @@ def _csv(text: str, name: str) -> Response:
     return response
 
 
+@bp.get("/api/figures")
+def figures() -> Response:
+    """Without `metric`: every figure group. With it: the nearest group's figures, one row
+    per city and year, each with the sentence it comes from."""
+    search_engine = engine()
+    if "metric" not in request.args:
+        return jsonify(groups_listing(search_engine))
+    metric = FIGURES.from_query(request.args)["metric"]
+    answer = metric_comparison(search_engine, metric)
+    if FORMAT.parse(request.args.get("format")) == "csv":
+        return _csv(comparison_csv(answer), "figures")
+    return jsonify(answer)
+
+
+@bp.get("/api/figures/<group_id>")
+def figure_group(group_id: str) -> Response:
+    search_engine = engine()
+    answer = comparison(search_engine, search_engine.figures.group(group_id))
+    if FORMAT.parse(request.args.get("format")) == "csv":
+        return _csv(comparison_csv(answer), f"figures-{group_id}")
+    return jsonify(answer)
+
+
+@bp.get("/api/brief")
+def brief() -> Response:
+    """Chosen practices (`id`, repeated) or a question's best (`q`, `k`), with a figures table
+    (`figures`), as a Word document or Markdown to download."""
+    search_engine = engine()
+    args = BRIEF.from_query(request.args)
+    made = make_brief(search_engine, ids=args["ids"], query=args["query"], k=args["k"],
+                      figures=args["figures"], title=args["title"],
+                      base_url=_public_url(), corpus=engine_summary(search_engine))
+    response = Response(render_brief(made, args["format"]), mimetype=MEDIA_TYPES[args["format"]])
+    response.headers["Content-Type"] = MEDIA_TYPES[args["format"]]
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{file_name(made, args["format"])}"')
+    return response
+
+
 @bp.get("/api/tools")
 def tool_definitions() -> Response:
     """The search as OpenAI function-calling tools, each mapped to its HTTP endpoint."""
@@ -151,6 +192,12 @@ def tool_definitions() -> Response:
 @bp.get("/api/cities")
 def cities() -> Response:
     return jsonify([{"city": city, "count": count} for city, count in engine().cities()])
+
+
+def _public_url() -> str:
+    """Where readers reach the service: CASESEARCH_BASE_URL, or the address asked for."""
+    settings = current_app.config.get("SETTINGS")
+    return settings.public_url if settings is not None else request.host_url
 
 
 def _ms_since(started: float) -> float:

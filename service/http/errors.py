@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
-from index.errors import CasesearchError, InvalidRequestError, UnknownCaseError
+from index.errors import CasesearchError, InvalidRequestError, NotFoundError
 from service.problems import ApiError
 
 __all__ = ["ApiError", "PROBLEM_TYPE", "problem", "register_error_handlers"]
@@ -42,8 +42,8 @@ def register_error_handlers(app: Flask) -> None:
     def _invalid(error: InvalidRequestError) -> Response:
         return problem(422, str(error))
 
-    @app.errorhandler(UnknownCaseError)
-    def _unknown_case(error: UnknownCaseError) -> Response:
+    @app.errorhandler(NotFoundError)
+    def _not_found(error: NotFoundError) -> Response:
         return problem(404, str(error))
 
     @app.errorhandler(HTTPException)

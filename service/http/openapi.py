@@ -6,7 +6,8 @@ from functools import lru_cache
 from typing import Any
 
 from service.describe import version
-from service.schema import BATCH, CASES, FORMAT, SEARCH, SIMILAR, RequestSpec
+from service.figures import CSV_COLUMNS as FIGURE_CSV_COLUMNS
+from service.schema import BATCH, BRIEF, CASES, FIGURES, FORMAT, SEARCH, SIMILAR, RequestSpec
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -19,10 +20,11 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _with_csv(response: dict[str, Any]) -> dict[str, Any]:
+def _with_csv(response: dict[str, Any], columns: str = "rank,id,city,seq,year,province,score,"
+                                                        "match,text") -> dict[str, Any]:
     """A JSON response that `format=csv` turns into CSV (`service.export.CSV_COLUMNS`)."""
-    csv = {"schema": {"type": "string", "description": "rank,id,city,seq,year,province,score,"
-                                                       "match,text; a header, then a row a result"}}
+    csv = {"schema": {"type": "string",
+                      "description": f"{columns}; a header, then a row a result"}}
     return {**response, "content": {**response["content"], "text/csv": csv}}
 
 
@@ -39,6 +41,29 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str,
 
 
 CASE_ID = _param("case_id", "path", {"type": "string"}, "Case id, e.g. sd2020-jinan-3", True)
+GROUP_ID = _param("group_id", "path", {"type": "string"},
+                  "Figure group id, from GET /api/figures", True)
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_FIGURE_ROW = {
+    "type": "object",
+    "required": ["city", "case_id", "year", "value", "unit", "shown", "kind", "as_written",
+                 "text", "span"],
+    "properties": {
+        "city": {"type": "string"}, "case_id": {"type": "string"}, "year": {"type": "integer"},
+        "value": {**_NUMBER_OR_NULL, "description": "Normalized: money in 元, 万/亿 multiplied "
+                                                    "out; null for a rank such as 前列"},
+        "high": {**_NUMBER_OR_NULL, "description": "The end of a range, else null"},
+        "unit": {"type": "string", "description": "元, %, 人, 所, 个, 名次 (a rank) …"},
+        "shown": {"type": "string", "description": "As a reader expects it: 213.8 亿元"},
+        "kind": {"type": "string", "enum": ["level", "change", "rank"]},
+        "as_written": {"type": "string", "description": "The figure as the text writes it"},
+        "approx": {"type": "string"}, "metric": {"type": "string"},
+        "scope": {"type": "string", "description": "A part of the city it is about, or empty"},
+        "text": {"type": "string", "description": "The sentence it comes from"},
+        "span": {"type": "array", "items": {"type": "integer"},
+                 "description": "[start, end) of the figure in its case's text"},
+    },
+}
 
 SCHEMAS: dict[str, Any] = {
     "Case": {
@@ -74,6 +99,38 @@ SCHEMAS: dict[str, Any] = {
                                      "partial (answers part of it), weak (related at most); "
                                      "calibrated on judged questions (docs/QUALITY.md)"},
             "year": {"type": "integer"}, "province": {"type": "string"},
+        },
+    },
+    "FigureGroup": {
+        "type": "object", "required": ["id", "metric", "unit", "kind", "cities", "count"],
+        "properties": {"id": {"type": "string"}, "metric": {"type": "string"},
+                       "unit": {"type": "string"},
+                       "kind": {"type": "string", "enum": ["level", "change", "rank"]},
+                       "cities": {"type": "integer"}, "count": {"type": "integer"},
+                       "similarity": {"type": "number"}},
+    },
+    "FigureGroups": {
+        "type": "object", "required": ["total", "groups"],
+        "properties": {"total": {"type": "integer"},
+                       "groups": {"type": "array", "items": _ref("FigureGroup")}},
+    },
+    "FigureComparison": {
+        "type": "object",
+        "required": ["id", "metric", "unit", "kind", "cities", "count", "figures"],
+        "properties": {
+            "id": {"type": "string"}, "metric": {"type": "string"}, "unit": {"type": "string"},
+            "kind": {"type": "string"}, "cities": {"type": "integer"},
+            "count": {"type": "integer"}, "query": {"type": "string"},
+            "similarity": {"type": "number", "description": "How near the group is to the "
+                                                            "metric asked, in [0, 1]"},
+            "figures": {"type": "array", "description": "One row per city and year, largest "
+                                                        "first", "items": {
+                **_FIGURE_ROW, "properties": {
+                    **_FIGURE_ROW["properties"],
+                    "also": {"type": "array", "items": _FIGURE_ROW,
+                             "description": "The city's other figures of that year in the "
+                                            "group"}}}},
+            "other_groups": {"type": "array", "items": _ref("FigureGroup")},
         },
     },
     "SearchRequest": SEARCH.json_schema(),
@@ -158,6 +215,33 @@ def _paths() -> dict[str, Any]:
             "summary": "Cities and their number of cases", "operationId": "listCities",
             "responses": {"200": _json({"type": "array", "items": _ref("City")}, "Cities"),
                           **_problems(503)}}},
+        "/api/figures": {"get": {
+            "summary": "Figures compared across cities: without `metric`, every group of "
+                       "figures; with it, the nearest group's figures, one row per city and "
+                       "year", "operationId": "figures",
+            "parameters": [{**param, "required": False}
+                           for param in FIGURES.query_parameters()] + format_param,
+            "responses": {"200": _with_csv({"description": "The groups, or one comparison",
+                                            "content": {"application/json": {"schema": {
+                                                "oneOf": [_ref("FigureGroups"),
+                                                          _ref("FigureComparison")]}}}},
+                                           ",".join(FIGURE_CSV_COLUMNS)),
+                          **_problems(404, 422, 503)}}},
+        "/api/figures/{group_id}": {"get": {
+            "summary": "One group of figures compared across cities",
+            "operationId": "figureGroup", "parameters": [GROUP_ID] + format_param,
+            "responses": {"200": _with_csv(_json(_ref("FigureComparison"), "The comparison"),
+                                           ",".join(FIGURE_CSV_COLUMNS)),
+                          **_problems(404, 503)}}},
+        "/api/brief": {"get": {
+            "summary": "A brief to download: chosen practices (or a question's best), with "
+                       "a figures table, as Word or Markdown", "operationId": "brief",
+            "parameters": BRIEF.query_parameters(),
+            "responses": {"200": {"description": "The brief as a file", "content": {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                    "schema": {"type": "string", "format": "binary"}},
+                "text/markdown": {"schema": {"type": "string"}}}},
+                **_problems(404, 422, 503)}}},
         "/api/tools": {"get": {
             "summary": "The search as OpenAI function-calling tool definitions (strict schemas), "
                        "each with the endpoint that serves it", "operationId": "listTools",

@@ -121,12 +121,12 @@ def index_status(settings: Settings) -> IndexStatus:
     build = current_build(settings.index_path) or settings.index_path
     try:
         manifest: Manifest = read_manifest(build)
+        if manifest.format != FORMAT_VERSION:
+            return IndexStatus(f"index format {manifest.format} is not the current "
+                               f"{FORMAT_VERSION}")
         verify_files(build, manifest)
     except CasesearchError as exc:
         return IndexStatus(str(exc))
-    if manifest.format != FORMAT_VERSION:
-        return IndexStatus(f"index format {manifest.format} is not the current "
-                           f"{FORMAT_VERSION}")
     if (mismatch := model_mismatch(manifest, settings)) is not None:
         return IndexStatus(str(mismatch))
     corpus, problems = CorpusStore(settings.data).load_readable()

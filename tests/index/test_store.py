@@ -47,7 +47,7 @@ def test_manifest_records_what_the_index_was_built_from(fake_index_path, corpus,
     assert manifest.prompts == fake_embedder.prompts
     assert {"faiss-cpu", "numpy", "python"} <= set(manifest.versions)
     assert set(manifest.files) == {"index.faiss", "cases.jsonl", "sentences.json",
-                                   "sentences.npy"}
+                                   "sentences.npy", "figures.json", "figures.npy"}
     assert manifest.built_at
 
 
@@ -135,7 +135,7 @@ def test_a_subset_corpus_builds_and_counts_right(tmp_path, corpus):
 
 def test_manifest_is_plain_json(fake_index_path):
     data = json.loads((fake_index_path / "manifest.json").read_text())
-    assert data["format"] == 2 and data["index_type"] == "flat"
+    assert data["format"] == 3 and data["index_type"] == "flat"
 
 
 @pytest.mark.parametrize("kind", ["ivf", "hnsw"])

@@ -250,7 +250,8 @@ def test_openapi_describes_every_endpoint(client, app):
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     documented = set(spec["paths"])
-    routes = {rule.rule.replace("<case_id>", "{case_id}") for rule in app.url_map.iter_rules()
+    routes = {rule.rule.replace("<case_id>", "{case_id}").replace("<group_id>", "{group_id}")
+              for rule in app.url_map.iter_rules()
               if rule.rule.startswith(("/api", "/healthz", "/readyz", "/openapi"))}
     assert routes == documented
 
@@ -275,7 +276,8 @@ def test_snippets_mark_matched_terms(client):
 
 def test_tools_endpoint_lists_function_definitions(client):
     tools = client.get("/api/tools").get_json()
-    assert [t["function"]["name"] for t in tools] == ["search", "fetch", "similar_cases"]
+    assert [t["function"]["name"] for t in tools] == ["search", "fetch", "similar_cases",
+                                                     "compare_figures"]
 
 
 def test_search_filters_by_year_and_province(client):

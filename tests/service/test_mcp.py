@@ -21,9 +21,9 @@ def _run(engine, body):
     return asyncio.run(main())
 
 
-def test_lists_three_read_only_tools_that_describe_the_corpus(engine):
+def test_lists_read_only_tools_that_describe_the_corpus(engine):
     tools = _run(engine, lambda client: client.list_tools()).tools
-    assert {tool.name for tool in tools} == {"search", "fetch", "similar_cases"}
+    assert {tool.name for tool in tools} == {"search", "fetch", "similar_cases", "compare_figures"}
     for tool in tools:
         assert tool.annotations.read_only_hint is True
         assert tool.output_schema is not None

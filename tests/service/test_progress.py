@@ -50,6 +50,7 @@ def test_a_build_reports_each_embedding_stage(tmp_path, corpus):
                 second=FakeEmbedder(dimension=64, model_id="fake/second"),
                 progress=lambda *event: seen.append(event))
     stages = {stage for stage, _, _ in seen}
-    assert stages == {"embedding cases", "embedding sentences", "embedding cases (second model)"}
+    assert stages == {"embedding cases", "embedding sentences", "embedding cases (second model)",
+                      "grouping figures"}
     finals = [(stage, done) for stage, done, total in seen if done == total]
     assert ("embedding cases", 48) in finals

@@ -70,7 +70,8 @@ def test_titles_are_short(engine):
 
 def test_openai_definitions_are_strict():
     tools = openai_tools()
-    assert [t["function"]["name"] for t in tools] == ["search", "fetch", "similar_cases"]
+    assert [t["function"]["name"] for t in tools] == ["search", "fetch", "similar_cases",
+                                                     "compare_figures"]
     for tool in tools:
         parameters = tool["function"]["parameters"]
         assert tool["function"]["strict"] is True
