@@ -50,15 +50,18 @@ mcp-http: index
 	$(BIN)/casesearch mcp --http --port $(MCP_PORT)
 
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser),
-# a CJK font so that screenshots show Chinese, and nginx for the deploy check.
+# a CJK font so that screenshots show Chinese, nginx for the deploy check, and LibreOffice
+# (headless, no GUI) to check that a Word brief opens and paginates.
 CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
+SOFFICE ?= /usr/bin/soffice
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei nginx libreoffice-writer-nogui
 browser:
-	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(NGINX)" ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x "$(NGINX)" ] || [ ! -x "$(SOFFICE)" ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei nginx >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else \
-	    echo "The tests need Chromium and nginx: sudo apt-get install chromium fonts-wqy-microhei nginx"; exit 1; \
+	    echo "The tests need: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
 	  fi; \
 	fi
 

@@ -20,6 +20,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from corpus.text import sentence_spans
 
@@ -62,6 +63,7 @@ _LINKS = ("分别达到", "分别达", "分别为", "分别", "达到了", "达�
           "突破", "超过", "累计达", "总计", "合计", "共计", "共有", "达", "为", "是", "在",
           "有", "共", "约", "近", "超", "逾", "均", "由", "从", "每月", "每年", "每生每年",
           "每人每月")
+_AGAINST = ("超", "比", "较", "高于", "低于", "同比", "环比")
 _CHANGE_VERBS = ("增长", "增加", "提高", "提升", "下降", "减少", "降低", "减免", "上升", "扩大",
                  "缩小", "核增", "增")
 # Who or where, before a metric: kept as the figure's scope, not its name.
@@ -143,11 +145,12 @@ def chinese_number(text: str) -> int | None:
     return total + (digit or 0)
 
 
-def _number(text: str) -> float | None:
+def _number(text: str, scale: float = 1) -> float | None:
+    """A written number times a scale (`68.1` × 1e8 is 6810000000 exactly, not 6809999999.99)."""
     if text and text[0].isdigit():
-        return float(text.replace(",", ""))
+        return float(Decimal(text.replace(",", "")) * Decimal(int(scale)))
     value = chinese_number(text)
-    return float(value) if value is not None else None
+    return float(value * scale) if value is not None else None
 
 
 def format_value(value: float | None, unit: str, high: float | None = None) -> str:
@@ -174,7 +177,7 @@ def extract_figures(text: str) -> list[Figure]:
     found: list[Figure] = []
     for start, end in sentence_spans(text):
         found += _sentence_figures(flat, start, end)
-    return found
+    return [replace(figure, text=text[figure.start:figure.end]) for figure in found]
 
 
 def _sentence_figures(text: str, start: int, end: int) -> list[Figure]:
@@ -209,23 +212,19 @@ def _quantities(sentence: str) -> list[Figure]:
     figures = []
     for match in _QUANTITY.finditer(sentence):
         number, unit = match.group("num"), match.group("unit")
-        value = _number(number)
+        scale = _MAGNITUDE.get(match.group("mag") or "", 1) * _MAGNITUDE_OF.get(unit, 1)
+        value = _number(number, scale)
         if value is None or _not_a_quantity(sentence, match):
             continue
-        scale = _MAGNITUDE.get(match.group("mag") or "", 1) * _MAGNITUDE_OF.get(unit, 1)
         high = match.group("high")
-        high_value = (float(high.replace(",", "")) * _MAGNITUDE.get(match.group("hmag") or "", 1)
-                      * _MAGNITUDE_OF.get(unit, 1) if high else None)
+        high_value = (_number(high, _MAGNITUDE.get(match.group("hmag") or "", 1)
+                              * _MAGNITUDE_OF.get(unit, 1)) if high else None)
         approx = match.group("pre") or match.group("post") or match.group("tail") or ""
         figures.append(Figure(metric="", text=match.group(0), start=match.start(),
-                              end=match.end(), value=_rounded(value * scale),
-                              high=_rounded(high_value), unit=_UNIT_OF.get(unit, unit),
+                              end=match.end(), value=value,
+                              high=high_value, unit=_UNIT_OF.get(unit, unit),
                               kind="level", sentence=(0, len(sentence)), approx=approx))
     return figures
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
 
 
 def _not_a_quantity(sentence: str, match: re.Match) -> bool:
@@ -291,6 +290,8 @@ def _name(sentence: str, figure: Figure, before: list[Figure]) -> Figure | None:
         metric, scope = _named_before(lead, kind)
         metric = _with_purpose(sentence, figure, metric)
     previous = before[-1] if before else None
+    if previous is not None and kind == "change" and lead.lstrip().startswith(_AGAINST):
+        metric = ""  # `，超国家、省规定目标10个百分点`: the same metric, against a target
     if previous is not None and _continues(metric, previous, kind):
         scope = scope or metric
         metric = previous.metric
@@ -349,9 +350,15 @@ def _posseg():
 
 def _with_verb(lead: str, noun: str) -> str:
     """`购置30辆新国标校车` → 购置新国标校车: the verb right before a count says what was done
-    with the things counted (bought, built, reached), which tells 购置校车 from 运营校车."""
+    with the things counted (bought, built, reached), which tells 购置校车 from 运营校车; a
+    scope between them (`惠及全市21万个家庭`) is passed over."""
+    lead = lead.rstrip()
+    for word in _SCOPES:
+        if lead.endswith(word):
+            lead = lead[: -len(word)]
+            break
     for verb in _COUNT_VERBS:
-        if lead.rstrip().endswith(verb):
+        if lead.endswith(verb):
             return verb + noun
     return noun
 

@@ -54,28 +54,35 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
                k: int = 5, figures: str | None = None, title: str | None = None,
                base_url: str = "", corpus: str = "") -> Brief:
     """Gather a brief: the practices with these ids (in order), or else the question's `k`
-    best (strong and partial matches first), and the figures table asked for.
+    best, or else those a figures table cites; and the figures table asked for.
 
     Raises:
         ApiError: 422 with neither ids nor a question, too many ids, or an unknown id; 404
             when a figure is asked for and the corpus holds none.
     """
-    if not ids and not query:
-        raise ApiError(422, "say what goes into the brief: case ids (id=…), or a question "
-                            "(q=…) whose best practices it takes")
+    if not ids and not query and not figures:
+        raise ApiError(422, "say what goes into the brief: case ids (id=…), a question (q=…) "
+                            "whose best practices it takes, or a figure to compare "
+                            "(figures=…)")
     if ids and len(ids) > MAX_BRIEF_CASES:
         raise ApiError(422, f"a brief holds at most {MAX_BRIEF_CASES} practices; got {len(ids)}")
+    table = figure_comparison(engine, resolve_group(engine, figures)[0]) if figures else None
     if ids:
         practices = _chosen(engine, ids, query, base_url)
-    else:
+    elif query:
         try:
-            hits = engine.search(query or "", k=k)
+            hits = engine.search(query, k=k)
         except InvalidRequestError as exc:
             raise ApiError(422, str(exc)) from None
         practices = [_practice(hit.case, hit, base_url) for hit in hits]
-    table = figure_comparison(engine, resolve_group(engine, figures)[0]) if figures else None
-    return Brief(title=title or query or DEFAULT_TITLE, query=query,
-                 practices=tuple(practices), figures=table, corpus=corpus)
+    else:  # a comparison alone: the practices its figures come from
+        cited = dict.fromkeys(item["case_id"] for row in table["figures"]
+                              for item in (row, *row["also"]))
+        practices = [_practice(engine.case(case_id), None, base_url)
+                     for case_id in list(cited)[:MAX_BRIEF_CASES]]
+    default = query or (f"{table['metric']} · 各市对比" if table and not ids else DEFAULT_TITLE)
+    return Brief(title=title or default, query=query, practices=tuple(practices), figures=table,
+                 corpus=corpus)
 
 
 def _chosen(engine: SearchEngine, ids: list[str], query: str | None,

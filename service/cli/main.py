@@ -299,12 +299,47 @@ def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
         alone = SearchEngine(engine.index, engine.embedder, engine.config)
         report["hybrid without second"] = evaluate(alone, judged, modes=("hybrid",))["hybrid"]
     click.echo(format_table(report))
+    figures = _evaluate_figures(engine)
     if json_path is not None:
         payload = {"model": engine.embedder.model_id,
                    "second_model": engine.second.model_id if engine.second else None,
-                   "judgments": len(judged), "report": report}
+                   "judgments": len(judged), "report": report, "figures": figures}
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def _evaluate_figures(engine) -> dict:
+    """Figure extraction and grouping against the judged figures (corpus/eval/figures),
+    printed as tables; the report, for the JSON."""
+    from index.figure_evaluation import (
+        judged_figures,
+        load_judged_texts,
+        phrase_similarity,
+        score_extraction,
+        score_grouping,
+    )
+
+    cases = {case.id: case for case in engine.cases}
+    texts = load_judged_texts(case_text=lambda case_id: cases[case_id].text)
+    extraction = score_extraction(texts)
+    click.echo("\n| figures | kind | judged | found | right | precision | recall |")
+    click.echo("|---|---|---|---|---|---|---|")
+    for source, score in extraction.items():
+        for kind, row in (("all", score), *score["by_kind"].items()):
+            click.echo(f"| {source} | {kind} | {row['judged']} | {row['found']} | "
+                       f"{row['right']} | {row['precision']} | {row['recall']} |")
+    found = judged_figures(texts, city_of=lambda i: cases[i].city if i in cases else i)
+    embedders = [engine.embedder, *([engine.second] if engine.second is not None else [])]
+    keys, alike = phrase_similarity(found, embedders)
+    threshold = engine.figures.threshold
+    grouping = score_grouping(found, keys, alike, threshold)
+    click.echo(f"\n| grouping at {threshold:.2f} | pairs judged the same | pairs grouped | right "
+               f"| precision | recall |")
+    click.echo("|---|---|---|---|---|---|")
+    for fold, row in grouping.items():
+        click.echo(f"| {fold} | {row['pairs_judged_same']} | {row['pairs_grouped']} | "
+                   f"{row['pairs_right']} | {row['precision']} | {row['recall']} |")
+    return {"extraction": extraction, "grouping": {"threshold": threshold, **grouping}}
 
 
 @main.command()

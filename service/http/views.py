@@ -1,22 +1,37 @@
-"""Server-rendered pages: ask, read the practices, compare cities, see the overview.
+"""Server-rendered pages: ask, read the practices, compare cities and their figures, see the
+overview, choose practices for a brief.
 
-Every page is complete without JavaScript (a shared `/?q=…&city=…` link shows its results at
-once); `static/app.js` only adds a loading state.
+Every page is complete without JavaScript (a shared `/?q=…&city=…&pick=…` link shows its
+results and its chosen practices at once); `static/app.js` only adds a loading state and keeps
+the page's address up to date as practices are chosen.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup, escape
+from werkzeug.wrappers import Response
 
+from corpus.models import Case
 from index.errors import InvalidRequestError
+from index.figures import FigureTable
 from index.retrieval.search import Hit, SearchEngine
 from index.retrieval.topics import TOPICS, assign_topics
 from service.describe import engine_summary
+from service.figures import KIND_LABELS, comparison, resolve_group
 from service.problems import ApiError
-from service.schema import MAX_QUERY_CHARS, SEARCH
+from service.schema import FIGURES, MAX_BRIEF_CASES, MAX_QUERY_CHARS, SEARCH
 
 bp = Blueprint("views", __name__)
 
@@ -48,10 +63,35 @@ MATCH_TITLES = {"strong": "answers the question", "partial": "answers part of th
 
 @bp.app_context_processor
 def page_globals() -> dict[str, object]:
-    """What the loaded index holds (every page's footer), and how match levels are shown."""
+    """What the loaded index holds (every page's footer), how match levels are shown, and the
+    practices chosen for a brief (`pick` in the address, kept by every link)."""
     loaded = current_app.extensions["casesearch"].engine
     return {"corpus_note": engine_summary(loaded) if loaded is not None else "",
-            "MATCH_LABELS": MATCH_LABELS, "MATCH_TITLES": MATCH_TITLES}
+            "MATCH_LABELS": MATCH_LABELS, "MATCH_TITLES": MATCH_TITLES,
+            "KIND_LABELS": KIND_LABELS, "picked": picked(loaded), "brief_url": brief_url}
+
+
+def picked(search_engine: SearchEngine | None) -> list[str]:
+    """The practices chosen for a brief: the page address's `pick` ids that name a case, in
+    order, each once, at most MAX_BRIEF_CASES."""
+    if search_engine is None or not has_request_context():
+        return []
+    known = search_engine.rows
+    chosen = [case_id for case_id in dict.fromkeys(request.args.getlist("pick"))
+              if case_id in known]
+    return chosen[:MAX_BRIEF_CASES]
+
+
+def brief_url(form: str, picks: list[str], query: str = "", figures: str = "") -> str:
+    """Where the brief of these practices (or, with none chosen, the question's best) is
+    downloaded."""
+    params: list[tuple[str, str]] = [("id", case_id) for case_id in picks]
+    if query:
+        params.append(("q", query))
+    if figures:
+        params.append(("figures", figures))
+    params.append(("format", form))
+    return url_for("api.brief") + "?" + urlencode(params)
 
 
 @bp.get("/")
@@ -90,7 +130,27 @@ def case_page(case_id: str) -> str:
     search_engine = engine()
     case = search_engine.case(case_id)
     others = best_per_city(search_engine.similar(case_id, k=50))
-    return render_template("case.html", case=case, similar=others, highlighted=highlighted)
+    return render_template("case.html", case=case, similar=others, highlighted=highlighted,
+                           case_text=with_figures(case, search_engine.figures))
+
+
+def with_figures(case: Case, table: FigureTable) -> Markup:
+    """The case text with each figure a link to the same figure in other cities."""
+    text, out, at = case.text, Markup(""), 0
+    for item, group in table.of_case(case.id):
+        start, end = item.figure.start, item.figure.end
+        if start < at:
+            continue
+        cities = table.cities(group)
+        title = (f"{group.metric}: {item.display} · "
+                 f"{cities} 市 cities · 点击比较 click to compare")
+        link = url_for("views.figure_page", group_id=group.id, **{"from": case.id},
+                       pick=picked(engine()) or None)
+        out += escape(text[at:start]) + Markup(
+            f'<a class="figure" href="{escape(link)}" title="{escape(title)}">'
+            f"{escape(text[start:end])}</a>")
+        at = end
+    return out + escape(text[at:])
 
 
 @lru_cache(maxsize=4)
@@ -111,3 +171,77 @@ def overview() -> str:
     peak = max(counts.values(), default=1) or 1
     return render_template("overview.html", cities=cities, topics=TOPICS, counts=counts,
                            peak=peak, members=members)
+
+
+CHART_WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP = 640, 96, 22, 8
+
+
+def chart_bars(rows: list[dict], source_city: str | None = None) -> dict | None:
+    """A horizontal bar chart of a comparison's rows (largest first), laid out for an SVG
+    drawn on the server; None when no row has a value to draw (ranks such as 前列)."""
+    drawn = [row for row in rows if row["value"] is not None and row["unit"] != "名次"]
+    if not drawn:
+        return None
+    top = max(max(row["value"], row["high"] or 0) for row in drawn) or 1.0
+    span = CHART_WIDTH - LABEL_WIDTH - 130
+    bars = []
+    for number, row in enumerate(drawn):
+        y = number * (BAR_HEIGHT + GAP)
+        width = max(2.0, span * max(row["value"], 0) / top)
+        reach = span * (row["high"] or 0) / top
+        bars.append({"row": row, "y": y, "width": round(width, 1),
+                     "high": round(max(reach - width, 0), 1), "text_y": y + BAR_HEIGHT * 0.72,
+                     "mine": row["city"] == source_city})
+    return {"bars": bars, "width": CHART_WIDTH, "label_width": LABEL_WIDTH,
+            "bar_height": BAR_HEIGHT,
+            "height": len(drawn) * (BAR_HEIGHT + GAP) - GAP}
+
+
+@bp.get("/figures/<group_id>")
+def figure_page(group_id: str) -> str:
+    """The same figure in every city that reports it: a bar chart and a table."""
+    search_engine = engine()
+    group = search_engine.figures.group(group_id)
+    return _figure_page(search_engine, group, request.args.get("metric", "")[:100], None, [])
+
+
+@bp.get("/figures")
+def figures_lookup() -> Response | str:
+    """`/figures?metric=学前教育普及`: the nearest group of figures; without one, the list."""
+    search_engine = engine()
+    if not request.args.get("metric", "").strip():
+        return redirect(url_for("views.overview_figures", pick=picked(search_engine) or None))
+    try:
+        metric = FIGURES.from_query(request.args)["metric"]
+        group, similarity, others = resolve_group(search_engine, metric)
+    except ApiError as exc:
+        return _figures_overview(search_engine, error=exc.detail)
+    return _figure_page(search_engine, group, metric, similarity, others)
+
+
+def _figure_page(search_engine: SearchEngine, group, metric: str, similarity: float | None,
+                 others: list) -> str:
+    answer = comparison(search_engine, group)
+    source_id = request.args.get("from", "")
+    source = search_engine.case(source_id) if source_id in search_engine.rows else None
+    phrases = sorted({search_engine.figures.figures[m].figure.metric for m in group.members})
+    return render_template("figures.html", answer=answer, group=group, metric=metric,
+                           similarity=similarity, others=others, source=source,
+                           chart=chart_bars(answer["figures"], source.city if source else None),
+                           phrases=phrases, cities_of=search_engine.figures.cities)
+
+
+@bp.get("/overview/figures")
+def overview_figures() -> str:
+    """The overview's figures tab: every group of figures, the most widely reported first."""
+    return _figures_overview(engine())
+
+
+def _figures_overview(search_engine: SearchEngine, error: str | None = None) -> str:
+    table = search_engine.figures
+    groups = list(table.groups)
+    shared = [group for group in groups if table.cities(group) > 1]
+    single = [group for group in groups if table.cities(group) <= 1]
+    return render_template("overview_figures.html", shared=shared, single=single,
+                           cities_of=table.cities, total=len(table.figures), error=error,
+                           metric=request.args.get("metric", "")[:100])

@@ -156,3 +156,56 @@ def test_weaker_matches_are_folded_and_a_question_nothing_answers_says_so(browse
     assert "No practice answers this closely" in page.locator(".no-close").inner_text()
     assert page.locator("ol.hits > li.card").count() == 10  # the closest are still offered
     page.close()
+
+
+def test_a_figure_opens_the_same_figure_in_other_cities(browser, live_url, shots):
+    page = _page(browser, 1280)
+    page.goto(f"{live_url}/cases/sd2020-dongying-3")
+    page.locator("a.figure", has_text="93.37%").click()
+    page.wait_for_url("**/figures/*")
+    assert page.locator("h1").inner_text().startswith("普惠性幼儿园覆盖率")
+    bars = page.locator("svg.chart a.bar-link")
+    assert bars.count() == 4
+    assert page.locator("svg.chart a.mine .bar-label").text_content() == "东营市"
+    rows = page.locator("table.figures tbody th").all_inner_texts()
+    assert rows == ["东营市", "威海市", "青岛市", "德州市"]
+    page.screenshot(path=str(shots / "figures-1280.png"), full_page=True)
+    bars.nth(2).click()  # 青岛市
+    page.wait_for_url("**/cases/sd2020-qingdao-2*")
+    page.goto(f"{live_url}/overview")
+    page.locator(".tabs a", has_text="Figures").click()
+    page.wait_for_url("**/overview/figures*")
+    page.fill("#metric", "学前教育普及")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/figures?metric=*")
+    assert page.locator("svg.chart").count() == 1
+    page.close()
+
+
+def test_choose_practices_share_the_address_and_download_the_brief(browser, live_url,
+                                                                    tmp_path):
+    from docx import Document
+
+    page = _page(browser, 1280)
+    page.goto(f"{live_url}/?q=老师住宿困难怎么解决")
+    cards = page.locator("li.card")
+    chosen = [cards.nth(0).locator("input[name=pick]").get_attribute("value"),
+              cards.nth(1).locator("input[name=pick]").get_attribute("value")]
+    for number in (0, 1):
+        cards.nth(number).locator("label.pick").click()
+    assert page.url.count("pick=") == 2 and all(case_id in page.url for case_id in chosen)
+    assert "2 chosen" in page.locator(".brief-count").inner_text()
+    shared = browser.new_page()  # the address, opened elsewhere, shows the same choice
+    shared.goto(page.url)
+    assert shared.locator("input[name=pick]:checked").count() == 2
+    shared.close()
+    with page.expect_download() as download:
+        page.locator("a.download[data-format=docx]").click()
+    saved = tmp_path / "brief.docx"
+    download.value.save_as(saved)
+    headings = [p.text for p in Document(saved).paragraphs if p.style.name == "Heading 1"]
+    assert len(headings) == 2 and headings[0].startswith("1. 聊城市")
+    page.locator("li.card a.more").first.click()  # the choice goes along to the case page
+    page.wait_for_url("**/cases/*")
+    assert page.url.count("pick=") == 2
+    page.close()

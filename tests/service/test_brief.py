@@ -1,0 +1,149 @@
+"""Briefs to take away: chosen practices (or a question's best) and a figures table, as Word
+and Markdown, from the API, the command line and the page's selection."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+
+from service.cli.main import main
+
+CHOSEN = ("sd2020-jinan-3", "sd2020-rizhao-3")
+
+
+def _docx(data: bytes):
+    return Document(io.BytesIO(data))
+
+
+def _brief(client, query: str):
+    response = client.get(f"/api/brief?{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response
+
+
+def test_a_word_brief_holds_each_practice_whole_with_its_source(client, engine):
+    response = _brief(client, "id=sd2020-jinan-3&id=sd2020-rizhao-3&q=校车安全")
+    assert response.mimetype.endswith("wordprocessingml.document")
+    assert re.match(r'attachment; filename="brief-\d{4}-\d\d-\d\d\.docx"',
+                    response.headers["Content-Disposition"])
+    document = _docx(response.data)
+    texts = [paragraph.text for paragraph in document.paragraphs]
+    assert texts[0] == "校车安全" and "问题 · Question: 校车安全" in texts
+    assert "1. 济南市 · 案例 3" in texts and "2. 日照市 · 案例 3" in texts
+    for case_id in CHOSEN:
+        case = engine.case(case_id)
+        assert case.text in texts
+        assert any(f"第 {case.line} 行" in text and case_id in text and case.title in text
+                   for text in texts)
+
+
+def test_a_brief_with_a_figures_table(client):
+    document = _docx(_brief(client, "id=sd2020-qingdao-2&figures=普惠性幼儿园覆盖率").data)
+    table = document.tables[0]
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0][0].startswith("城市") and len(rows) == 5
+    assert ["东营市", "2020", "93.37 %", "93.37%", "sd2020-dongying-3"] in rows
+    notes = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert len(notes) == 4 and all("普惠性幼儿园覆盖率" in note for note in notes)
+
+
+def test_a_comparison_alone_brings_the_practices_it_cites(client):
+    text = _brief(client, "figures=普惠性幼儿园覆盖率&format=md").get_data(as_text=True)
+    assert text.startswith("# 普惠性幼儿园覆盖率 · 各市对比\n")
+    assert text.count("\n## ") == 5  # four practices, then the table
+    assert "| 东营市 | 2020 | 93.37 % | 93.37% | sd2020-dongying-3 |" in text
+
+
+def test_a_markdown_brief_of_a_questions_best(client, engine):
+    response = _brief(client, "q=购置新国标校车&k=3&format=md&title=校车简报")
+    assert response.headers["Content-Type"] == "text/markdown; charset=utf-8"
+    text = response.get_data(as_text=True)
+    assert text.startswith("# 校车简报\n") and text.count("\n## ") == 3
+    best = engine.search("购置新国标校车", k=1)[0]
+    assert best.case.text in text and f"id {best.case.id}" in text
+
+
+@pytest.mark.parametrize("query, words", [
+    ("", "say what goes into the brief"),
+    ("id=sd2020-jinan-3&id=../../etc/passwd", "no case has id '../../etc/passwd'"),
+    ("&".join(f"id=sd2020-jinan-{n}" for n in range(21)), "at most 20"),
+    ("id=sd2020-jinan-3&format=pdf", "format must be one of"),
+    ("q=%E2%80%8B", "has no words"),
+])
+def test_a_brief_that_cannot_be_made_says_why(client, query, words):
+    response = client.get(f"/api/brief?{query}")
+    assert response.status_code == 422 and words in response.get_json(force=True)["detail"]
+
+
+def test_characters_a_word_file_cannot_hold_are_left_out(client):
+    document = _docx(_brief(client, "id=sd2020-jinan-3&title=a%01b%00c").data)
+    assert document.paragraphs[0].text == "abc"
+
+
+def test_the_page_keeps_the_choice_in_its_address(client):
+    page = client.get("/?q=校车&pick=sd2020-jinan-3&pick=bogus").get_data(as_text=True)
+    checked = re.findall(r'<input type="checkbox" name="pick" value="([^"]+)" form="brief" '
+                         r'checked>', page)
+    assert checked == ["sd2020-jinan-3"]  # unknown ids are dropped
+    links = re.findall(r'class="download" data-format="(\w+)" href="([^"]+)"', page)
+    assert [form for form, _ in links] == ["docx", "md"]
+    assert "id=sd2020-jinan-3" in links[0][1] and "q=%E6%A0%A1%E8%BD%A6" in links[0][1]
+    assert "pick=sd2020-jinan-3" in page.split('class="chips"')[1].split("</nav>")[0]
+    # a choice made on another page, whose card is not on this one, is carried as it is
+    case = client.get("/cases/sd2020-jinan-3?pick=sd2020-jinan-1").get_data(as_text=True)
+    assert '<input type="hidden" name="pick" value="sd2020-jinan-1">' in case
+
+
+def test_the_command_line_writes_word_and_markdown(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
+    monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
+    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
+    runner = CliRunner()
+    assert runner.invoke(main, ["build"]).exit_code == 0
+    out = tmp_path / "brief.docx"
+    made = runner.invoke(main, ["brief", "--query", "校车安全", "--k", "2", "--out", str(out)])
+    assert made.exit_code == 0 and "2 practices" in made.output
+    assert sum(p.text.endswith(" · 案例 3") for p in Document(out).paragraphs) >= 1
+    printed = runner.invoke(main, ["brief", "--ids", ",".join(CHOSEN), "--figures", "校车"])
+    assert printed.exit_code == 0 and printed.output.startswith("# 典型案例简报")
+    assert "## 1. 济南市 · 案例 3" in printed.output and "各市数据对比" in printed.output
+    markdown = tmp_path / "brief.md"
+    assert runner.invoke(main, ["brief", "--ids", CHOSEN[0], "--out", str(markdown)]).exit_code == 0
+    assert markdown.read_text(encoding="utf-8").startswith("# ")
+    refused = runner.invoke(main, ["brief", "--ids", "nope"])
+    assert refused.exit_code == 1 and "no case has id 'nope'" in refused.output
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_the_word_brief(client, tmp_path):
+    """The .docx converts with LibreOffice (headless) to a PDF of the pages expected: a
+    one-practice brief fits a page; twenty practices and a table take several."""
+    from pypdf import PdfReader
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.fail("LibreOffice is missing: `make test` installs it "
+                    "(apt-get install libreoffice-writer-nogui)")
+    pages = {}
+    for name, query in (("one", "id=sd2020-jinan-3"),
+                        ("many", "&".join(f"id={case_id}" for case_id in _twenty(client))
+                         + "&figures=普惠性幼儿园覆盖率")):
+        (tmp_path / f"{name}.docx").write_bytes(_brief(client, query).data)
+        subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path),
+                        str(tmp_path / f"{name}.docx")], check=True, capture_output=True,
+                       timeout=180)
+        reader = PdfReader(tmp_path / f"{name}.pdf")
+        pages[name] = len(reader.pages)
+        assert "案例" in reader.pages[0].extract_text()
+    assert pages["one"] == 1 and pages["many"] >= 3
+
+
+def _twenty(client) -> list[str]:
+    return [case["id"] for case in client.get("/api/cases?limit=20").get_json()["cases"]]

@@ -1,0 +1,171 @@
+"""Figures compared across cities: the API, the CLI, the MCP tool, and the pages."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from mcp import Client
+
+from service.assistants.mcp_server import build_mcp_server
+from service.assistants.tools import ToolInputError, openai_tools, run_compare
+from service.cli.main import main
+
+BASE = "http://127.0.0.1:8000"
+COVERAGE = "普惠性幼儿园覆盖率"
+
+
+def _coverage(client) -> dict:
+    return client.get(f"/api/figures?metric={COVERAGE}").get_json()
+
+
+def test_groups_are_listed_those_of_most_cities_first(client):
+    body = client.get("/api/figures").get_json()
+    assert body["total"] == len(body["groups"]) > 20
+    cities = [group["cities"] for group in body["groups"]]
+    assert cities == sorted(cities, reverse=True)
+    assert {"id", "metric", "unit", "kind", "cities", "count"} <= set(body["groups"][0])
+
+
+def test_a_metric_finds_its_group_one_row_per_city_largest_first(client):
+    body = _coverage(client)
+    assert body["metric"] == COVERAGE and body["unit"] == "%" and body["kind"] == "level"
+    rows = body["figures"]
+    assert [(row["city"], row["value"]) for row in rows] == [
+        ("东营市", 93.37), ("威海市", 93.09), ("青岛市", 90.0), ("德州市", 85.83)]
+    assert len({(row["city"], row["year"]) for row in rows}) == len(rows)
+    for row in rows:  # every figure traces back to its sentence in its case
+        text = client.get(f"/api/cases/{row['case_id']}").get_json()["text"]
+        start, end = row["span"]
+        assert text[start:end] == row["as_written"] and row["as_written"] in row["text"]
+        assert row["text"] in text and row["year"] == 2020
+    assert body["other_groups"] and all("similarity" in g for g in body["other_groups"])
+
+
+def test_a_group_by_its_id_and_as_csv(client):
+    group_id = _coverage(client)["id"]
+    body = client.get(f"/api/figures/{group_id}").get_json()
+    assert body["id"] == group_id and len(body["figures"]) == 4
+    response = client.get(f"/api/figures/{group_id}?format=csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["city"] for row in rows] == ["东营市", "威海市", "青岛市", "德州市"]
+    assert rows[0]["as_written"] == "93.37%" and rows[0]["sentence"].endswith("。")
+    assert client.get(f"/api/figures?metric={COVERAGE}&format=csv").status_code == 200
+
+
+def test_money_is_normalized_and_shown_as_a_reader_expects(client):
+    body = client.get("/api/figures?metric=一般公共预算教育支出").get_json()
+    jinan = next(row for row in body["figures"] if row["city"] == "济南市")
+    assert jinan["value"] == 21_380_840_000 and jinan["unit"] == "元"
+    assert jinan["shown"] == "213.8 亿元" and jinan["as_written"] == "2138084万元"
+
+
+@pytest.mark.parametrize("url, status, words", [
+    ("/api/figures/no-such-group", 404, "no figure group has id"),
+    ("/api/figures?metric=", 422, "metric is empty"),
+    ("/api/figures?metric=%E2%80%8B", 422, "has no words"),
+    (f"/api/figures?metric={'x' * 101}", 422, "the limit is 100"),
+    ("/api/figures?metric=x&format=xml", 422, "format must be one of"),
+])
+def test_bad_requests_get_a_problem_that_says_what_to_change(client, url, status, words):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert words in response.get_json(force=True)["detail"]
+
+
+def test_the_tool_compares_and_cites(engine):
+    output = run_compare(engine, BASE, COVERAGE)
+    assert output["metric"] == COVERAGE and len(output["figures"]) == 4
+    first = output["figures"][0]
+    assert first["url"] == f"{BASE}/cases/{first['case_id']}"
+    assert first["as_written"] in first["sentence"]
+    assert output["url"].startswith(f"{BASE}/figures/")
+    with pytest.raises(ToolInputError, match="metric"):
+        run_compare(engine, BASE, "   ")
+
+
+def test_the_tool_over_mcp_and_as_a_function(engine):
+    async def call():
+        async with Client(build_mcp_server(lambda: engine, BASE)) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            result = await client.call_tool("compare_figures", {"metric": COVERAGE})
+            bad = await client.call_tool("compare_figures", {"metric": ""})
+            return tools, result, bad
+
+    tools, result, bad = asyncio.run(call())
+    assert tools["compare_figures"].input_schema["required"] == ["metric"]
+    assert "one row per city" in tools["compare_figures"].description
+    assert not result.is_error and json.loads(result.content[0].text) == result.structured_content
+    assert bad.is_error
+    definition = next(t for t in openai_tools() if t["function"]["name"] == "compare_figures")
+    assert definition["endpoint"] == {"method": "GET", "path": "/api/figures",
+                                      "query": ["metric"]}
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
+    monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
+    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
+    runner = CliRunner()
+    assert runner.invoke(main, ["build"]).exit_code == 0
+    return lambda *args: runner.invoke(main, list(args))
+
+
+def test_the_command_line_lists_compares_and_writes_csv(cli):
+    listing = cli("figures")
+    assert listing.exit_code == 0 and COVERAGE in listing.output
+    table = cli("figures", COVERAGE)
+    assert table.exit_code == 0 and "东营市" in table.output and "93.37 %" in table.output
+    rows = list(csv.DictReader(io.StringIO(cli("figures", COVERAGE, "--csv").output)))
+    assert len(rows) == 4
+    assert json.loads(cli("figures", COVERAGE, "--json").output)["metric"] == COVERAGE
+    empty = cli("figures", " ")
+    assert empty.exit_code == 1 and "metric is empty" in empty.output
+
+
+def test_the_case_page_links_each_figure_to_other_cities(client):
+    page = client.get("/cases/sd2020-jinan-1").get_data(as_text=True)
+    links = re.findall(r'<a class="figure" href="([^"]+)"[^>]*>([^<]+)</a>', page)
+    assert [text for _, text in links] == ["2138084万元", "275709万元", "14.80%"]
+    target = client.get(links[0][0].replace("&amp;", "&"))
+    body = target.get_data(as_text=True)
+    assert target.status_code == 200 and "<svg" in body and "一般公共预算教育支出" in body
+    assert 'class="mine"' in body and "bar-link mine" in body  # its city stands out
+
+
+def test_the_figure_page_draws_sorted_bars_that_link_to_their_cases(client):
+    group_id = _coverage(client)["id"]
+    page = client.get(f"/figures/{group_id}").get_data(as_text=True)
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    bars = re.findall(r'<a href="/cases/([^"]+)" class="bar-link[^"]*">.*?'
+                      r'<rect[^>]*width="([\d.]+)"', svg, re.S)
+    assert [case_id for case_id, _ in bars] == ["sd2020-dongying-3", "sd2020-weihai-1",
+                                                "sd2020-qingdao-2", "sd2020-dezhou-2"]
+    widths = [float(width) for _, width in bars]
+    assert widths == sorted(widths, reverse=True)
+    assert "全市学前教育公办率、普惠性幼儿园覆盖率分别达到77.54%、93.37%" in page  # the sentence
+    assert "<script" not in svg and "style=" not in svg
+
+
+def test_a_free_text_metric_opens_the_nearest_group(client):
+    page = client.get("/figures?metric=普惠性幼儿园").get_data(as_text=True)
+    assert COVERAGE in page and "similarity" in page
+    assert client.get("/figures").status_code == 302
+    bad = client.get("/figures?metric=%01").get_data(as_text=True)
+    assert "has no words" in bad
+
+
+def test_the_overview_has_a_figures_tab_listing_the_groups(client):
+    overview = client.get("/overview").get_data(as_text=True)
+    assert 'href="/overview/figures"' in overview
+    page = client.get("/overview/figures").get_data(as_text=True)
+    assert 'aria-current="page">数据 · Figures' in page
+    assert page.count("<tr>") == client.get("/api/figures").get_json()["total"] + 1
