@@ -104,14 +104,17 @@ def calibrated_threshold(models: str) -> float:
     return _calibrations().get(models, UNCALIBRATED_THRESHOLD)
 
 
-def similarity(keys: Sequence[str], vector_sets: Sequence[np.ndarray]) -> np.ndarray:
+def similarity(keys: Sequence[str], vector_sets: Sequence[np.ndarray],
+               characters: bool = True) -> np.ndarray:
     """How alike metric phrases are, [len(keys)]²: the mean of each embedder's cosine and of
     the phrases' share of character pairs in common (embeddings of short Chinese phrases all
-    lie close together; shared characters tell 新增学位 from 新建幼儿园)."""
+    lie close together; shared characters tell 新增学位 from 新建幼儿园). `characters=False`
+    leaves the characters out (to measure what they add)."""
     if not keys:
         return np.zeros((0, 0), np.float32)
     parts = [vectors @ vectors.T for vectors in vector_sets]
-    parts.append(np.array([[_overlap(a, b) for b in keys] for a in keys], np.float32))
+    if characters or not parts:
+        parts.append(np.array([[_overlap(a, b) for b in keys] for a in keys], np.float32))
     alike = (sum(parts) / len(parts)).astype(np.float32)
     # A phrase of one or two characters (学校, 教师, 农村) names a kind of thing, not a
     # measure: it is compared only with the same phrase.
@@ -144,7 +147,8 @@ def _group_id(kind: str, unit: str, metric: str) -> str:
 def group_figures(figures: Sequence[CaseFigure], keys: Sequence[str], alike: np.ndarray,
                   threshold: float) -> list[FigureGroup]:
     """Groups of figures in the same unit and of the same kind whose metric phrases cluster
-    together; the most common phrase names a group. Largest groups (most cities) first."""
+    together; the most common phrase names a group. Largest groups (most cities) first, those
+    named by a phrase of one or two characters last."""
     row_of = {key: row for row, key in enumerate(keys)}
     buckets: dict[tuple[str, str], list[int]] = {}
     for number, item in enumerate(figures):
@@ -161,7 +165,9 @@ def group_figures(figures: Sequence[CaseFigure], keys: Sequence[str], alike: np.
             counts = Counter(metric_key(figures[m].figure.metric) for m in chosen)
             name = min(counts, key=lambda key: (-counts[key], len(key), key))
             groups.append(FigureGroup(_group_id(kind, unit, name), name, unit, kind, chosen))
-    groups.sort(key=lambda g: (-len({figures[m].city for m in g.members}), -len(g.members),
+    # Most cities first; groups named by a vague phrase (学校: which schools?) last.
+    groups.sort(key=lambda g: (len(g.metric) <= VAGUE_CHARS,
+                               -len({figures[m].city for m in g.members}), -len(g.members),
                                g.metric))
     return groups
 

@@ -10,13 +10,13 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from index.models.embedders import Embedder, WrappingEmbedder
+from index.models.embedders import Embedder, Kind, WrappingEmbedder
 from index.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,9 @@ class EmbeddingStore:
 
 
 class StoredPassageEmbedder(WrappingEmbedder):
-    """An embedder whose passage vectors come from an `EmbeddingStore` when it has them;
-    `embedded` and `reused` count what a build actually computed."""
+    """An embedder whose passage vectors come from an `EmbeddingStore` when it has them, and
+    so do the short texts a build embeds as queries (the figures' metric phrases, kept apart
+    under `<model>#query`); `embedded` and `reused` count what a build actually computed."""
 
     def __init__(self, inner: Embedder, store: EmbeddingStore) -> None:
         super().__init__(inner)
@@ -93,18 +94,28 @@ class StoredPassageEmbedder(WrappingEmbedder):
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
 
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        if kind != "query":
+            return self.inner.embed_batch(texts, kind)
+        return self._stored(texts, f"{self.model_id}#query",
+                            lambda missing: self.inner.embed_batch(missing, "query"))
+
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32, *,
                        progress: Progress | None = None, stage: str = "embedding") -> np.ndarray:
+        return self._stored(texts, self.model_id, lambda missing: self.inner.embed_passages(
+            missing, batch_size, progress=progress,
+            stage=f"{stage} ({len(texts) - len(missing)} reused)"))
+
+    def _stored(self, texts: Sequence[str], model: str,
+                compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Vectors of `texts` from the store under `model`, the missing ones computed once."""
         keys = [text_key(text) for text in texts]
-        known = self.store.get_many(self.model_id, list(dict.fromkeys(keys)))
+        known = self.store.get_many(model, list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
                                      if k not in known))
         if missing:
-            fresh = self.inner.embed_passages(
-                missing, batch_size, progress=progress,
-                stage=f"{stage} ({len(texts) - len(missing)} reused)")
-            new = {text_key(t): v for t, v in zip(missing, fresh, strict=True)}
-            self.store.put_many(self.model_id, new)
+            new = {text_key(t): v for t, v in zip(missing, compute(missing), strict=True)}
+            self.store.put_many(model, new)
             known.update(new)
         self.embedded += len(missing)
         self.reused += len(texts) - len(missing)

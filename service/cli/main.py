@@ -207,7 +207,7 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
             click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
             return
         for group in listing["groups"]:
-            click.echo(f"{group['cities']:>3} cities  {group['count']:>3} figures  "
+            click.echo(f"{_cities(group['cities']):>9}  {group['count']:>3} figures  "
                        f"{group['metric']} ({group['unit']}, {group['kind']})  [{group['id']}]")
         return
     asked = _arguments(FIGURES, {"metric": metric})["metric"]
@@ -225,9 +225,9 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
 
 def _print_comparison(answer: dict) -> None:
     near = (f"; the nearest to {answer['query']!r} (similarity {answer['similarity']:.2f})"
-            if "similarity" in answer else "")
+            if answer.get("similarity", 1.0) < 0.999 else "")
     click.echo(f"{answer['metric']} ({answer['unit']}, {answer['kind']}): "
-               f"{answer['cities']} cities{near}")
+               f"{_cities(answer['cities'])}{near}")
     values = [row["value"] for row in answer["figures"] if row["value"] is not None]
     top = max(values, default=0) or 1
     for row in answer["figures"]:
@@ -239,8 +239,12 @@ def _print_comparison(answer: dict) -> None:
                        f"{other['scope'] or other['metric']}: {other['as_written']}")
     if answer["other_groups"]:
         click.echo("other groups: " + "; ".join(
-            f"{g['metric']} ({g['unit']}, {g['cities']} cities)"
+            f"{g['metric']} ({g['unit']}, {_cities(g['cities'])})"
             for g in answer["other_groups"]))
+
+
+def _cities(count: int) -> str:
+    return f"{count} {'city' if count == 1 else 'cities'}"
 
 
 @main.command()

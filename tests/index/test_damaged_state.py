@@ -47,6 +47,21 @@ def test_a_damaged_build_is_set_aside_and_the_next_build_replaces_it(tmp_path, c
     assert set_aside_if_damaged(path) is None
 
 
+def test_a_build_of_an_earlier_format_is_rebuilt_not_called_damaged(tmp_path, corpus):
+    path = tmp_path / "index"
+    build_index(corpus, FakeEmbedder(), path)
+    manifest = path / "manifest.json"  # what an earlier version wrote: format 2, no figures
+    data = json.loads(manifest.read_text())
+    data["format"] = 2
+    data["files"].pop("figures.json")
+    manifest.write_text(json.dumps(data))
+    (path / "figures.json").unlink()
+    assert set_aside_if_damaged(path) is None
+    build_index(corpus, FakeEmbedder(), path)
+    assert load_index(path).figures.groups
+    assert not list(path.parent.glob(".index.builds/*.damaged"))
+
+
 def test_a_damaged_embedding_store_is_set_aside_and_started_afresh(tmp_path):
     path = tmp_path / "embeddings.sqlite"
     path.write_bytes(b"SQLite format 3\x00" + b"\x13" * 4000)
