@@ -43,8 +43,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const figures = brief.dataset.figures || "";
       if (count) {
         count.textContent = picks.length ? `已选 ${picks.length} 个做法 · ${picks.length} chosen`
-          : figures ? "未选：简报取本表引用的做法 · none chosen: the brief takes the practices this table cites"
-            : query ? "未选：简报取本问题的前 5 个做法 · none chosen: the brief takes this question's best 5"
+          : figures ? "未选：取本表引用的做法 · none ticked: the cases cited"
+            : query ? "未选：取前 5 个做法 · none ticked: the best 5"
               : "勾选做法以生成简报 · tick practices for a brief";
       }
       brief.querySelectorAll("a.download").forEach((link) => link.remove());
