@@ -40,16 +40,17 @@ _MEASURES = ("个百分点", "百分点", "平方米", "人次", "万元", "亿�
 _UNIT_OF = {"名": "人", "位": "人", "个百分点": "百分点", "万元": "元", "亿元": "元"}
 _MAGNITUDE_OF = {"万元": 1e4, "亿元": 1e8}
 # What a count of the text's own parts is counted in (`从…等10个方面`): not a figure.
-_STRUCTURAL = ("方面", "部分", "环节", "维度", "层面", "步", "大行动")
+_STRUCTURAL = ("方面", "部分", "环节", "维度", "层面")
 
+# Quantities are read in digits, as these reports write them; in Chinese numerals they are
+# names and slogans (三大行动, 五位一体, 四个方面), but for ranks (第一) and 一半.
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_CN_NUMBER = r"[一二两三四五六七八九十百千]+"
 _BEFORE = r"(?P<pre>约|近|超过|逾|将近|大约)?"
 _AFTER = r"(?P<post>余|多)?"
 _UNIT = "(?P<unit>" + "|".join(map(re.escape, _MEASURES)) + ")"
 _TAIL = r"(?P<tail>以上|左右|余|多)?"
 _QUANTITY = re.compile(
-    _BEFORE + rf"(?P<num>{_NUMBER}|{_CN_NUMBER})(?P<mag>[万亿千](?=[^\d]))?" + _AFTER + _UNIT
+    _BEFORE + rf"(?P<num>{_NUMBER})(?P<mag>[万亿千](?=[^\d]))?" + _AFTER + _UNIT
     + rf"(?:\s*(?:至|到|—|-|~|～)\s*(?P<high>{_NUMBER})(?P<hmag>[万亿])?(?P=unit))?" + _TAIL)
 _RANK = re.compile(r"(?:(?:位居|位列|排名|排|名列|居于|居|列)(?:全国|全省|全市|全区|全县)?"
                    r"(?P<ord>第(?P<n>\d+|[一二三四五六七八九十]+)(?:名|位)?|首位|前列|前茅)"
@@ -228,17 +229,10 @@ def _quantities(sentence: str) -> list[Figure]:
 
 
 def _not_a_quantity(sentence: str, match: re.Match) -> bool:
-    """Years, ordinals, streaks and counts of a text's own parts look like quantities."""
-    before = sentence[:match.start()]
+    """Ordinals, streaks and counts of a text's own parts (`10个方面`) look like quantities."""
     after = sentence[match.end():]
-    number = match.group("num")
-    if before.endswith("第") or before.endswith("连续"):
-        return True
-    if not number[0].isdigit():
-        return True  # these reports write quantities in digits: 三大行动, 五位一体 are names
-    return any(after.startswith(word) for word in _STRUCTURAL) or (
-        match.group("unit") in ("个", "项", "条") and any(
-            after.startswith(word) for word in ("方面", "统一", "必述")))
+    return (sentence[:match.start()].endswith(("第", "连续"))
+            or after.startswith(_STRUCTURAL))
 
 
 def _ranks(sentence: str) -> list[Figure]:

@@ -137,6 +137,7 @@ def case_page(case_id: str) -> str:
 def with_figures(case: Case, table: FigureTable) -> Markup:
     """The case text with each figure a link to the same figure in other cities."""
     text, out, at = case.text, Markup(""), 0
+    picks = picked(engine()) or None
     for item, group in table.of_case(case.id):
         start, end = item.figure.start, item.figure.end
         if start < at:
@@ -144,8 +145,7 @@ def with_figures(case: Case, table: FigureTable) -> Markup:
         cities = table.cities(group)
         title = (f"{group.metric}: {item.display} · "
                  f"{cities} 市 cities · 点击比较 click to compare")
-        link = url_for("views.figure_page", group_id=group.id, **{"from": case.id},
-                       pick=picked(engine()) or None)
+        link = url_for("views.figure_page", group_id=group.id, **{"from": case.id}, pick=picks)
         out += escape(text[at:start]) + Markup(
             f'<a class="figure" href="{escape(link)}" title="{escape(title)}">'
             f"{escape(text[start:end])}</a>")

@@ -31,7 +31,8 @@ def env(real_index_path, cache_dir):
 
 async def _exercise(client: Client) -> None:
     tools = await client.list_tools()
-    assert {tool.name for tool in tools.tools} == {"search", "fetch", "similar_cases"}
+    assert {tool.name for tool in tools.tools} == {"search", "fetch", "similar_cases",
+                                                    "compare_figures"}
     found = await client.call_tool("search", {"query": QUESTION, "k": 3})
     first = found.structured_content["results"][0]
     assert first["id"] == "sd2020-liaocheng-3" and first["url"].endswith("/cases/" + first["id"])
@@ -41,6 +42,9 @@ async def _exercise(client: Client) -> None:
     assert all(r["city"] != "聊城市" for r in similar.structured_content["results"])
     missing = await client.call_tool("fetch", {"id": "nope"})
     assert missing.is_error
+    compared = await client.call_tool("compare_figures", {"metric": "teachers' housing"})
+    rows = compared.structured_content["figures"]
+    assert rows and all(row["as_written"] in row["sentence"] for row in rows)
 
 
 def test_stdio(env):
