@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -33,6 +34,9 @@ from gunicorn.workers.gthread import ThreadWorker
 from service.runtime.logs import configure_logging, gunicorn_log_config
 from service.runtime.settings import Settings
 
+# A request line well formed but for characters outside ASCII in its target (curl sends
+# `?q=校车` as raw UTF-8, which HTTP does not allow; browsers percent-encode it).
+_RAW_TEXT_IN_TARGET = re.compile(r"[A-Z]{3,7} \S*[^\x00-\x7f]\S* HTTP/1\.[01]\Z")
 MAX_REQUEST_LINE = 8190  # gunicorn's largest: a 500-character Chinese question fits by GET
 BODY_LIMIT = 64 * 1024   # read ahead within the read deadline; the app refuses > 16 KB anyway
 log = logging.getLogger(__name__)
@@ -65,6 +69,10 @@ def status_of(exc: BaseException) -> tuple[int, str]:
         return 501, "that transfer coding is not supported"
     if isinstance(exc, http_errors.ExpectationFailed):
         return 417, "that expectation cannot be met"
+    if isinstance(exc, http_errors.InvalidRequestLine) and _RAW_TEXT_IN_TARGET.match(str(exc.req)):
+        return 400, ("the request line holds characters that are not ASCII: percent-encode "
+                     "them, as browsers do (?q=%E6%A0%A1%E8%BD%A6 for 校车); with curl, "
+                     "-G --data-urlencode 'q=校车'")
     if isinstance(exc, http_errors.ParseException | http_errors.NoMoreData):
         return 400, "the request is not valid HTTP/1.1"
     return 500, "an unexpected error occurred; it has been logged"

@@ -101,6 +101,16 @@ def test_what_gunicorn_refuses_is_problem_json_too(server, request_bytes, status
     assert problem["status"] == status and problem["detail"]
 
 
+def test_raw_chinese_in_a_url_gets_told_how_to_encode_it(server):
+    status, _, problem = _raw(server.port, "GET /api/search?q=校车 HTTP/1.1\r\nHost: "
+                                           "127.0.0.1\r\n\r\n".encode())
+    assert status == 400 and "percent-encode" in problem["detail"]
+    assert "--data-urlencode" in problem["detail"]
+    _, _, garbage = _raw(server.port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
+                                      b"garbage\r\n\r\n")
+    assert garbage["detail"] == "the request is not valid HTTP/1.1"
+
+
 def test_a_foreign_host_is_refused_by_the_real_server(server):
     status, _, problem = _raw(server.port, b"GET /api/cities HTTP/1.1\r\nHost: evil.example\r\n"
                                             b"Connection: close\r\n\r\n")
