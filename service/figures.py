@@ -91,11 +91,18 @@ def comparison_csv(answer: dict[str, Any]) -> str:
     lines: list[Sequence[object]] = []
     for row in answer["figures"]:
         for item in (row, *row["also"]):
-            lines.append((answer["metric"], item["city"], item["year"], item["value"],
-                          item["high"] if item["high"] is not None else "", item["unit"],
+            lines.append((answer["metric"], item["city"], item["year"], _number(item["value"]),
+                          _number(item["high"]), item["unit"],
                           item["shown"], item["kind"], item["as_written"], item["scope"],
                           item["case_id"], item["text"]))
     return csv_text(CSV_COLUMNS, lines)
+
+
+def _number(value: float | None) -> str:
+    """A value for a spreadsheet: `178000`, `93.37`; empty when there is none."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def groups_listing(engine: SearchEngine) -> dict[str, Any]:

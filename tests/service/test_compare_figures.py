@@ -58,6 +58,7 @@ def test_a_group_by_its_id_and_as_csv(client):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [row["city"] for row in rows] == ["东营市", "威海市", "青岛市", "德州市"]
     assert rows[0]["as_written"] == "93.37%" and rows[0]["sentence"].endswith("。")
+    assert (rows[0]["value"], rows[2]["value"], rows[0]["high"]) == ("93.37", "90", "")
     assert client.get(f"/api/figures?metric={COVERAGE}&format=csv").status_code == 200
 
 
