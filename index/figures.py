@@ -183,10 +183,13 @@ class FigureTable:
     threshold: float
     _by_id: dict[str, FigureGroup] = field(default_factory=dict, compare=False, repr=False)
     _group_of: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    _of_case: dict[str, list[int]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({group.id: group for group in self.groups})
         self._group_of.update({m: group.id for group in self.groups for m in group.members})
+        for number, item in enumerate(self.figures):
+            self._of_case.setdefault(item.case_id, []).append(number)
 
     @classmethod
     def empty(cls, dimension: int) -> FigureTable:
@@ -204,8 +207,8 @@ class FigureTable:
 
     def of_case(self, case_id: str) -> list[tuple[CaseFigure, FigureGroup]]:
         """A case's figures in text order, each with its group."""
-        return [(item, self._by_id[self._group_of[number]])
-                for number, item in enumerate(self.figures) if item.case_id == case_id]
+        return [(self.figures[number], self._by_id[self._group_of[number]])
+                for number in self._of_case.get(case_id, ())]
 
     def rows(self, group: FigureGroup) -> list[tuple[CaseFigure, list[CaseFigure]]]:
         """One row per city and year: the figure about the whole city (no sub-area) when there

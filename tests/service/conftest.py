@@ -22,6 +22,27 @@ FAKE_CLI = ROOT / "tests" / "fake_casesearch.py"
 
 
 @pytest.fixture
+def fake_home(tmp_path, monkeypatch):
+    """The CLI's settings for a test: a home in tmp, the fake model, no second embedder."""
+    monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
+    monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
+    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
+    return tmp_path
+
+
+@pytest.fixture
+def built_cli(fake_home):
+    """`casesearch …` in-process over an index built with the fake model."""
+    from click.testing import CliRunner
+
+    from service.cli.main import main
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["build"]).exit_code == 0
+    return lambda *args: runner.invoke(main, list(args))
+
+
+@pytest.fixture
 def app(engine):
     return create_app({"TESTING": True, "ENGINE": engine})
 

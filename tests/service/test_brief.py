@@ -9,10 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 from docx import Document
-
-from service.cli.main import main
 
 CHOSEN = ("sd2020-jinan-3", "sd2020-rizhao-3")
 
@@ -100,23 +97,18 @@ def test_the_page_keeps_the_choice_in_its_address(client):
     assert '<input type="hidden" name="pick" value="sd2020-jinan-1">' in case
 
 
-def test_the_command_line_writes_word_and_markdown(tmp_path, monkeypatch):
-    monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
-    monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
-    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
-    runner = CliRunner()
-    assert runner.invoke(main, ["build"]).exit_code == 0
+def test_the_command_line_writes_word_and_markdown(built_cli, tmp_path):
     out = tmp_path / "brief.docx"
-    made = runner.invoke(main, ["brief", "--query", "校车安全", "--k", "2", "--out", str(out)])
+    made = built_cli("brief", "--query", "校车安全", "--k", "2", "--out", str(out))
     assert made.exit_code == 0 and "2 practices" in made.output
     assert sum(p.text.endswith(" · 案例 3") for p in Document(out).paragraphs) >= 1
-    printed = runner.invoke(main, ["brief", "--ids", ",".join(CHOSEN), "--figures", "校车"])
+    printed = built_cli("brief", "--ids", ",".join(CHOSEN), "--figures", "校车")
     assert printed.exit_code == 0 and printed.output.startswith("# 典型案例简报")
     assert "## 1. 济南市 · 案例 3" in printed.output and "各市数据对比" in printed.output
     markdown = tmp_path / "brief.md"
-    assert runner.invoke(main, ["brief", "--ids", CHOSEN[0], "--out", str(markdown)]).exit_code == 0
+    assert built_cli("brief", "--ids", CHOSEN[0], "--out", str(markdown)).exit_code == 0
     assert markdown.read_text(encoding="utf-8").startswith("# ")
-    refused = runner.invoke(main, ["brief", "--ids", "nope"])
+    refused = built_cli("brief", "--ids", "nope")
     assert refused.exit_code == 1 and "no case has id 'nope'" in refused.output
 
 

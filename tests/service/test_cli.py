@@ -13,10 +13,7 @@ from tests.conftest import FakeEmbedder
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
-    monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
-    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
+def run(fake_home):
     runner = CliRunner()
 
     def invoke(*args: str):

@@ -9,12 +9,10 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
 from mcp import Client
 
 from service.assistants.mcp_server import build_mcp_server
 from service.assistants.tools import ToolInputError, openai_tools, run_compare
-from service.cli.main import main
 
 BASE = "http://127.0.0.1:8000"
 COVERAGE = "普惠性幼儿园覆盖率"
@@ -112,17 +110,8 @@ def test_the_tool_over_mcp_and_as_a_function(engine):
                                       "query": ["metric"]}
 
 
-@pytest.fixture
-def cli(tmp_path, monkeypatch):
-    monkeypatch.setenv("CASESEARCH_HOME", str(tmp_path))
-    monkeypatch.setenv("CASESEARCH_MODEL", "fake/char-ngrams")
-    monkeypatch.setenv("CASESEARCH_SECOND_MODEL", "none")
-    runner = CliRunner()
-    assert runner.invoke(main, ["build"]).exit_code == 0
-    return lambda *args: runner.invoke(main, list(args))
-
-
-def test_the_command_line_lists_compares_and_writes_csv(cli):
+def test_the_command_line_lists_compares_and_writes_csv(built_cli):
+    cli = built_cli
     listing = cli("figures")
     assert listing.exit_code == 0 and COVERAGE in listing.output
     table = cli("figures", COVERAGE)
