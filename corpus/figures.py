@@ -286,7 +286,7 @@ def _name(sentence: str, figure: Figure, before: list[Figure]) -> Figure | None:
     previous = before[-1] if before else None
     if previous is not None and kind == "change" and lead.lstrip().startswith(_AGAINST):
         metric = ""  # `，超国家、省规定目标10个百分点`: the same metric, against a target
-    if previous is not None and _continues(metric, previous, kind):
+    if previous is not None and _continues(metric, previous):
         scope = scope or metric
         metric = previous.metric
     elif previous is not None and metric and kind != "level" and previous.metric.startswith(
@@ -297,7 +297,7 @@ def _name(sentence: str, figure: Figure, before: list[Figure]) -> Figure | None:
     return replace(figure, metric=metric, kind=kind, year=year, scope=scope)
 
 
-def _continues(metric: str, previous: Figure, kind: str) -> bool:
+def _continues(metric: str, previous: Figure) -> bool:
     """Whether a figure with this phrase measures what the figure before it measured: no
     subject of its own (`，增长14.80%`, `，居全省首位`, `、6000个`), or only the verb of it
     (`市本级拨付经费355万元，市中区拨付3700万元`)."""

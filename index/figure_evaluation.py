@@ -29,6 +29,7 @@ from index.figures import (
     similarity,
 )
 from index.models.embedders import Embedder
+from index.retrieval.search import SearchEngine
 
 DEFAULT_FIGURES_DIR = Path(__file__).resolve().parent.parent / "corpus" / "eval" / "figures"
 
@@ -201,6 +202,28 @@ def judged_figures(texts: Sequence[JudgedText],
                                m.judged["group"], judged.fold)
                   for m in matches if m.judged is not None]
     return found
+
+
+@dataclass(frozen=True)
+class JudgedSet:
+    """Everything the figure measures read, for one engine: the judged texts, the found
+    figures that match a judged one, their distinct metric phrases and how alike these are."""
+
+    texts: list[JudgedText]
+    found: list[JudgedFigure]
+    keys: tuple[str, ...]
+    alike: np.ndarray
+    embedders: list[Embedder]
+
+
+def judged_set(engine: SearchEngine, folder: Path = DEFAULT_FIGURES_DIR) -> JudgedSet:
+    """The judged figures read against an engine's cases, compared by its embedders."""
+    cases = {case.id: case for case in engine.cases}
+    texts = load_judged_texts(folder, case_text=lambda case_id: cases[case_id].text)
+    found = judged_figures(texts, city_of=lambda i: cases[i].city if i in cases else i)
+    embedders = [engine.embedder, *([engine.second] if engine.second is not None else [])]
+    keys, alike = phrase_similarity(found, embedders)
+    return JudgedSet(texts, found, keys, alike, embedders)
 
 
 def phrase_similarity(found: Sequence[JudgedFigure],

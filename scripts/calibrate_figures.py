@@ -21,12 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.figure_evaluation import (
-    judged_figures,
-    load_judged_texts,
-    phrase_similarity,
-    score_grouping,
-)
+from index.figure_evaluation import judged_set, score_grouping
 from index.figures import CALIBRATION, embed_metrics, models_key, similarity
 from service.runtime.wiring import open_engine
 
@@ -57,15 +52,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="also write the whole sweep here (JSON)")
     args = parser.parse_args()
-    engine = open_engine()
-    cases = {case.id: case for case in engine.cases}
-    texts = load_judged_texts(case_text=lambda case_id: cases[case_id].text)
-    found = judged_figures(texts, city_of=lambda i: cases[i].city if i in cases else i)
-    embedders = [engine.embedder, *([engine.second] if engine.second is not None else [])]
-    keys, alike = phrase_similarity(found, embedders)
-    best, sweep = sweep_thresholds(found, keys, alike)
-    alone = signals_alone(found, keys, embedders)
-    models = models_key(embedders)
+    judged = judged_set(open_engine())
+    best, sweep = sweep_thresholds(judged.found, judged.keys, judged.alike)
+    alone = signals_alone(judged.found, judged.keys, judged.embedders)
+    models = models_key(judged.embedders)
     calibration = json.loads(CALIBRATION.read_text()) if CALIBRATION.is_file() else {}
     calibration[models] = best
     CALIBRATION.write_text(json.dumps(calibration, indent=2, ensure_ascii=False) + "\n")

@@ -17,7 +17,7 @@ from typing import Any
 from corpus.models import Case
 from index.errors import InvalidRequestError
 from index.retrieval.search import Hit, SearchEngine
-from service.figures import KIND_LABELS, resolve_group
+from service.figures import KIND_LABELS, every_figure, resolve_group
 from service.figures import comparison as figure_comparison
 from service.problems import ApiError
 from service.schema import MAX_BRIEF_CASES
@@ -76,8 +76,7 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
             raise ApiError(422, str(exc)) from None
         practices = [_practice(hit.case, hit, base_url) for hit in hits]
     else:  # a comparison alone: the practices its figures come from
-        cited = dict.fromkeys(item["case_id"] for row in table["figures"]
-                              for item in (row, *row["also"]))
+        cited = dict.fromkeys(item["case_id"] for item in every_figure(table))
         practices = [_practice(engine.case(case_id), None, base_url)
                      for case_id in list(cited)[:MAX_BRIEF_CASES]]
     default = query or (f"{table['metric']} · 各市对比" if table and not ids else DEFAULT_TITLE)
@@ -144,15 +143,18 @@ def _figures_markdown(table: dict[str, Any]) -> list[str]:
              f"{KIND_LABELS[table['kind']]})", "",
              "| 城市 · City | 年份 · Year | 数值 · Value | 原文 · As written | 案例 · Case |",
              "|---|---|---|---|---|"]
-    for row in table["figures"]:
-        for item in (row, *row["also"]):
-            place = f"{item['city']}（{item['scope']}）" if item["scope"] else item["city"]
-            lines.append(f"| {place} | {item['year']} | {item['shown']} | "
-                         f"{_cell(item['as_written'])} | {item['case_id']} |")
+    for item in every_figure(table):
+        lines.append(f"| {_place(item)} | {item['year']} | {item['shown']} | "
+                     f"{_cell(item['as_written'])} | {item['case_id']} |")
     lines += ["", "出处 · Sources:", ""]
     lines += [f"- {item['city']}, {item['case_id']}: {item['text']}"
-              for row in table["figures"] for item in (row, *row["also"])]
+              for item in every_figure(table)]
     return [*lines, ""]
+
+
+def _place(item: dict[str, Any]) -> str:
+    """A row's city, with the part of it the figure is about: 枣庄市（市中区）."""
+    return f"{item['city']}（{item['scope']}）" if item["scope"] else item["city"]
 
 
 def _cell(text: str) -> str:
@@ -211,7 +213,7 @@ def _figures_docx(document: Any, table: dict[str, Any]) -> None:
 
     document.add_heading(f"各市数据对比 · {table['metric']} ({table['unit']}, "
                          f"{KIND_LABELS[table['kind']]})", level=1)
-    items = [item for row in table["figures"] for item in (row, *row["also"])]
+    items = every_figure(table)
     grid = document.add_table(rows=1, cols=5)
     grid.style = "Table Grid"
     for cell, text in zip(grid.rows[0].cells, ("城市 · City", "年份 · Year", "数值 · Value",
@@ -220,10 +222,9 @@ def _figures_docx(document: Any, table: dict[str, Any]) -> None:
         cell.text = text
         cell.paragraphs[0].runs[0].bold = True
     for item in items:
-        place = f"{item['city']}（{item['scope']}）" if item["scope"] else item["city"]
-        for cell, text in zip(grid.add_row().cells, (place, str(item["year"]), item["shown"],
-                                                      item["as_written"], item["case_id"]),
-                              strict=True):
+        for cell, text in zip(grid.add_row().cells, (_place(item), str(item["year"]),
+                                                      item["shown"], item["as_written"],
+                                                      item["case_id"]), strict=True):
             cell.text = xml_safe(text)
     document.add_paragraph("出处 · Sources:")
     for item in items:

@@ -86,15 +86,18 @@ def metric_comparison(engine: SearchEngine, metric: str) -> dict[str, Any]:
     return answer
 
 
+def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """A comparison's figures one by one: each row, then its `also` figures."""
+    return [item for row in answer["figures"] for item in (row, *row["also"])]
+
+
 def comparison_csv(answer: dict[str, Any]) -> str:
     """A comparison as CSV: one line per figure (a row's `also` figures follow it)."""
     lines: list[Sequence[object]] = []
-    for row in answer["figures"]:
-        for item in (row, *row["also"]):
-            lines.append((answer["metric"], item["city"], item["year"], _number(item["value"]),
-                          _number(item["high"]), item["unit"],
-                          item["shown"], item["kind"], item["as_written"], item["scope"],
-                          item["case_id"], item["text"]))
+    for item in every_figure(answer):
+        lines.append((answer["metric"], item["city"], item["year"], _number(item["value"]),
+                      _number(item["high"]), item["unit"], item["shown"], item["kind"],
+                      item["as_written"], item["scope"], item["case_id"], item["text"]))
     return csv_text(CSV_COLUMNS, lines)
 
 

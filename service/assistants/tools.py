@@ -23,7 +23,7 @@ from typing_extensions import TypedDict  # pydantic (MCP schemas) needs it below
 from corpus.models import Case
 from index.errors import InvalidRequestError, UnknownCaseError
 from index.retrieval.search import Hit, SearchEngine
-from service.figures import metric_comparison
+from service.figures import every_figure, metric_comparison
 from service.problems import ApiError
 from service.schema import FETCH, FIGURES, SEARCH, SIMILAR, RequestSpec
 
@@ -248,7 +248,7 @@ def run_compare(engine: SearchEngine, base_url: str, metric: Any = None) -> Comp
          "shown": row["shown"], "kind": row["kind"], "as_written": row["as_written"],
          "scope": row["scope"], "sentence": row["text"], "case_id": row["case_id"],
          "url": case_url(base_url, row["case_id"])}
-        for top in answer["figures"] for row in (top, *top["also"])]
+        for row in every_figure(answer)]
     output: CompareOutput = {
         "metric": answer["metric"], "unit": answer["unit"], "kind": answer["kind"],
         "similarity": answer.get("similarity", 1.0),

@@ -315,28 +315,18 @@ def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
 def _evaluate_figures(engine) -> dict:
     """Figure extraction and grouping against the judged figures (corpus/eval/figures),
     printed as tables; the report, for the JSON."""
-    from index.figure_evaluation import (
-        judged_figures,
-        load_judged_texts,
-        phrase_similarity,
-        score_extraction,
-        score_grouping,
-    )
+    from index.figure_evaluation import judged_set, score_extraction, score_grouping
 
-    cases = {case.id: case for case in engine.cases}
-    texts = load_judged_texts(case_text=lambda case_id: cases[case_id].text)
-    extraction = score_extraction(texts)
+    judged = judged_set(engine)
+    extraction = score_extraction(judged.texts)
     click.echo("\n| figures | kind | judged | found | right | precision | recall |")
     click.echo("|---|---|---|---|---|---|---|")
     for source, score in extraction.items():
         for kind, row in (("all", score), *score["by_kind"].items()):
             click.echo(f"| {source} | {kind} | {row['judged']} | {row['found']} | "
                        f"{row['right']} | {row['precision']} | {row['recall']} |")
-    found = judged_figures(texts, city_of=lambda i: cases[i].city if i in cases else i)
-    embedders = [engine.embedder, *([engine.second] if engine.second is not None else [])]
-    keys, alike = phrase_similarity(found, embedders)
     threshold = engine.figures.threshold
-    grouping = score_grouping(found, keys, alike, threshold)
+    grouping = score_grouping(judged.found, judged.keys, judged.alike, threshold)
     click.echo(f"\n| grouping at {threshold:.2f} | pairs judged the same | pairs grouped | right "
                f"| precision | recall |")
     click.echo("|---|---|---|---|---|---|")

@@ -228,7 +228,7 @@ def _figure_page(search_engine: SearchEngine, group, metric: str, similarity: fl
     return render_template("figures.html", answer=answer, group=group, metric=metric,
                            similarity=similarity, others=others, source=source,
                            chart=chart_bars(answer["figures"], source.city if source else None),
-                           phrases=phrases, cities_of=search_engine.figures.cities)
+                           phrases=phrases)
 
 
 @bp.get("/overview/figures")
