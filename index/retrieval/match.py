@@ -44,13 +44,20 @@ class MatchModel:
     scale: tuple[float, ...] = (1.0,) * len(FEATURES)
 
     def level(self, features: Mapping[str, float]) -> str:
-        values = [1.0, *((float(features.get(name, 0.0)) - mean) / spread for name, mean, spread
-                         in zip(FEATURES, self.center, self.scale, strict=True))]
+        values = self._standardized(features)
         if _logistic(self.answers, values) >= self.strong:
             return "strong"
         if _logistic(self.relevant, values) >= self.partial:
             return "partial"
         return "weak"
+
+    def probability_of_answer(self, features: Mapping[str, float]) -> float:
+        """P(the hit answers the question), as the model estimates it."""
+        return _logistic(self.answers, self._standardized(features))
+
+    def _standardized(self, features: Mapping[str, float]) -> list[float]:
+        return [1.0, *((float(features.get(name, 0.0)) - mean) / spread for name, mean, spread
+                       in zip(FEATURES, self.center, self.scale, strict=True))]
 
 
 def _logistic(weights: tuple[float, ...], values: list[float]) -> float:

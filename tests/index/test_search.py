@@ -237,3 +237,17 @@ def test_the_calibration_matches_the_features_the_engine_computes():
     for model in models.values():
         assert 0 < model.partial <= 1 and 0 < model.strong <= 1
         assert model.level({name: 0.0 for name in FEATURES}) in ("weak", "partial", "strong")
+
+
+def test_the_probability_of_an_answer_is_what_decides_strong():
+    import numpy as np
+
+    from index.retrieval.match import FEATURES, match_models
+
+    model = match_models()["search"]
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        features = dict(zip(FEATURES, rng.uniform(-0.5, 1.5, len(FEATURES)), strict=True))
+        probability = model.probability_of_answer(features)
+        assert 0 <= probability <= 1
+        assert (model.level(features) == "strong") == (probability >= model.strong)
