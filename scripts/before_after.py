@@ -15,7 +15,6 @@ import json
 from dataclasses import replace
 
 from index.evaluation import DEFAULT_EVAL_DIR, load_judgments, ranked_ids, score_runs
-from index.retrieval.search import SearchEngine
 from service.runtime.settings import Settings
 from service.runtime.wiring import open_engine
 
@@ -43,8 +42,7 @@ def main() -> None:
                "+ glossary (now)": engine.config}
     reports, first_reports = {}, {}
     for name, config in engines.items():
-        variant = SearchEngine(engine.index, engine.embedder, config,
-                               second=engine.second_embedder)
+        variant = engine.reconfigured(config)
         runs = [(j, ranked_ids(variant, j, "hybrid")) for j in judged]
         reports[name] = score_runs(runs)
         first_reports[name] = score_runs(run for run in runs if run[0].id in first)

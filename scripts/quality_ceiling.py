@@ -51,8 +51,7 @@ Ranker = Callable[[Judgment], list[str]]
 
 def engine_like(engine: SearchEngine, embedder: Embedder | None = None, **config) -> SearchEngine:
     """An engine over the same index with some settings (or the query embedder) changed."""
-    return SearchEngine(engine.index, embedder or engine.embedder,
-                        replace(engine.config, **config), second=engine.second_embedder)
+    return engine.reconfigured(replace(engine.config, **config), embedder)
 
 
 def ranker(engine: SearchEngine, mode: str = "hybrid", k: int = 10) -> Ranker:

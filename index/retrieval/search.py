@@ -176,6 +176,13 @@ class SearchEngine:
                 for word in gloss_words(term):
                     self.terms_glossed_as.setdefault(word, []).append(term)
 
+    def reconfigured(self, config: SearchConfig | None = None,
+                     embedder: Embedder | None = None, second: bool = True) -> SearchEngine:
+        """An engine over the same index with other settings, another query embedder, or
+        (`second=False`) without the second embedder: what evaluations compare."""
+        return SearchEngine(self.index, embedder or self.embedder, config or self.config,
+                            second=self.second_embedder if second else None)
+
     def _asks_second(self, question: str) -> bool:
         """Whether a question is embedded by the second embedder too (SearchConfig.second_for)."""
         return self.config.second_for == "always" or (

@@ -294,13 +294,12 @@ def brief(out: Path | None, **options) -> None:
 def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
     """Measure retrieval quality: nDCG@10, Recall@5 and MRR per mode and slice."""
     from index.evaluation import DEFAULT_EVAL_DIR, evaluate, format_table, load_judgments
-    from index.retrieval.search import SearchEngine
 
     engine = _engine()
     judged = load_judgments(judgments or DEFAULT_EVAL_DIR)
     report = evaluate(engine, judged)
     if engine.second is not None:  # what the second embedder adds
-        alone = SearchEngine(engine.index, engine.embedder, engine.config)
+        alone = engine.reconfigured(second=False)
         report["hybrid without second"] = evaluate(alone, judged, modes=("hybrid",))["hybrid"]
     click.echo(format_table(report))
     figures = _evaluate_figures(engine)

@@ -251,3 +251,13 @@ def test_the_probability_of_an_answer_is_what_decides_strong():
         probability = model.probability_of_answer(features)
         assert 0 <= probability <= 1
         assert (model.level(features) == "strong") == (probability >= model.strong)
+
+
+def test_a_reconfigured_engine_shares_the_index_and_changes_only_what_is_asked(engine):
+    same = engine.reconfigured()
+    assert same.index is engine.index and same.config == engine.config
+    assert [h.case.id for h in same.search("校车安全")] == [
+        h.case.id for h in engine.search("校车安全")]
+    assert engine.reconfigured(second=False).second is None and engine.second is not None
+    lexical = engine.reconfigured(replace(engine.config, mode="lexical"))
+    assert lexical.config.mode == "lexical" and engine.config.mode == "hybrid"
