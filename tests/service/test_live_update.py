@@ -145,8 +145,14 @@ def _wait_for(predicate, seconds: float = 15) -> bool:
 
 
 def _serves(base: str, cases: int) -> bool:
-    # Two workers each swap on their own; ask enough times to reach both.
-    return all(_get(base + "/readyz")[1].get("cases") == cases for _ in range(6))
+    # Two workers each swap on their own, and the kernel need not share requests out evenly
+    # between them (a busy worker accepts fewer): ask often enough to reach both.
+    return all(_get(base + "/readyz")[1].get("cases") == cases for _ in range(20))
+
+
+def _finds_first(base: str, question: str, case_id: str) -> bool:
+    url = base + "/api/search?q=" + urllib.parse.quote(question) + "&k=3"
+    return all(_get(url)[1]["results"][0]["id"] == case_id for _ in range(10))
 
 
 @pytest.mark.slow  # real server processes
@@ -160,8 +166,9 @@ def test_corpus_add_and_remove_are_served_live_under_load_with_no_failed_request
                     "--id", "hb2021")
         assert added.returncode == 0, added.stdout + added.stderr
         assert _wait_for(lambda: _serves(base, 50)), "the new build was not served"
-        found = _get(base + "/api/search?q=" + urllib.parse.quote("乡村少年宫科技体验") + "&k=3")
-        assert found[1]["results"][0]["id"] == "hb2021-shijiazhuang-1"
+        assert _wait_for(lambda: _finds_first(base, "乡村少年宫科技体验",
+                                              "hb2021-shijiazhuang-1")), \
+            "a worker still answers from the old build"
         removed = cli("corpus", "remove", "hb2021")
         assert removed.returncode == 0, removed.stdout + removed.stderr
         assert _wait_for(lambda: _serves(base, 48)), "the removal was not served"
