@@ -35,6 +35,7 @@ class Judgment:
     lang: str = "zh"
     tags: tuple[str, ...] = field(default_factory=tuple)
     fold: str = "tune"
+    source: str = ""  # the judgment file's name
 
     @property
     def slices(self) -> tuple[str, ...]:
@@ -54,7 +55,8 @@ def load_judgments(folder: Path = DEFAULT_EVAL_DIR) -> list[Judgment]:
                 judgments.append(Judgment(
                     id=data["id"], relevant=data["relevant"], query=data.get("query"),
                     case=data.get("case"), lang=data.get("lang", "zh"),
-                    tags=tuple(data.get("tags", ())), fold=data.get("fold", "tune")))
+                    tags=tuple(data.get("tags", ())), fold=data.get("fold", "tune"),
+                    source=path.name))
     return judgments
 
 

@@ -11,10 +11,9 @@ signals cost the old questions. Needs the real model (`make index`):
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
-from index.evaluation import DEFAULT_EVAL_DIR, load_judgments, ranked_ids, score_runs
+from index.evaluation import load_judgments, ranked_ids, score_runs
 from service.runtime.settings import Settings
 from service.runtime.wiring import open_engine
 
@@ -24,19 +23,9 @@ SLICES = ("all", "zh", "en", "colloquial", "paraphrase", "keyword", "city", "aft
 FIRST_SET = ("shandong-2020-questions.jsonl", "shandong-2020-analogous.jsonl")
 
 
-def first_set_ids() -> set[str]:
-    ids = set()
-    for name in FIRST_SET:
-        for line in (DEFAULT_EVAL_DIR / name).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                ids.add(json.loads(line)["id"])
-    return ids
-
-
 def main() -> None:
     engine = open_engine(Settings.from_env())
     judged = [j for j in load_judgments() if j.relevant]
-    first = first_set_ids()
     engines = {"before": replace(engine.config, glosses=False, everyday=False),
                "+ glosses": replace(engine.config, everyday=False),
                "+ glossary (now)": engine.config}
@@ -45,7 +34,7 @@ def main() -> None:
         variant = engine.reconfigured(config)
         runs = [(j, ranked_ids(variant, j, "hybrid")) for j in judged]
         reports[name] = score_runs(runs)
-        first_reports[name] = score_runs(run for run in runs if run[0].id in first)
+        first_reports[name] = score_runs(run for run in runs if run[0].source in FIRST_SET)
     print("| slice | n | " + " | ".join(engines) + " |")
     print("|---|---|" + "---|" * len(engines))
     for label, report in (("", reports), ("first set: ", first_reports)):

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.evaluation import HELDOUT, Judgment, load_judgments, ndcg
+from index.evaluation import HELDOUT, Judgment, load_judgments, ndcg, ranked_ids
 from index.models.embedders import Embedder
 from index.retrieval.fusion import FusionConfig, minmax
 from index.retrieval.match import match_models
@@ -54,16 +54,21 @@ def engine_like(engine: SearchEngine, embedder: Embedder | None = None, **config
     return engine.reconfigured(replace(engine.config, **config), embedder)
 
 
-def ranker(engine: SearchEngine, mode: str = "hybrid", k: int = 10) -> Ranker:
-    def ranked(judgment: Judgment) -> list[str]:
-        hits = (engine.similar(judgment.case, k=k, mode=mode) if judgment.case
-                else engine.search(judgment.query or "", k=k, mode=mode))
-        return [hit.case.id for hit in hits]
-    return ranked
+def ranker(engine: SearchEngine, mode: str = "hybrid") -> Ranker:
+    return lambda judgment: ranked_ids(engine, judgment, mode)
 
 
 def per_judgment(rank: Ranker, judgments: Sequence[Judgment]) -> np.ndarray:
     return np.array([ndcg(rank(j), j.relevant) for j in judgments])
+
+
+def by_fold(rank: Ranker, judged: dict[str, list[Judgment]]) -> dict[str, np.ndarray]:
+    """nDCG@10 of each judgment, per fold."""
+    return {fold: per_judgment(rank, js) for fold, js in judged.items()}
+
+
+def mean_by_fold(rank: Ranker, judged: dict[str, list[Judgment]]) -> dict[str, float]:
+    return {fold: float(scores.mean()) for fold, scores in by_fold(rank, judged).items()}
 
 
 def folds(judgments: Sequence[Judgment]) -> dict[str, list[Judgment]]:
@@ -89,18 +94,14 @@ def weighting_ceiling(engine: SearchEngine, questions: dict[str, list[Judgment]]
         variant = engine_like(engine, fusion=FusionConfig(weights=weights),
                               second_for=second_for)
         rows.append({"second_for": second_for, **weights,
-                     **{fold: float(per_judgment(ranker(variant), js).mean())
-                        for fold, js in questions.items()}})
+                     **mean_by_fold(ranker(variant), questions)})
     similar = []
     for weights in weightings():
         variant = engine_like(engine, similar_fusion=FusionConfig(weights=weights))
-        similar.append({**weights, **{fold: float(per_judgment(ranker(variant), js).mean())
-                                      for fold, js in analogous.items()}})
+        similar.append({**weights, **mean_by_fold(ranker(variant), analogous)})
     report = {}
     for name, grid, judged in (("questions", rows, questions), ("similar", similar, analogous)):
-        default = {fold: float(per_judgment(ranker(engine), js).mean())
-                   for fold, js in judged.items()}
-        report[name] = {"default": default,
+        report[name] = {"default": mean_by_fold(ranker(engine), judged),
                         "best_on_tune": max(grid, key=lambda row: row["tune"]),
                         "best_on_heldout": max(grid, key=lambda row: row["heldout"])}
     return report
@@ -111,7 +112,6 @@ def candidate_ceiling(engine: SearchEngine, judgments: Sequence[Judgment]) -> di
     the best order of those candidates."""
     alone = {"dense": ranker(engine, "dense"), "lexical": ranker(engine, "lexical"),
              "second": ranker(engine_like(engine, fusion=FusionConfig(weights={"second": 1.0}),
-                                          similar_fusion=FusionConfig(weights={"second": 1.0}),
                                           second_for="always"))}
     found = wanted = 0
     ideal, sizes = [], []
@@ -200,11 +200,11 @@ def answer_ranker(engine: SearchEngine, depth: int = 30) -> Ranker:
     return ranked
 
 
-def compare(engine: SearchEngine, variant: Ranker, judged: dict[str, list[Judgment]]) -> dict:
-    """The variant against the default engine: nDCG@10 on each fold, wins and losses on the
-    tuning fold, and the mean paired difference with its standard error."""
-    base = {fold: per_judgment(ranker(engine), js) for fold, js in judged.items()}
-    new = {fold: per_judgment(variant, js) for fold, js in judged.items()}
+def compare(base: dict[str, np.ndarray], variant: Ranker,
+            judged: dict[str, list[Judgment]]) -> dict:
+    """A variant against the default engine's scores (`by_fold`): nDCG@10 on each fold, wins
+    and losses on the tuning fold, and the mean paired difference with its standard error."""
+    new = by_fold(variant, judged)
     delta = new["tune"] - base["tune"]
     return {"tune": float(new["tune"].mean()), "tune_default": float(base["tune"].mean()),
             "heldout": float(new["heldout"].mean()),
@@ -217,16 +217,17 @@ def compare(engine: SearchEngine, variant: Ranker, judged: dict[str, list[Judgme
 def ideas(engine: SearchEngine, questions: dict[str, list[Judgment]],
           analogous: dict[str, list[Judgment]]) -> dict:
     tried = {}
+    on_questions, on_cases = by_fold(ranker(engine), questions), by_fold(ranker(engine), analogous)
     for alpha in (0.5, 1.0):
         variant = engine_like(engine, embedder=FeedbackEmbedder(engine, alpha))
-        tried[f"rocchio alpha={alpha}"] = compare(engine, ranker(variant), questions)
+        tried[f"rocchio alpha={alpha}"] = compare(on_questions, ranker(variant), questions)
     for beta in (0.1, 0.2):
         tried[f"neighbour smoothing beta={beta}"] = compare(
-            engine, smoothed_ranker(engine, beta), questions)
-    tried["re-ranked by P(answers)"] = compare(engine, answer_ranker(engine), questions)
+            on_questions, smoothed_ranker(engine, beta), questions)
+    tried["re-ranked by P(answers)"] = compare(on_questions, answer_ranker(engine), questions)
     for weight in (0.1, 0.2):
         tried[f"similar: best sentence pair weight={weight}"] = compare(
-            engine, sentence_pair_ranker(engine, weight), analogous)
+            on_cases, sentence_pair_ranker(engine, weight), analogous)
     return tried
 
 

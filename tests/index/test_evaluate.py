@@ -51,3 +51,11 @@ def test_the_shipped_set_names_real_cases_and_other_cities(corpus):
         assert set(judgment.relevant.values()) <= {1, 2}
         if judgment.case:
             assert all(ids[r] != ids[judgment.case] for r in judgment.relevant), judgment.id
+
+
+def test_each_judgment_knows_the_file_it_came_from():
+    from index.evaluation import DEFAULT_EVAL_DIR
+
+    judged = load_judgments()
+    files = {path.name for path in DEFAULT_EVAL_DIR.glob("*.jsonl")}
+    assert {j.source for j in judged} == files

@@ -8,6 +8,7 @@ import pytest
 from index.evaluation import Judgment, load_judgments, ndcg
 from scripts.quality_ceiling import (
     FeedbackEmbedder,
+    by_fold,
     candidate_ceiling,
     compare,
     engine_like,
@@ -34,7 +35,7 @@ def test_folds_keep_the_held_out_judgments_apart():
 
 def test_the_default_compared_with_itself_changes_nothing(engine):
     judged = folds([j for j in load_judgments() if j.query][:40])
-    row = compare(engine, ranker(engine), judged)
+    row = compare(by_fold(ranker(engine), judged), ranker(engine), judged)
     assert row["wins"] == row["losses"] == 0 and row["mean_change"] == 0
     assert row["tune"] == row["tune_default"] and row["heldout"] == row["heldout_default"]
 
