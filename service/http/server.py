@@ -5,31 +5,37 @@ chosen by `scripts/loadtest.py` and `scripts/bench.py`; see docs/PERFORMANCE.md.
 
 The worker (`GuardedThreadWorker`) adds what a service facing careless or hostile clients
 needs and gunicorn's threaded worker lacks:
-- a deadline to read a request (headers and body) once its first byte is in, and one for the
-  whole request: a client that trickles bytes is answered 408 and disconnected instead of
-  holding one of the few request threads for as long as it likes;
+- a request's headers (and a small body) are read by the worker's event loop, without a request
+  thread: a thread is given to a request only once all of it is in, so clients that trickle
+  their bytes, however many, cannot take the few request threads from everyone else;
+- a deadline to receive a request (from its connection or its previous request) and one for
+  the whole request: a client that trickles bytes is answered 408 and disconnected; a request
+  cut at its deadline is logged as cut, never as answered;
 - answers gunicorn gives itself, before the app sees a request (a request line or headers too
   long, bytes that are not HTTP), are `application/problem+json` like every other error.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import logging
 import os
 import re
+import selectors
 import shutil
 import socket
 import tempfile
 import threading
 import time
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from service.runtime.logs import configure_logging, gunicorn_log_config
 from service.runtime.settings import Settings
@@ -38,7 +44,12 @@ from service.runtime.settings import Settings
 # `?q=校车` as raw UTF-8, which HTTP does not allow; browsers percent-encode it).
 _RAW_TEXT_IN_TARGET = re.compile(r"[A-Z]{3,7} \S*[^\x00-\x7f]\S* HTTP/1\.[01]\Z")
 MAX_REQUEST_LINE = 8190  # gunicorn's largest: a 500-character Chinese question fits by GET
-BODY_LIMIT = 64 * 1024   # read ahead within the read deadline; the app refuses > 16 KB anyway
+BODY_LIMIT = 128 * 1024  # read ahead within the read deadline (the largest body the app takes)
+# Read by the event loop before a thread is given: the headers (gunicorn's own limits: a request
+# line and 100 fields of 8 KB), then a body of up to BODY_LIMIT announced by Content-Length.
+EARLY_LIMIT = MAX_REQUEST_LINE + 100 * 8190 + BODY_LIMIT
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,12})[ \t]*\r\n", re.I)
+CUT = "casesearch.cut"  # environ key: set when the request was cut at its deadline
 log = logging.getLogger(__name__)
 
 
@@ -78,14 +89,31 @@ def status_of(exc: BaseException) -> tuple[int, str]:
     return 500, "an unexpected error occurred; it has been logged"
 
 
+def request_received(buffer: bytes | bytearray) -> bool:
+    """Whether `buffer` holds a request's head and the body its Content-Length announces, or
+    enough for gunicorn's parser to refuse it (a line or headers past its limits). A chunked
+    body, or one larger than BODY_LIMIT, is read by the request thread within the deadline."""
+    end = re.search(rb"\r?\n\r?\n", buffer)
+    if end is None:
+        first_line_too_long = b"\n" not in buffer[:MAX_REQUEST_LINE + 2]
+        return len(buffer) >= EARLY_LIMIT or (len(buffer) > MAX_REQUEST_LINE + 2
+                                              and first_line_too_long)
+    length = _CONTENT_LENGTH.search(buffer[:end.start()] + b"\r\n")
+    if length is None:
+        return True
+    wanted = int(length.group(1))
+    return wanted > BODY_LIMIT or len(buffer) >= end.end() + wanted
+
+
 class GuardedThreadWorker(ThreadWorker):
-    """gunicorn's threaded worker with request deadlines and problem+json errors."""
+    """gunicorn's threaded worker: requests read without a thread, deadlines, problem+json."""
 
     read_seconds = 5.0      # set from CASESEARCH_READ_TIMEOUT by `run_server`
     request_seconds = 30.0  # a search takes milliseconds; this only ends stuck connections
 
     def init_process(self) -> None:
         self._deadlines: dict[Any, tuple[float, str]] = {}
+        self._cuts: dict[Any, tuple[threading.Event, dict]] = {}
         self._guard = threading.Lock()
         self._local = threading.local()
         threading.Thread(target=self._enforce_deadlines, name="request-deadlines",
@@ -98,19 +126,80 @@ class GuardedThreadWorker(ThreadWorker):
 
         def guarded(environ: dict, start_response: Any) -> Any:
             self._read_body(environ)
+            environ[CUT] = cut = threading.Event()
+            conn = getattr(self._local, "conn", None)
+            with self._guard:
+                if conn is not None:
+                    self._cuts[conn] = (cut, environ)
             self._set_deadline(self.request_seconds, "app")
             return app(environ, start_response)
 
         self.wsgi = guarded
 
+    # Reading a request in the event loop, before a thread is given to it
+
+    def accept(self, listener: socket.socket) -> None:
+        if self.cfg.is_ssl:  # TLS is nginx's (docs/DEPLOY.md); gunicorn's own path reads it
+            super().accept(listener)
+            return
+        try:
+            client, address = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        self._read_early(TConn(self.cfg, client, address, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
+        """A kept-alive connection's next request: read like a new one."""
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._read_early(conn)
+
+    def _read_early(self, conn: Any) -> None:
+        conn.early = bytearray()
+        conn.sock.setblocking(False)
+        with self._guard:
+            self._deadlines[conn] = (time.monotonic() + self.read_seconds, "read")
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
+
+    def _on_bytes(self, conn: Any, client: socket.socket) -> None:
+        try:
+            chunk = client.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:  # the client has gone, or its deadline shut the connection
+            self.poller.unregister(client)
+            with self._guard:
+                self._deadlines.pop(conn, None)
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.early += chunk
+        if request_received(conn.early):
+            self.poller.unregister(client)
+            conn.data_ready = True
+            self.enqueue_req(conn)
+
     def handle(self, conn: Any) -> Any:
         self._local.conn = conn
-        self._set_deadline(self.read_seconds, "read")
+        with self._guard:  # a request read early keeps the deadline it had from its start
+            self._deadlines.setdefault(conn, (time.monotonic() + self.read_seconds, "read"))
         try:
+            early = getattr(conn, "early", None)
+            if early:
+                conn.early = None
+                conn.sock.setblocking(True)
+                conn.init()
+                conn.parser.unreader.unread(bytes(early))
             return super().handle(conn)
         finally:
             with self._guard:
                 self._deadlines.pop(conn, None)
+                self._cuts.pop(conn, None)
             self._local.conn = None
 
     def _set_deadline(self, seconds: float, phase: str) -> None:
@@ -136,11 +225,14 @@ class GuardedThreadWorker(ThreadWorker):
                         if deadline < now]
                 for conn, _ in late:
                     del self._deadlines[conn]
+                cuts = {conn: self._cuts.get(conn) for conn, phase in late if phase == "app"}
             for conn, phase in late:
-                self._disconnect(conn, phase)
+                self._disconnect(conn, phase, cuts.get(conn))
 
-    def _disconnect(self, conn: Any, phase: str) -> None:
-        """End a connection past its deadline; its thread's blocked read or write returns."""
+    def _disconnect(self, conn: Any, phase: str,
+                    cut: tuple[threading.Event, dict] | None = None) -> None:
+        """End a connection past its deadline; its thread's blocked read or write returns.
+        A request cut while the app worked on it is marked, so that its log line says so."""
         try:
             if phase == "read":  # nothing has been answered yet: say why
                 detail = (f"the request was not received within {self.read_seconds:g} s; "
@@ -149,7 +241,15 @@ class GuardedThreadWorker(ThreadWorker):
             conn.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        self.log.warning("closed a connection from %s: %s took too long", conn.client, phase)
+        if cut is None:
+            self.log.warning("closed a connection from %s: %s took too long", conn.client, phase)
+            return
+        event, environ = cut
+        event.set()
+        self.log.warning("cut %s %s from %s after %g s (request id %s): the answer was not "
+                         "sent", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                         conn.client, self.request_seconds,
+                         environ.get("HTTP_X_REQUEST_ID", "-"))
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any,
                      exc: BaseException) -> None:
@@ -195,6 +295,15 @@ def run_server(settings: Settings) -> None:
     # /metrics adds them up. It must be set before any worker imports prometheus_client.
     metrics_dir = tempfile.mkdtemp(prefix="casesearch-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    arbiter = os.getpid()
+    try:
+        _serve(settings)
+    finally:  # SIGTERM ends the arbiter by SystemExit; a worker leaves through here too
+        if os.getpid() == arbiter:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(settings: Settings) -> None:
     _Gunicorn({
         "bind": f"{settings.host}:{settings.port}", "workers": settings.workers,
         "worker_class": "service.http.server.GuardedThreadWorker",
@@ -204,5 +313,7 @@ def run_server(settings: Settings) -> None:
         "accesslog": None,  # the app logs each request itself (service.http.observability)
         "logconfig_dict": gunicorn_log_config(settings.log_format),
         "loglevel": "info", "proc_name": "casesearch", "child_exit": _worker_exit,
+        # gunicorn's control socket is one path per user: replicas on one host would take it
+        # from each other (and unlink it on exit). casesearch does not use it.
+        "control_socket_disable": True,
     }, settings).run()
-    shutil.rmtree(metrics_dir, ignore_errors=True)

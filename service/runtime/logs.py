@@ -5,10 +5,36 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 TEXT_FORMAT = "[%(asctime)s] [%(levelname)s] %(name)s: %(message)s"
+# What a text log line must not carry from a request: a line break would start a forged line,
+# an escape sequence would rewrite the terminal that shows the log. C0, DEL, C1, and Unicode's
+# line and paragraph separators and bidirectional controls (which reorder what a reader sees).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as an escape (`\\n`, `\\x1b`, `\\u2028`)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class TextFormatter(logging.Formatter):
+    """The text format, one record a line: whatever a client sent (a path, a header, a
+    question) is escaped, so that it can neither start a line of its own nor move the cursor.
+    A traceback keeps its line breaks: it comes from the code, not from a client."""
+
+    def __init__(self, fmt: str = TEXT_FORMAT, *args: Any, **kwargs: Any) -> None:
+        super().__init__(fmt, *args, **kwargs)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        safe = logging.makeLogRecord({**record.__dict__, "message": escape_controls(
+            record.message), "name": escape_controls(record.name)})
+        return super().formatMessage(safe)
+
+
 # Attributes every LogRecord has; anything else was passed with `extra=` and is kept.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 
@@ -24,14 +50,15 @@ class JsonFormatter(logging.Formatter):
                      if key not in _STANDARD and not key.startswith("_")})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        # JSON escapes C0 itself; DEL, C1 and the separators it leaves raw become \uXXXX.
+        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                           json.dumps(line, ensure_ascii=False, default=str))
 
 
 def configure_logging(log_format: str = "text", level: int = logging.INFO) -> None:
     """Send every log record to stderr in the chosen format (replacing earlier handlers)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if log_format == "json" else
-                         logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -39,8 +66,8 @@ def configure_logging(log_format: str = "text", level: int = logging.INFO) -> No
 
 def gunicorn_log_config(log_format: str) -> dict[str, Any]:
     """gunicorn's `logconfig_dict`: its own messages go through the same handler and format."""
-    formatter = ({"()": "service.runtime.logs.JsonFormatter"} if log_format == "json"
-                 else {"format": TEXT_FORMAT})
+    formatter = {"()": "service.runtime.logs.JsonFormatter" if log_format == "json"
+                 else "service.runtime.logs.TextFormatter"}
     return {
         "version": 1, "disable_existing_loggers": False,
         "formatters": {"casesearch": formatter},

@@ -76,6 +76,7 @@ class FakeServer:
     folder: Path
     env: dict
     log: Path
+    process: subprocess.Popen | None = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(FAKE_CLI), *args], env=self.env, cwd=ROOT,
@@ -101,6 +102,7 @@ def serve_fake(tmp_path):
         process = subprocess.Popen([sys.executable, str(FAKE_CLI), "serve"], env=env, cwd=ROOT,
                                    stdout=server.log.open("w"), stderr=subprocess.STDOUT)
         servers.append(process)
+        server.process = process
         deadline, ready_in_a_row = time.monotonic() + 60, 0
         while time.monotonic() < deadline:
             try:  # every worker loads on its own: ready many times in a row means all are

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.http.app import create_app
-from service.runtime.logs import JsonFormatter
+from service.http.server import CUT
+from service.runtime.logs import JsonFormatter, TextFormatter
 from tests.service.conftest import get_json
 
 
@@ -112,3 +114,53 @@ def test_the_real_server_adds_up_its_workers_and_logs_json(serve_fake):
     parsed = [json.loads(line) for line in lines]  # every line, gunicorn's own too
     assert any(p["logger"] == "casesearch.access" and p.get("request_id") for p in parsed)
     assert any(p["logger"].startswith("gunicorn") for p in parsed)
+
+
+def test_a_forged_line_in_a_path_stays_on_its_own_line(engine, caplog):
+    """Log injection: a client's %0a, ESC or U+2028 is written as an escape in both formats."""
+    caplog.set_level(logging.INFO, logger="casesearch.access")
+    client = create_app({"TESTING": True, "ENGINE": engine}).test_client()
+    client.get("/x%0a[date] [INFO] casesearch.access: GET /admin 200%1b[2J%E2%80%A8%C2%9b")
+    record = next(r for r in caplog.records if r.name == "casesearch.access")
+    for formatter in (TextFormatter(), JsonFormatter()):
+        line = formatter.format(record)
+        assert "\n" not in line and "\x1b" not in line and "\u2028" not in line, line
+        assert "\x9b" not in line
+    assert "\\n[date] [INFO]" in TextFormatter().format(record)
+    assert json.loads(JsonFormatter().format(record))["path"].startswith("/x\n[date]")
+
+
+def test_made_up_methods_add_no_series(client):
+    """Metric labels come from a fixed set: any other method is counted as `other`."""
+    for i in range(40):
+        client.open("/api/cities", method=f"BREW{i}")
+    methods = {sample.labels["method"] for sample in _families(client)[
+        "casesearch_http_requests"].samples}
+    assert "other" in methods and not any(m.startswith("BREW") for m in methods)
+
+
+def test_a_request_cut_at_its_deadline_is_logged_as_cut(engine, caplog):
+    """The worker marks a request it cut; the access line then says 504, not the app's 200."""
+    caplog.set_level(logging.INFO, logger="casesearch.access")
+    cut = threading.Event()
+    cut.set()
+    client = create_app({"TESTING": True, "ENGINE": engine}).test_client()
+    client.get("/api/cities", environ_base={CUT: cut})
+    line = next(r for r in caplog.records if r.name == "casesearch.access")
+    assert line.status == 504 and "cut" in line.getMessage()
+    assert line.levelno == logging.WARNING
+
+
+@pytest.mark.slow  # a real gunicorn, stopped by SIGTERM
+def test_sigterm_leaves_no_metrics_folder_and_no_control_socket(serve_fake, tmp_path):
+    """Replicas on one host share a user: none binds gunicorn's per-user control socket, and
+    a stopped one leaves no metrics folder behind in the temporary directory."""
+    user_home, scratch = tmp_path / "user", tmp_path / "scratch"
+    user_home.mkdir()
+    scratch.mkdir()
+    server = serve_fake(HOME=str(user_home), TMPDIR=str(scratch), XDG_RUNTIME_DIR="")
+    assert len(list(scratch.glob("casesearch-metrics-*"))) == 1
+    assert not (user_home / ".gunicorn").exists()
+    server.process.terminate()
+    assert server.process.wait(30) == 0
+    assert list(scratch.glob("casesearch-metrics-*")) == []

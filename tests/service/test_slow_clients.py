@@ -80,6 +80,28 @@ def test_more_slow_clients_than_threads_do_not_starve_the_others(server):
           f"search {search_s * 1000:.0f} ms (read timeout {READ_TIMEOUT:g} s)")
 
 
+def test_clients_trickling_their_headers_hold_no_request_thread(serve_fake):
+    """Headers are read by the event loop: 8 clients sending a byte every 1.5 s (on 2 request
+    threads, with the default 5 s read deadline) do not delay anyone, even before they are cut."""
+    server = serve_fake(CASESEARCH_SERVER_THREADS="2")
+    trickles = [Trickle(server.port, every=1.5) for _ in range(8)]
+    for trickle in trickles:
+        trickle.start()
+    time.sleep(0.5)
+    for _ in range(3):
+        started = time.perf_counter()
+        assert get_json(server.base + "/healthz", timeout=5)[0] == 200
+        status, found = get_json(server.base + "/api/search?q=" + urllib.parse.quote("校车"),
+                                 timeout=5)
+        waited = time.perf_counter() - started
+        assert status == 200 and found["results"]
+        # Answered long before the slow clients' 5 s deadline frees anything.
+        assert waited < 2.5, waited
+    for trickle in trickles:
+        trickle.join(20)
+    assert all(t.answer.startswith(b"HTTP/1.1 408") for t in trickles)
+
+
 def test_a_long_question_by_get_is_answered(server):
     question = urllib.parse.quote("校" * 500)  # 4.5 KB of request line, past gunicorn's default
     status, found = get_json(f"{server.base}/api/search?q={question}&k=1")
