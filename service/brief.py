@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from corpus.models import Case
 from index.errors import InvalidRequestError
@@ -103,7 +104,7 @@ def _chosen(engine: SearchEngine, ids: list[str], query: str | None,
 
 
 def _practice(case: Case, hit: Hit | None, base_url: str) -> Practice:
-    url = f"{base_url.rstrip('/')}/cases/{case.id}" if base_url else ""
+    url = f"{base_url.rstrip('/')}/cases/{quote(case.id, safe='')}" if base_url else ""
     return Practice(case, hit.match if hit is not None else None, url)
 
 
@@ -112,44 +113,33 @@ def file_name(brief: Brief, extension: str) -> str:
     return f"brief-{brief.made_on}.{extension}"
 
 
+# What a brief says, whatever its format: each piece of text as written, before it is made safe
+# for the format (`plain_text` for Word, `md_text` for Markdown).
+
+def _made(brief: Brief) -> str:
+    return (f"{brief.made_on} · {len(brief.practices)} 个做法 · practices"
+            + (f" · {brief.corpus}" if brief.corpus else ""))
+
+
+def _heading(case: Case) -> str:
+    return f"{case.city} · 案例 {case.seq}"
+
+
 def _source(case: Case) -> str:
     return (f"{case.province}《{case.title}》（{case.year}），第 {case.line} 行 · "
             f"id {case.id}")
 
 
-# Markdown
-
-def brief_markdown(brief: Brief) -> str:
-    """The brief as Markdown."""
-    lines = [f"# {brief.title}", ""]
-    if brief.query:
-        lines += [f"**问题 · Question:** {brief.query}", ""]
-    lines += [f"{brief.made_on} · {len(brief.practices)} 个做法 · practices"
-              + (f" · {brief.corpus}" if brief.corpus else ""), ""]
-    for number, practice in enumerate(brief.practices, start=1):
-        case = practice.case
-        lines += [f"## {number}. {case.city} · 案例 {case.seq}", ""]
-        if practice.match:
-            lines += [f"*{MATCH_WORDS[practice.match]}*", ""]
-        lines += [case.text, "", f"来源 · Source: {_source(case)}"
-                  + (f" · <{practice.url}>" if practice.url else ""), ""]
-    if brief.figures:
-        lines += _figures_markdown(brief.figures)
-    return "\n".join(lines).rstrip() + "\n"
+def _figures_heading(table: dict[str, Any]) -> str:
+    return f"各市数据对比 · {table['metric']} ({table['unit']}, {KIND_LABELS[table['kind']]})"
 
 
-def _figures_markdown(table: dict[str, Any]) -> list[str]:
-    lines = [f"## 各市数据对比 · {table['metric']} ({table['unit']}, "
-             f"{KIND_LABELS[table['kind']]})", "",
-             "| 城市 · City | 年份 · Year | 数值 · Value | 原文 · As written | 案例 · Case |",
-             "|---|---|---|---|---|"]
-    for item in every_figure(table):
-        lines.append(f"| {_place(item)} | {item['year']} | {item['shown']} | "
-                     f"{_cell(item['as_written'])} | {item['case_id']} |")
-    lines += ["", "出处 · Sources:", ""]
-    lines += [f"- {item['city']}, {item['case_id']}: {item['text']}"
-              for item in every_figure(table)]
-    return [*lines, ""]
+def _figure_cells(item: dict[str, Any]) -> tuple[str, ...]:
+    return (_place(item), str(item["year"]), item["shown"], item["as_written"], item["case_id"])
+
+
+def _figure_note(item: dict[str, Any]) -> str:
+    return f"{item['city']}, {item['case_id']}: {item['text']}"
 
 
 def _place(item: dict[str, Any]) -> str:
@@ -157,81 +147,168 @@ def _place(item: dict[str, Any]) -> str:
     return f"{item['city']}（{item['scope']}）" if item["scope"] else item["city"]
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+FIGURE_COLUMNS = ("城市 · City", "年份 · Year", "数值 · Value", "原文 · As written", "案例 · Case")
+
+
+# Text, whatever the corpus holds
+
+# Characters no document should carry: C0 controls but tab and line ends, DEL, C1 controls,
+# lone surrogates, U+FFFE/U+FFFF. XML 1.0 cannot hold most of them (python-docx refuses a
+# string with one), a terminal obeys some when the Markdown is printed, and none means anything
+# in a brief.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
+
+
+def plain_text(value: object) -> str:
+    """Any value as text a document can hold: without the characters above."""
+    return _UNPRINTABLE.sub("", str(value))
+
+
+def one_line(value: object) -> str:
+    """Plain text on one line: each line break (with the spaces around it) one space."""
+    return _LINE_BREAKS.sub(" ", plain_text(value)).strip()
+
+
+# What CommonMark (with tables) reads as markup anywhere: emphasis, code, links and images,
+# HTML tags and entities, table cells, strikethrough, heading marks; and at the start of a
+# block: quotes, list items, setext underlines, ordered-list numbers. A backslash makes any
+# ASCII punctuation literal, so one escape too many costs only a backslash in the file.
+_MARKUP = re.compile(r"([\\`*_\[\]<>&|~#])")
+_BLOCK_START = re.compile(r"^(?:([>+\-=])|(\d{1,9})([.)])(?=\s|\Z))")
+
+
+def md_text(value: object) -> str:
+    """Any value as Markdown that reads as the text itself, on one line: no markup, no HTML,
+    no link or image, nothing that starts a heading, list or quote or ends a table cell."""
+    escaped = _MARKUP.sub(r"\\\1", one_line(value))
+    return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", escaped)
+
+
+def md_paragraphs(value: object) -> list[str]:
+    """A text of several lines as Markdown paragraphs, one a line of the text."""
+    lines = _LINE_BREAKS.split(plain_text(value).strip())
+    return [part for line in lines if (text := md_text(line)) for part in (text, "")]
+
+
+# Markdown
+
+def brief_markdown(brief: Brief) -> str:
+    """The brief as Markdown; every text in it goes through `md_text`."""
+    lines = [f"# {md_text(brief.title)}", ""]
+    if brief.query:
+        lines += [f"**问题 · Question:** {md_text(brief.query)}", ""]
+    lines += [md_text(_made(brief)), ""]
+    for number, practice in enumerate(brief.practices, start=1):
+        case = practice.case
+        lines += [f"## {number}. {md_text(_heading(case))}", ""]
+        if practice.match:
+            lines += [f"*{md_text(MATCH_WORDS[practice.match])}*", ""]
+        lines += md_paragraphs(case.text)
+        lines += [md_text(f"来源 · Source: {_source(case)}") + _md_link(practice.url), ""]
+    if brief.figures:
+        lines += _figures_markdown(brief.figures)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_SAFE_URL = re.compile(r"https?://[^\s<>\\\x00-\x1f\x7f-\x9f]+\Z")
+
+
+def _md_link(url: str) -> str:
+    """The practice's address as a link: only an http(s) address the service made."""
+    if not url:
+        return ""
+    return f" · <{url}>" if _SAFE_URL.match(url) else f" · {md_text(url)}"
+
+
+def _figures_markdown(table: dict[str, Any]) -> list[str]:
+    items = every_figure(table)
+    lines = [f"## {md_text(_figures_heading(table))}", "",
+             "| " + " | ".join(md_text(name) for name in FIGURE_COLUMNS) + " |",
+             "|---" * len(FIGURE_COLUMNS) + "|"]
+    lines += ["| " + " | ".join(md_text(cell) for cell in _figure_cells(item)) + " |"
+              for item in items]
+    lines += ["", "出处 · Sources:", ""]
+    lines += [f"- {md_text(_figure_note(item))}" for item in items]
+    return [*lines, ""]
 
 
 # Word
 
-# Characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF): a
-# question or title may carry them; a .docx must not.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+class _Word:
+    """A Word document that every text enters through `plain_text` (python-docx refuses the
+    characters it removes): the only way `brief_docx` writes one."""
 
+    def __init__(self) -> None:
+        from docx import Document
+        from docx.oxml.ns import qn
+        from docx.shared import Pt
 
-def xml_safe(text: str) -> str:
-    """Text without the characters a Word document cannot hold."""
-    return _NOT_XML.sub("", text)
+        self.document = Document()
+        style = self.document.styles["Normal"]
+        style.font.size = Pt(11)
+        # CJK text in a CJK font (Word otherwise picks one per script that may lack the glyphs).
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
+
+    def title(self, text: str) -> None:
+        self.document.core_properties.title = one_line(text)[:255]
+        self.document.add_heading(one_line(text), level=0)
+
+    def heading(self, text: str, level: int = 1) -> None:
+        self.document.add_heading(one_line(text), level=level)
+
+    def paragraph(self, text: str, *, lead: str = "", italic: bool = False,
+                  size: float | None = None, style: str | None = None) -> None:
+        """A paragraph: `lead` in bold, then `text` (in `size` points, italic)."""
+        from docx.shared import Pt
+
+        paragraph = self.document.add_paragraph(style=style)
+        if lead:
+            paragraph.add_run(plain_text(lead)).bold = True
+        run = paragraph.add_run(plain_text(text))
+        run.italic = italic or None
+        if size is not None:
+            run.font.size = Pt(size)
+
+    def table(self, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+        grid = self.document.add_table(rows=1, cols=len(header))
+        grid.style = "Table Grid"
+        for cell, text in zip(grid.rows[0].cells, header, strict=True):
+            cell.text = one_line(text)
+            cell.paragraphs[0].runs[0].bold = True
+        for row in rows:
+            for cell, text in zip(grid.add_row().cells, row, strict=True):
+                cell.text = one_line(text)
+
+    def saved(self) -> bytes:
+        out = io.BytesIO()
+        self.document.save(out)
+        return out.getvalue()
 
 
 def brief_docx(brief: Brief) -> bytes:
     """The brief as a Word document (.docx)."""
-    from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    document = Document()
-    style = document.styles["Normal"]
-    style.font.size = Pt(11)
-    # CJK text in a CJK font (Word otherwise picks one per script that may lack the glyphs).
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
-    document.core_properties.title = xml_safe(brief.title)[:255]
-    document.add_heading(xml_safe(brief.title), level=0)
+    word = _Word()
+    word.title(brief.title)
     if brief.query:
-        paragraph = document.add_paragraph()
-        paragraph.add_run("问题 · Question: ").bold = True
-        paragraph.add_run(xml_safe(brief.query))
-    document.add_paragraph(f"{brief.made_on} · {len(brief.practices)} 个做法 · practices"
-                           + (f" · {brief.corpus}" if brief.corpus else ""))
+        word.paragraph(brief.query, lead="问题 · Question: ")
+    word.paragraph(_made(brief))
     for number, practice in enumerate(brief.practices, start=1):
         case = practice.case
-        document.add_heading(f"{number}. {case.city} · 案例 {case.seq}", level=1)
+        word.heading(f"{number}. {_heading(case)}")
         if practice.match:
-            document.add_paragraph(MATCH_WORDS[practice.match]).runs[0].italic = True
-        document.add_paragraph(xml_safe(case.text))
-        source = document.add_paragraph(f"来源 · Source: {_source(case)}"
-                                        + (f" · {practice.url}" if practice.url else ""))
-        source.runs[0].font.size = Pt(9)
+            word.paragraph(MATCH_WORDS[practice.match], italic=True)
+        word.paragraph(case.text)
+        word.paragraph(f"来源 · Source: {_source(case)}"
+                       + (f" · {practice.url}" if practice.url else ""), size=9)
     if brief.figures:
-        _figures_docx(document, brief.figures)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def _figures_docx(document: Any, table: dict[str, Any]) -> None:
-    from docx.shared import Pt
-
-    document.add_heading(f"各市数据对比 · {table['metric']} ({table['unit']}, "
-                         f"{KIND_LABELS[table['kind']]})", level=1)
-    items = every_figure(table)
-    grid = document.add_table(rows=1, cols=5)
-    grid.style = "Table Grid"
-    for cell, text in zip(grid.rows[0].cells, ("城市 · City", "年份 · Year", "数值 · Value",
-                                               "原文 · As written", "案例 · Case"),
-                          strict=True):
-        cell.text = text
-        cell.paragraphs[0].runs[0].bold = True
-    for item in items:
-        for cell, text in zip(grid.add_row().cells, (_place(item), str(item["year"]),
-                                                      item["shown"], item["as_written"],
-                                                      item["case_id"]), strict=True):
-            cell.text = xml_safe(text)
-    document.add_paragraph("出处 · Sources:")
-    for item in items:
-        note = document.add_paragraph(xml_safe(f"{item['city']}, {item['case_id']}: "
-                                               f"{item['text']}"),
-                                      style="List Bullet")
-        note.runs[0].font.size = Pt(9)
+        items = every_figure(brief.figures)
+        word.heading(_figures_heading(brief.figures))
+        word.table(FIGURE_COLUMNS, [_figure_cells(item) for item in items])
+        word.paragraph("出处 · Sources:")
+        for item in items:
+            word.paragraph(_figure_note(item), size=9, style="List Bullet")
+    return word.saved()
 
 
 def render_brief(brief: Brief, form: str) -> bytes:
