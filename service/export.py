@@ -1,4 +1,8 @@
-"""Results as CSV for spreadsheets: one row per hit, in rank order, UTF-8 without a BOM."""
+"""Results as CSV for spreadsheets: one row per hit, in rank order, UTF-8 without a BOM.
+
+Every CSV the project writes goes through `csv_text`, which writes numbers as numbers and
+quotes a text cell a spreadsheet would otherwise run as a formula (`spreadsheet_cell`).
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,41 @@ from index.retrieval.search import Hit
 
 CSV_COLUMNS = ("rank", "id", "city", "seq", "year", "province", "score", "match", "text")
 
+# The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+# injection"): = + - @, tab, carriage return; NUL, which some readers drop before looking; and
+# the full-width ＝＋－＠, which input methods and some East Asian spreadsheet set-ups turn into
+# their ASCII forms. Chinese text can hold those, and quoting one costs only a visible `'`.
+FORMULA_STARTS = frozenset("=+-@\t\r\0＝＋－＠")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell: a number as it is (-3.5 stays a number), nothing for None, and text that
+    begins (after spaces) with a formula start behind a `'`, which spreadsheets show as text."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    if text[:1] in FORMULA_STARTS or text.lstrip()[:1] in FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
+def csv_text(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """CSV with a header, every cell through `spreadsheet_cell`; CRLF line ends, as
+    spreadsheets expect."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([spreadsheet_cell(name) for name in columns])
+    writer.writerows([spreadsheet_cell(value) for value in row] for row in rows)
+    return out.getvalue()
+
 
 def hit_rows(hits: Sequence[Hit], first_rank: int = 1) -> list[tuple]:
     """One CSV_COLUMNS row per hit; ranks count from `first_rank` (e.g. offset + 1)."""
     return [(rank, hit.case.id, hit.case.city, hit.case.seq, hit.case.year, hit.case.province,
-             f"{hit.score:.4f}", hit.match, hit.case.text)
+             round(float(hit.score), 4), hit.match, hit.case.text)
             for rank, hit in enumerate(hits, start=first_rank)]
-
-
-def csv_text(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """CSV with a header; CRLF line ends, as spreadsheets expect."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def hits_csv(hits: Sequence[Hit], first_rank: int = 1) -> str:

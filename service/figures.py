@@ -101,11 +101,11 @@ def comparison_csv(answer: dict[str, Any]) -> str:
     return csv_text(CSV_COLUMNS, lines)
 
 
-def _number(value: float | None) -> str:
-    """A value for a spreadsheet: `178000`, `93.37`; empty when there is none."""
+def _number(value: float | None) -> int | float | None:
+    """A value for a spreadsheet, as a number: `178000`, `93.37`; None when there is none."""
     if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+        return None
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def groups_listing(engine: SearchEngine) -> dict[str, Any]:

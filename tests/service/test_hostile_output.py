@@ -4,6 +4,7 @@ terminal get it harmless, from the core, over HTTP and on the command line."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -19,6 +20,7 @@ from index.retrieval.search import SearchEngine
 from service.brief import Brief, Practice, make_brief, render_brief
 from service.cli.main import main
 from service.describe import engine_summary
+from service.export import csv_text
 from service.http.app import create_app
 
 # NUL, vertical tab, form feed, an ANSI screen clear, an OSC title change ended by BEL, DEL,
@@ -192,3 +194,65 @@ def test_a_markdown_brief_keeps_its_outline_whatever_the_data(hostile_engine, ho
     items = [token for token in tokens if token.type == "list_item_open"]
     assert len(lists) == 1 and len(items) == len(cells_per_row) - 1  # the sources
     assert "blockquote_open" not in {token.type for token in tokens}
+
+
+# CSV
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _no_formula(rows: list[list[str]]) -> None:
+    """No text cell a spreadsheet would read as a formula: each starts as text, or is a
+    number (a numeric column, -3.5 too, stays a number)."""
+    for row in rows:
+        for cell in row:
+            if re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", cell):
+                continue
+            assert not cell.lstrip().startswith(FORMULA_START), (cell, row)
+
+
+def test_a_text_cell_that_would_start_a_formula_is_quoted_and_numbers_stay_numbers():
+    cells = [-3.5, 7, "-3.5", "=1+1", "+1", "@SUM(A1)", "\tx", "\rx", "＝1", "－1", "＠x",
+             "  =1+1", "a=b", "", None, "'=x"]
+    (row,) = _rows(csv_text(["c"] * len(cells), [cells]))[1:]
+    assert row == ["-3.5", "7", "'-3.5", "'=1+1", "'+1", "'@SUM(A1)", "'\tx", "'\rx", "'＝1",
+                   "'－1", "'＠x", "'  =1+1", "a=b", "", "", "'=x"]
+
+
+@pytest.mark.parametrize("url", [
+    "/api/search?q=覆盖率&k=50&format=csv",
+    "/api/cases/sd2020-jinan-3/similar?k=50&format=csv",  # another city: every case
+])
+def test_results_as_csv_hold_no_formula(hostile_client, url):
+    rows = _rows(hostile_client.get(url).get_data(as_text=True))
+    hostile = [row for row in rows if row[1].startswith("'=1+1")]
+    assert len(hostile) == 1 and hostile[0][2].startswith("'+城市")
+    assert hostile[0][5].startswith("'-省") and hostile[0][8].startswith("'=普惠性")
+    _no_formula(rows)
+
+
+def test_figures_as_csv_hold_no_formula(hostile_client, hostile_group):
+    by_id = _rows(hostile_client.get(f"/api/figures/{hostile_group}?format=csv")
+                  .get_data(as_text=True))
+    assert by_id[1][0].startswith("'=普惠性")  # the metric
+    _no_formula(by_id)
+    metric = by_id[1][0][1:]
+    by_metric = hostile_client.get("/api/figures", query_string={"metric": metric,
+                                                                "format": "csv"})
+    _no_formula(_rows(by_metric.get_data(as_text=True)))
+
+
+def test_the_command_lines_csv_holds_no_formula(hostile_cli, hostile_group, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("=1+1 覆盖率\n-校车\n", encoding="utf-8")
+    batch = _rows(hostile_cli("search", "--file", str(questions), "-k", "50", "--format",
+                              "csv", catch_exceptions=False).output)
+    assert {row[0] for row in batch[1:]} == {"'=1+1 覆盖率", "'-校车"}  # the question column
+    assert any(row[2].startswith("'=1+1") for row in batch)
+    _no_formula(batch)
+    figures = _rows(hostile_cli("figures", hostile_group, "--csv",
+                                catch_exceptions=False).output)
+    assert figures[1][0].startswith("'=普惠性")
+    _no_formula(figures)
