@@ -15,12 +15,30 @@ from service.export import hits_csv
 from service.figures import comparison, comparison_csv, groups_listing, metric_comparison
 from service.http.observability import IN_FLIGHT
 from service.http.openapi import openapi_document
+from service.http.server import REQUEST_SECONDS
 from service.problems import ApiError
 from service.runtime.loader import EngineState
-from service.schema import BATCH, BRIEF, CASES, FIGURES, FORMAT, SEARCH, SIMILAR
+from service.schema import (
+    BATCH,
+    BRIEF,
+    CASES,
+    FIGURES,
+    FORMAT,
+    MAX_BATCH,
+    MAX_QUERY_CHARS,
+    SEARCH,
+    SIMILAR,
+)
 from service.validate import decode_json
 
 bp = Blueprint("api", __name__)
+# A batch's body holds MAX_BATCH questions of MAX_QUERY_CHARS, each character possibly written
+# as a \uXXXX escape (json.dumps writes Chinese so by default), and the filters.
+BATCH_BODY_BYTES = MAX_BATCH * (MAX_QUERY_CHARS * 6 + 4) + 4096
+# A batch is embedded 8 questions a call (almost all of batching's saving), and stops starting
+# new calls after BATCH_SECONDS, well within the worker's deadline for a whole request.
+BATCH_CHUNK = 8
+BATCH_SECONDS = REQUEST_SECONDS / 2
 
 
 def state() -> EngineState:
@@ -109,13 +127,28 @@ def search_post() -> Response:
 @bp.post("/api/search/batch")
 def search_batch() -> Response:
     """Several questions with the same filters; their embeddings are computed in one call."""
+    request.max_content_length = BATCH_BODY_BYTES
     args = BATCH.from_json(json_object(request))
     started = time.perf_counter()
-    with IN_FLIGHT.track_inprogress():
-        answers = engine().search_batch(**args)
+    with current_app.extensions["casesearch.batches"].admit(), IN_FLIGHT.track_inprogress():
+        answers = _answer_in_time(engine(), args, started)
     return jsonify(results=[{"query": query, "results": [hit.to_dict() for hit in hits]}
                             for query, hits in zip(args["queries"], answers, strict=True)],
                    took_ms=_ms_since(started))
+
+
+def _answer_in_time(search_engine: SearchEngine, args: dict, started: float) -> list:
+    """A batch's answers, BATCH_CHUNK questions at a time, given up (503) once it has run
+    BATCH_SECONDS: a busy server says so instead of being cut at the request deadline."""
+    queries, answers = args["queries"], []
+    for first in range(0, len(queries), BATCH_CHUNK):
+        if time.perf_counter() - started > BATCH_SECONDS:
+            raise ApiError(503, f"this server is too busy to answer {len(queries)} questions "
+                                f"within {BATCH_SECONDS:g} s; try again later, or send fewer "
+                                f"questions at a time", retry_after=5)
+        answers += search_engine.search_batch(**{**args,
+                                                 "queries": queries[first:first + BATCH_CHUNK]})
+    return answers
 
 
 @bp.get("/api/search")

@@ -12,8 +12,9 @@ from index.retrieval.search import SearchEngine
 from service.http.errors import register_error_handlers
 from service.http.observability import observe_cache, observe_stage, register_observability
 from service.http.security import register_security
+from service.runtime.admission import WorkGate
 from service.runtime.loader import EngineState
-from service.runtime.settings import Settings
+from service.runtime.settings import Settings, default_of
 
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024,  # a search body is a question, not a document
@@ -26,6 +27,7 @@ DEFAULTS = {
     "ENGINE_WAIT_SECONDS": 30.0,
     "ENGINE_MAX_WAITERS": 0,
     "RELOAD_SECONDS": 2.0,  # how often to look for a new build (with INDEX_PATH; 0: never)
+    "BATCH_SLOTS": default_of("batch_slots"),
 }
 
 
@@ -50,7 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None, *,
                                 ENGINE_MAX_WAITERS=max(0, settings.server_threads - 1),
                                 SETTINGS=settings, INDEX_PATH=settings.index_path,
                                 DATA_DIR=settings.data, LOG_QUERIES=settings.log_queries,
-                                RELOAD_SECONDS=settings.reload_seconds)
+                                RELOAD_SECONDS=settings.reload_seconds,
+                                BATCH_SLOTS=settings.batch_threads)
     else:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False
@@ -64,6 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None, *,
     register_error_handlers(app)
     register_security(app)
     app.extensions["casesearch"] = state = _engine_state(app)
+    app.extensions["casesearch.batches"] = WorkGate(int(app.config["BATCH_SLOTS"]),
+                                                    "batch searches")
     if app.config.get("INDEX_PATH") is not None:
         _watch_index(app, state)
     return app

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from index.errors import CasesearchError, InvalidRequestError, NotFoundError
 from service.problems import ApiError
+from service.schema import MAX_BATCH, MAX_QUERY_CHARS
 
 __all__ = ["ApiError", "PROBLEM_TYPE", "problem", "register_error_handlers"]
 
@@ -23,6 +24,22 @@ def problem(status: int, detail: str, title: str | None = None, **extra: object)
     body = {"type": "about:blank", "title": title or HTTPStatus(status).phrase,
             "status": status, "detail": detail, **extra}
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_TYPE)
+
+
+def too_large_detail() -> str:
+    """What a 413 says: the size sent, the route's limit, and what to send instead."""
+    from flask import request
+
+    sent = f"{request.content_length:,} bytes" if request.content_length else "too long"
+    limit = request.max_content_length or 0
+    if request.path == "/api/search/batch":
+        advice = (f"send fewer questions in one batch, or split them over several batches "
+                  f"(at most {MAX_BATCH} questions of {MAX_QUERY_CHARS} characters)")
+    else:
+        advice = (f"a body holds one request's JSON (a question of at most {MAX_QUERY_CHARS} "
+                  f"characters and its filters), not a document")
+    return (f"the body is {sent}, more than the {limit:,} bytes {request.method} "
+            f"{request.path} takes; {advice}")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -48,7 +65,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
-        response = problem(error.code or 500, error.description or "")
+        detail = too_large_detail() if error.code == 413 else error.description or ""
+        response = problem(error.code or 500, detail)
         if error.code == 405 and error.get_response().headers.get("Allow"):
             response.headers["Allow"] = error.get_response().headers["Allow"]
         return response

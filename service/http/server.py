@@ -50,6 +50,7 @@ BODY_LIMIT = 128 * 1024  # read ahead within the read deadline (the largest body
 EARLY_LIMIT = MAX_REQUEST_LINE + 100 * 8190 + BODY_LIMIT
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,12})[ \t]*\r\n", re.I)
 CUT = "casesearch.cut"  # environ key: set when the request was cut at its deadline
+REQUEST_SECONDS = 30.0  # a search takes milliseconds; this only ends stuck connections
 log = logging.getLogger(__name__)
 
 
@@ -109,7 +110,7 @@ class GuardedThreadWorker(ThreadWorker):
     """gunicorn's threaded worker: requests read without a thread, deadlines, problem+json."""
 
     read_seconds = 5.0      # set from CASESEARCH_READ_TIMEOUT by `run_server`
-    request_seconds = 30.0  # a search takes milliseconds; this only ends stuck connections
+    request_seconds = REQUEST_SECONDS
 
     def init_process(self) -> None:
         self._deadlines: dict[Any, tuple[float, str]] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,23 @@ def whole(low: int, high: int) -> Parser:
 
 def seconds(low: float, high: float) -> Parser:
     return bounded(float, "a number of seconds", low, high)
+
+
+MIN_KEY_LENGTH = 16
+SESSION_HOURS = 12  # how long a sign-in to the pages lasts (service.http.security)
+
+
+def secret_key(env: str, raw: str) -> str:
+    """A key that guards the service: long enough that guessing it (at the 10 tries per 5
+    minutes an address is allowed) is hopeless, and free of spaces and control characters."""
+    if len(raw) < MIN_KEY_LENGTH:
+        raise ValueError(f"{env} is {len(raw)} characters; use at least {MIN_KEY_LENGTH}, e.g. "
+                         f"the output of `python3 -c 'import secrets; "
+                         f"print(secrets.token_urlsafe(24))'`")
+    if any(char.isspace() or not char.isprintable() for char in raw):
+        raise ValueError(f"{env} holds spaces or control characters; use letters, digits "
+                         f"and punctuation only")
+    return raw
 
 
 def one_of(*choices: str) -> Parser:
@@ -145,6 +162,11 @@ class Settings:
         "serve more under load)", whole(1, 64))
     server_threads: int = setting("CASESEARCH_SERVER_THREADS", 4,
                                   "request threads per worker", whole(1, 64))
+    batch_slots: int = setting(
+        "CASESEARCH_BATCH_SLOTS", 1,
+        "batch searches (`POST /api/search/batch`) a worker runs at once; one more gets 503 "
+        "with `Retry-After`, so that batches never take the threads of single searches and "
+        "health checks", whole(1, 64))
     query_cache: int = setting(
         "CASESEARCH_QUERY_CACHE", 1024,
         "questions whose vectors are kept in an LRU cache (`0` turns it off)",
@@ -161,8 +183,9 @@ class Settings:
         "CASESEARCH_API_KEY", "",
         "if set, the API, `/openapi.json` and MCP over HTTP require `Authorization: Bearer "
         "<key>`, and the pages a sign-in with the key (kept as an `HttpOnly`, "
-        "`SameSite=Strict` session cookie); `/healthz`, `/readyz` and static files stay open",
-        shown="unset")
+        f"`SameSite=Strict` session cookie that ends with the browser, at sign-out or after "
+        f"{SESSION_HOURS} hours); at least {MIN_KEY_LENGTH} characters; `/healthz`, `/readyz` "
+        f"and static files stay open", secret_key, shown="unset")
     allowed_hosts: tuple[str, ...] = setting(
         "CASESEARCH_ALLOWED_HOSTS", (),
         "host names the service may be addressed as besides `127.0.0.1`, `localhost`, "
@@ -190,6 +213,12 @@ class Settings:
     base_url: str = setting(
         "CASESEARCH_BASE_URL", "",
         "the service's public address, for `url`s in MCP results", shown="`http://HOST:PORT`")
+
+    @property
+    def batch_threads(self) -> int:
+        """Batches run at once per worker: CASESEARCH_BATCH_SLOTS, but always leaving one
+        request thread for everything else."""
+        return max(1, min(self.batch_slots, self.server_threads - 1))
 
     @property
     def compute_threads(self) -> int:
@@ -231,6 +260,12 @@ class Settings:
             if raw is not None and raw != "":
                 values[spec.name] = spec.metadata["read"](spec.metadata["env"], raw)
         return cls(**values)
+
+
+def default_of(name: str) -> Any:
+    """The default of one setting, from its declaration (the one place a default is written)."""
+    spec = next(spec for spec in fields(Settings) if spec.name == name)
+    return spec.default_factory() if spec.default_factory is not MISSING else spec.default
 
 
 def settings_help() -> list[tuple[str, str]]:
