@@ -1,11 +1,18 @@
 """Security for every request and response: only the host names the service is served as
 (no DNS rebinding), an optional API key over everything that reads cases (the API by header,
-the pages by a session cookie set once), CORS only for an allow-list, strict headers."""
+the pages by a signed session cookie that expires and can be signed out), wrong keys slowed
+down per client, CORS only for an allow-list, strict headers."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from flask import (
@@ -13,16 +20,28 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     request,
 )
 
 from service.problems import ApiError
+from service.runtime.settings import SESSION_HOURS
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SESSION_COOKIE = "casesearch_session"
-OPEN_PATHS = ("/healthz", "/readyz", "/login")
+# A sign-in lasts a working day at most, and ends with the browser (a session cookie). The
+# value is signed with the key alone, so that every replica behind the documented proxy accepts
+# it; a new key ends every session at once.
+SESSION_SECONDS = SESSION_HOURS * 3600
+OPEN_PATHS = ("/healthz", "/readyz", "/login", "/logout")
+# Wrong keys: after FAILURES_ALLOWED from one client address within FAILURE_WINDOW seconds,
+# that address is refused (429) until the window has passed. 10 guesses in 5 minutes make
+# guessing even a short key hopeless; a person who mistypes is not locked out for long.
+FAILURES_ALLOWED = 10
+FAILURE_WINDOW = 300.0
+TRACKED_ADDRESSES = 10_000  # the oldest are forgotten first: memory stays bounded
+log = logging.getLogger(__name__)
 bp = Blueprint("security", __name__)
 
 # Pages load only their own stylesheet and script; nothing inline, nothing from elsewhere.
@@ -65,38 +84,163 @@ def require_allowed_host() -> None:
                             "with CASESEARCH_ALLOWED_HOSTS)")
 
 
-def session_token(key: str) -> str:
-    """The page session cookie's value for an API key (a digest, never the key itself)."""
-    return hmac.new(key.encode(), b"casesearch page session 1", hashlib.sha256).hexdigest()
+def _signature(key: str, issued: str) -> str:
+    message = f"casesearch page session 2|{issued}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _has_key(key: str) -> bool:
+def session_token(key: str, now: float | None = None) -> str:
+    """A new session cookie value: when it was issued, signed with the key (a digest: the key
+    itself is never in it), so that each sign-in gets a value of its own that expires."""
+    issued = str(int(time.time() if now is None else now))
+    return f"{issued}.{_signature(key, issued)}"
+
+
+def session_valid(key: str, token: str, now: float | None = None) -> bool:
+    """Whether a cookie value was issued by this server, for this key, less than
+    SESSION_SECONDS ago."""
+    issued, _, signature = token.partition(".")
+    if not issued.isdecimal() or len(issued) > 12:
+        return False
+    age = (time.time() if now is None else now) - int(issued)
+    return 0 <= age < SESSION_SECONDS and hmac.compare_digest(
+        signature.encode(), _signature(key, issued).encode())
+
+
+def _bearer_matches(key: str) -> bool | None:
+    """True or False for a Bearer key sent; None when none was."""
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), key.encode()):
-        return True
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    return hmac.compare_digest(cookie.encode(), session_token(key).encode())
+    if scheme.lower() != "bearer":
+        return None
+    return hmac.compare_digest(given.strip().encode(), key.encode())
+
+
+class FailedKeys:
+    """Wrong keys per client address within a sliding window (this process's own count)."""
+
+    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW,
+                 tracked: int = TRACKED_ADDRESSES) -> None:
+        self.allowed, self.window, self.tracked = allowed, window, tracked
+        self._times: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> list[float]:
+        times = [t for t in self._times.get(address, []) if now - t < self.window]
+        if times:
+            self._times[address] = times
+        else:
+            self._times.pop(address, None)
+        return times
+
+    def retry_after(self, address: str, now: float | None = None) -> int:
+        """Seconds until `address` may try a key again (0: it may now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._recent(address, now)
+        if len(times) < self.allowed:
+            return 0
+        return max(1, int(times[-self.allowed] + self.window - now) + 1)
+
+    def record(self, address: str, now: float | None = None) -> int:
+        """Count one wrong key from `address`; how many it sent within the window."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._recent(address, now)
+            times.append(now)
+            self._times[address] = times
+            self._times.move_to_end(address)
+            while len(self._times) > self.tracked:
+                self._times.popitem(last=False)
+            return len(times)
+
+
+def client_address() -> str:
+    """The client's address: the peer's, or, from a proxy on this machine (the documented
+    nginx), the address that proxy saw (the last of X-Forwarded-For)."""
+    peer = request.remote_addr or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and _is_loopback(peer):
+        last = forwarded.split(",")[-1].strip()
+        if _is_address(last):
+            return last
+    return peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_loopback(text: str) -> bool:
+    return _is_address(text) and ipaddress.ip_address(text).is_loopback
+
+
+def served_over_https() -> bool:
+    """Whether the browser reached us over HTTPS: directly, or through the documented proxy
+    (`X-Forwarded-Proto: https`, trusted from a proxy on this machine only)."""
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.is_secure or (proto == "https" and _is_loopback(request.remote_addr or ""))
+
+
+def _refuse_guessing(address: str) -> None:
+    wait = current_app.extensions["casesearch.failed_keys"].retry_after(address)
+    if wait:
+        raise ApiError(429, f"too many wrong keys from this address; try again in {wait} s",
+                       retry_after=wait)
+
+
+def _wrong_key(address: str, how: str) -> None:
+    count = current_app.extensions["casesearch.failed_keys"].record(address)
+    log.warning("wrong API key (%s) from %s for %s %s: %d in the last %g s", how, address,
+                request.method, request.path, count, FAILURE_WINDOW)
 
 
 def require_api_key() -> Response | None:
     """With API_KEY set, everything but health checks and static files needs the key: the API
     as `Authorization: Bearer <key>` (or the page's session cookie), the pages through the
-    sign-in form, which sets that cookie. CORS preflights carry no credentials."""
+    sign-in form, which sets that cookie. CORS preflights carry no credentials. A client that
+    sent too many wrong keys is refused for a while (429), whatever it sends."""
     key = current_app.config.get("API_KEY")
-    if not key or _is_open(request.path) or request.method == "OPTIONS" or _has_key(key):
+    if not key or _is_open(request.path) or request.method == "OPTIONS":
+        return None
+    address = client_address()
+    bearer = _bearer_matches(key)
+    if bearer is not None:
+        _refuse_guessing(address)
+        if bearer:
+            return None
+        _wrong_key(address, "Authorization header")
+    elif session_valid(key, request.cookies.get(SESSION_COOKIE, "")):
+        g.signed_in = True
         return None
     if _is_api(request.path) or request.path in ("/openapi.json", "/metrics"):
         raise ApiError(401, "this API needs a key: send the header "
                             "`Authorization: Bearer <key>`", www_authenticate="Bearer")
-    return Response(render_template("login.html", next=request.full_path.rstrip("?"),
+    return Response(render_template("login.html", next=local_target(request.full_path),
                                     error=None), status=401)
 
 
-def _local_target(target: str) -> str:
-    """Where to go after signing in: a path on this site only (never `//other.site`)."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+
+
+def local_target(target: str) -> str:
+    """Where to go after signing in: a path on this site, rebuilt from its parsed parts.
+    Anything odd (a scheme, a host, `//`, a backslash, a control character or space that a
+    browser would drop to make `//other.site`) gives `/`."""
+    if (_UNSAFE_IN_TARGET.search(target) or target != target.strip()
+            or not target.startswith("/") or target.startswith("//")):
         return "/"
-    return target
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return "/"
+    if (parts.scheme or parts.netloc or not parts.path.startswith("/")
+            or parts.path.startswith("//")):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @bp.post("/login")
@@ -104,15 +248,29 @@ def login() -> Response:
     """Check the key from the sign-in form and keep a session cookie for the pages."""
     key = current_app.config.get("API_KEY")
     given = request.form.get("key", "")
-    target = _local_target(request.form.get("next", "/"))
+    target = local_target(request.form.get("next", "/"))
     if not key:
         return redirect(target, code=303)
+    address = client_address()
+    _refuse_guessing(address)
     if not hmac.compare_digest(given.encode(), key.encode()):
+        _wrong_key(address, "sign-in form")
         return Response(render_template("login.html", next=target,
                                         error="wrong key · 密钥不正确"), status=401)
     response = redirect(target, code=303)
+    # A session cookie (no Max-Age: the browser forgets it when it closes), whose value also
+    # expires on the server after SESSION_SECONDS.
     response.set_cookie(SESSION_COOKIE, session_token(key), httponly=True, samesite="Strict",
-                        secure=request.is_secure, max_age=30 * 24 * 3600, path="/")
+                        secure=served_over_https(), path="/")
+    return response
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out: the browser forgets its session cookie."""
+    response = redirect("/", code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Strict",
+                           secure=served_over_https())
     return response
 
 
@@ -131,6 +289,7 @@ def add_headers(response: Response) -> Response:
 
 
 def register_security(app: Flask) -> None:
+    app.extensions["casesearch.failed_keys"] = FailedKeys()
     app.register_blueprint(bp)
     app.before_request(require_allowed_host)
     app.before_request(require_api_key)

@@ -61,10 +61,116 @@ def test_signing_in_once_keeps_a_strict_session_cookie_for_pages_and_api(locked)
     assert locked.get("/api/cities").status_code == 200  # the page's session reaches the API
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil"])
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil",
+                                    "/\t/evil.example", "/\n/evil.example", "/\r\n//evil",
+                                    " //evil.example", "/\x00/evil", "\t//evil.example",
+                                    "javascript:alert(1)", "/\u0085/evil", "///evil.example",
+                                    "http:/evil.example", "/cases/\nSet-Cookie: x=1"])
 def test_sign_in_only_goes_back_to_this_site(locked, target):
     signed = locked.post("/login", data={"key": "s3cret", "next": target})
-    assert signed.headers["Location"] == "/"
+    assert signed.status_code == 303 and signed.headers["Location"] == "/"
+
+
+def test_sign_in_goes_back_to_the_page_asked_for(locked):
+    asked = locked.get("/?q=%E6%A0%A1%E8%BD%A6&city=%E6%B5%8E%E5%8D%97%E5%B8%82")
+    assert 'value="/?q=%E6%A0%A1%E8%BD%A6&amp;city=' in asked.get_data(as_text=True)
+    signed = locked.post("/login", data={"key": "s3cret", "next": "/cases/sd2020-jinan-3?x=1"})
+    assert signed.headers["Location"] == "/cases/sd2020-jinan-3?x=1"
+
+
+def test_the_session_cookie_ends_with_the_browser_expires_and_differs_per_sign_in(locked):
+    from service.http.security import SESSION_SECONDS, session_token, session_valid
+
+    cookie = locked.post("/login", data={"key": "s3cret"}).headers["Set-Cookie"]
+    assert "Max-Age" not in cookie and "Expires" not in cookie  # a session cookie
+    earlier = session_token("s3cret", now=1_000_000)
+    assert session_valid("s3cret", earlier, now=1_000_000 + 60)
+    assert not session_valid("s3cret", earlier, now=1_000_000 + SESSION_SECONDS + 1)
+    assert not session_valid("another-key", earlier, now=1_000_060)  # a new key ends it
+    assert earlier != session_token("s3cret", now=1_000_001)
+    forged = earlier.split(".")[0] + "." + "0" * 64
+    assert not session_valid("s3cret", forged, now=1_000_060)
+    for junk in ("", ".", "abc.def", "9" * 40 + ".x"):
+        assert not session_valid("s3cret", junk)
+
+
+def test_signing_out_ends_the_pages_session(locked):
+    locked.post("/login", data={"key": "s3cret"})
+    page = locked.get("/")
+    assert page.status_code == 200 and "Sign out" in page.get_data(as_text=True)
+    out = locked.post("/logout")
+    assert out.status_code == 303 and "casesearch_session=;" in out.headers["Set-Cookie"]
+    assert locked.get("/").status_code == 401
+
+
+def test_the_cookie_is_secure_behind_the_documented_tls_proxy(locked):
+    behind = locked.post("/login", data={"key": "s3cret"},
+                         headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in behind.headers["Set-Cookie"]
+    plain = locked.post("/login", data={"key": "s3cret"})
+    assert "Secure" not in plain.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("how", ["form", "bearer"])
+def test_key_guessing_is_slowed_per_address_and_logged(engine, how, caplog):
+    from service.http.security import FAILURES_ALLOWED
+
+    client = create_app({"TESTING": True, "ENGINE": engine, "API_KEY": "s3cret"}).test_client()
+
+    def guess(key: str, address: str = "203.0.113.7"):
+        environ = {"REMOTE_ADDR": address}
+        if how == "form":
+            return client.post("/login", data={"key": key}, environ_base=environ)
+        return client.get("/api/cities", headers={"Authorization": f"Bearer {key}"},
+                          environ_base=environ)
+
+    statuses = [guess(f"wrong{i}").status_code for i in range(FAILURES_ALLOWED + 5)]
+    assert statuses[:FAILURES_ALLOWED] == [401] * FAILURES_ALLOWED
+    assert set(statuses[FAILURES_ALLOWED:]) == {429}
+    refused = guess("s3cret")  # even the right key, until the window has passed
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert guess("s3cret", address="198.51.100.1").status_code in (200, 303)  # others are not
+    warnings = [r for r in caplog.records if "wrong API key" in r.getMessage()]
+    assert len(warnings) == FAILURES_ALLOWED and "203.0.113.7" in warnings[0].getMessage()
+    assert all("wrong" not in r.getMessage().split("for")[-1] for r in warnings)  # no key
+
+
+def test_behind_the_local_proxy_the_forwarded_address_is_counted(engine):
+    from service.http.security import FAILURES_ALLOWED
+
+    client = create_app({"TESTING": True, "ENGINE": engine, "API_KEY": "s3cret"}).test_client()
+    for i in range(FAILURES_ALLOWED):
+        client.get("/api/cities", headers={"Authorization": f"Bearer no{i}",
+                                           "X-Forwarded-For": "192.0.2.5"})
+    blocked = client.get("/api/cities", headers={"Authorization": "Bearer no",
+                                                 "X-Forwarded-For": "192.0.2.5"})
+    other = client.get("/api/cities", headers={"Authorization": "Bearer s3cret",
+                                               "X-Forwarded-For": "192.0.2.6"})
+    assert blocked.status_code == 429 and other.status_code == 200
+
+
+def test_failures_are_forgotten_after_the_window_and_memory_is_bounded():
+    from service.http.security import FailedKeys
+
+    failures = FailedKeys(allowed=2, window=10, tracked=3)
+    failures.record("a", now=0)
+    failures.record("a", now=1)
+    assert failures.retry_after("a", now=5) == 6
+    assert failures.retry_after("a", now=11.5) == 0
+    for address in "bcde":
+        failures.record(address, now=2)
+    assert failures.retry_after("a", now=3) == 0  # the oldest address was forgotten
+
+
+@pytest.mark.parametrize(("key", "words"), [("short", "at least 16"),
+                                             ("a key with spaces 123", "spaces"),
+                                             ("x" * 20 + "\x1b", "control")])
+def test_a_weak_or_odd_key_is_refused_at_start_up(key, words):
+    from service.runtime.settings import Settings
+
+    with pytest.raises(ValueError, match=words):
+        Settings.from_env({"CASESEARCH_API_KEY": key})
+    assert Settings.from_env({"CASESEARCH_API_KEY": "k" * 16}).api_key == "k" * 16
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.evil.example",
