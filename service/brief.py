@@ -18,7 +18,7 @@ from urllib.parse import quote
 from corpus.models import Case
 from index.errors import InvalidRequestError
 from index.retrieval.search import Hit, SearchEngine
-from service.figures import KIND_LABELS, every_figure, resolve_group
+from service.figures import KIND_LABELS, every_figure, near_group
 from service.figures import comparison as figure_comparison
 from service.problems import ApiError
 from service.schema import MAX_BRIEF_CASES
@@ -58,7 +58,8 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
     best, or else those a figures table cites; and the figures table asked for.
 
     Raises:
-        ApiError: 422 with neither ids nor a question, too many ids, or an unknown id; 404
+        ApiError: 422 with neither ids nor a question, too many ids, an unknown id, or a
+            metric no figure group measures closely enough (service.figures.near_group); 404
             when a figure is asked for and the corpus holds none.
     """
     if not ids and not query and not figures:
@@ -67,7 +68,7 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
                             "(figures=…)")
     if ids and len(ids) > MAX_BRIEF_CASES:
         raise ApiError(422, f"a brief holds at most {MAX_BRIEF_CASES} practices; got {len(ids)}")
-    table = figure_comparison(engine, resolve_group(engine, figures)[0]) if figures else None
+    table = _figures_table(engine, figures) if figures else None
     if ids:
         practices = _chosen(engine, ids, query, base_url)
     elif query:
@@ -83,6 +84,16 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
     default = query or (f"{table['metric']} · 各市对比" if table and not ids else DEFAULT_TITLE)
     return Brief(title=title or default, query=query, practices=tuple(practices), figures=table,
                  corpus=corpus)
+
+
+def _figures_table(engine: SearchEngine, wanted: str) -> dict[str, Any]:
+    """The comparison of the group asked for; chosen by a metric, it says which and how near
+    (`asked`, `similarity`, `threshold`)."""
+    group, similarity = near_group(engine, wanted)
+    table = figure_comparison(engine, group)
+    if similarity is not None:
+        table.update(asked=wanted, similarity=similarity, threshold=engine.figures.threshold)
+    return table
 
 
 def _chosen(engine: SearchEngine, ids: list[str], query: str | None,
@@ -132,6 +143,15 @@ def _source(case: Case) -> str:
 
 def _figures_heading(table: dict[str, Any]) -> str:
     return f"各市数据对比 · {table['metric']} ({table['unit']}, {KIND_LABELS[table['kind']]})"
+
+
+def _group_chosen(table: dict[str, Any]) -> str:
+    """Which group a metric chose, and how near it is (empty for a group asked for by id)."""
+    if "similarity" not in table:
+        return ""
+    return (f"所用数据组 · Figures group: {table['metric']} (id {table['id']}), the nearest to "
+            f"“{table['asked']}”: similarity {table['similarity']:.2f} "
+            f"({table['threshold']:.2f} or more counts as the same measure)")
 
 
 def _figure_cells(item: dict[str, Any]) -> tuple[str, ...]:
@@ -223,7 +243,9 @@ def _md_link(url: str) -> str:
 
 def _figures_markdown(table: dict[str, Any]) -> list[str]:
     items = every_figure(table)
+    chosen = _group_chosen(table)
     lines = [f"## {md_text(_figures_heading(table))}", "",
+             *([f"*{md_text(chosen)}*", ""] if chosen else []),
              "| " + " | ".join(md_text(name) for name in FIGURE_COLUMNS) + " |",
              "|---" * len(FIGURE_COLUMNS) + "|"]
     lines += ["| " + " | ".join(md_text(cell) for cell in _figure_cells(item)) + " |"
@@ -304,6 +326,8 @@ def brief_docx(brief: Brief) -> bytes:
     if brief.figures:
         items = every_figure(brief.figures)
         word.heading(_figures_heading(brief.figures))
+        if chosen := _group_chosen(brief.figures):
+            word.paragraph(chosen, italic=True, size=9)
         word.table(FIGURE_COLUMNS, [_figure_cells(item) for item in items])
         word.paragraph("出处 · Sources:")
         for item in items:

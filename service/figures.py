@@ -9,11 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from index.errors import InvalidRequestError, UnknownGroupError
-from index.figures import CaseFigure, FigureGroup
+from index.figures import CaseFigure, FigureGroup, embed_metrics, metric_key, similarity
+from index.retrieval.glosses import english_words, glosses_of
+from index.retrieval.lexical import tokenize, written_in_han
 from index.retrieval.search import SearchEngine
 from service.export import csv_text
 from service.problems import ApiError
+from service.validate import shown
 
 KIND_LABELS = {"level": "水平 · level", "change": "变化 · change", "rank": "排名 · rank"}
 CSV_COLUMNS = ("metric", "city", "year", "value", "high", "unit", "shown", "kind", "as_written",
@@ -71,6 +76,69 @@ def resolve_group(engine: SearchEngine, wanted: str) -> tuple[FigureGroup, float
         raise ApiError(404, "the corpus holds no figures to compare")
     (group, similarity), others = nearest[0], nearest[1:]
     return group, similarity, others
+
+
+def near_group(engine: SearchEngine, wanted: str) -> tuple[FigureGroup, float | None]:
+    """A group from its id, or the group nearest a free-text metric when it measures the same
+    thing (`measure_similarities` at the grouping threshold or above), with that similarity.
+
+    Raises:
+        ApiError: 422 when the nearest group is not near enough, naming the nearest to try
+            (`nearest_groups`); as `resolve_group` otherwise.
+    """
+    group, score, others = resolve_group(engine, wanted)
+    if score is None:
+        return group, None
+    threshold = engine.figures.threshold
+    candidates = [group, *(other for other, _ in others)]
+    scores = measure_similarities(engine, wanted, candidates)
+    if scores[0] >= threshold:
+        return group, scores[0]
+    nearest = [{**group_summary(engine, each), "similarity": near}
+               for each, near in zip(candidates, scores, strict=True)]
+    listed = "; ".join(f"{g['metric']} ({g['unit']}, id {g['id']}, similarity "
+                       f"{g['similarity']:.2f})" for g in nearest)
+    raise ApiError(422, f"no figure group measures {shown(wanted)} closely enough: the nearest "
+                        f"are {listed}, below the {threshold:.2f} at which two phrases count "
+                        f"as the same measure. Give one of their ids instead, or see every "
+                        f"group (GET /api/figures, `casesearch figures`)",
+                   nearest_groups=nearest)
+
+
+def measure_similarities(engine: SearchEngine, metric: str,
+                         groups: Sequence[FigureGroup]) -> list[float]:
+    """How alike a free-text metric is to each group's phrases, on the scale the grouping
+    threshold was calibrated on (`index.figures.similarity`: each embedder's cosine and the
+    characters in common, averaged), averaged over a group's phrases as the grouping's average
+    linkage does. A metric in another script shares no characters with the phrases: the share
+    of its words among their glosses stands in (as in `FigureTable.nearest`)."""
+    table = engine.figures
+    phrases_of = [list(dict.fromkeys(metric_key(table.figures[member].figure.metric)
+                                     for member in group.members)) for group in groups]
+    phrases = list(dict.fromkeys(phrase for each in phrases_of for phrase in each))
+    keys = [metric_key(metric), *phrases]
+    embedders = [engine.embedder, *([engine.second] if engine.second is not None else [])]
+    vector_sets = [embed_metrics(keys, embedder) for embedder in embedders]
+    if written_in_han(metric):
+        alike = similarity(keys, vector_sets)[0, 1:]
+    else:
+        cosines = similarity(keys, vector_sets, characters=False)[0, 1:]
+        shares = np.array(_gloss_shares(list(dict.fromkeys(english_words(metric))), phrases))
+        alike = (cosines * len(embedders) + shares) / (len(embedders) + 1)
+    row = {phrase: float(value) for phrase, value in zip(phrases, alike, strict=True)}
+    return [round(float(np.mean([row[phrase] for phrase in each])), 4) for each in phrases_of]
+
+
+def _gloss_shares(words: list[str], phrases: list[str]) -> list[float]:
+    """For each phrase, the share of `words` found among the glosses of its terms."""
+    terms = {phrase: tokenize(phrase) for phrase in phrases}
+    # one pass over the dictionary for every term not looked up yet
+    glosses = glosses_of(term for each in terms.values() for term in each)
+    shares = []
+    for phrase in phrases:
+        glossed = {word for term in terms[phrase] for word in glosses[term]}
+        shares.append(sum(word in glossed for word in words) / len(words) if words else 0.0)
+    return shares
 
 
 def metric_comparison(engine: SearchEngine, metric: str) -> dict[str, Any]:

@@ -139,3 +139,30 @@ def test_libreoffice_opens_the_word_brief(client, tmp_path):
 
 def _twenty(client) -> list[str]:
     return [case["id"] for case in client.get("/api/cases?limit=20").get_json()["cases"]]
+
+
+def test_a_figure_no_group_measures_is_refused_with_the_nearest_to_try(client, built_cli):
+    response = client.get("/api/brief?id=sd2020-jinan-3&figures=火星基地数量")
+    assert response.status_code == 422
+    body = response.get_json(force=True)
+    assert "no figure group measures '火星基地数量' closely enough" in body["detail"]
+    nearest = body["nearest_groups"]
+    assert nearest and {"id", "metric", "unit", "similarity"} <= set(nearest[0])
+    assert nearest[0]["id"] in body["detail"]
+    assert all(group["similarity"] < 0.95 for group in nearest)  # the fake's threshold
+    refused = built_cli("brief", "--ids", "sd2020-jinan-3", "--figures", "火星基地数量")
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit)
+    assert "error: no figure group measures '火星基地数量' closely enough" in refused.output
+
+
+def test_a_brief_says_which_group_a_metric_chose_and_how_near(client):
+    text = _brief(client, "id=sd2020-qingdao-2&figures=普惠性幼儿园覆盖率&format=md").get_data(
+        as_text=True)
+    group_id = client.get("/api/figures?metric=普惠性幼儿园覆盖率").get_json()["id"]
+    assert re.search(rf"所用数据组 · Figures group: 普惠性幼儿园覆盖率 \(id {group_id}\), the "
+                     r"nearest to “普惠性幼儿园覆盖率”: similarity 1\.00 \(0\.95 or more counts as "
+                     r"the same measure\)", text)
+    document = _docx(_brief(client, "id=sd2020-qingdao-2&figures=普惠性幼儿园覆盖率").data)
+    assert any(p.text.startswith("所用数据组 · Figures group:") for p in document.paragraphs)
+    by_id = _brief(client, f"id=sd2020-qingdao-2&figures={group_id}&format=md")
+    assert "所用数据组" not in by_id.get_data(as_text=True)  # asked for by its id: no guess
