@@ -48,6 +48,8 @@ def docx_to_text(path: Path) -> tuple[str, list[str]]:
     check_docx_archive(path)
     try:
         lines, notes = docx_lines(Document(str(path)))
+    except CorpusError as exc:  # a file Word could open, with something to fix in Word
+        raise CorpusError(f"{path.name}: {exc}") from exc
     except Exception as exc:  # a crafted file can fail anywhere in zip, XML or python-docx
         raise CorpusError(f"{path.name}: not a readable Word (.docx) document "
                           f"({type(exc).__name__}: {str(exc)[:200]}); open it in Word and "

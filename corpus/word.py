@@ -8,6 +8,10 @@ rendered here (`chineseCounting`, `decimal`, `decimalEnclosedCircle`, … with t
 `lvlText`) the way Word counts them. Headings in Heading styles with no number at all become
 numbered sections too. The file is checked before it is parsed: a .docx is a zip archive, and
 its members' total size and count are capped so that a zip bomb is refused, not unpacked.
+
+A crafted or damaged file is refused with a `CorpusError` that says what to fix, never read
+forever: every chain of references (a style's "based on", a list style's definition) is
+checked once for a loop and resolved once per style, and list numbers are capped.
 """
 
 from __future__ import annotations
@@ -25,6 +29,17 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_DOCX_BYTES = 50 * 1024 * 1024        # the file as received
 MAX_DOCX_UNPACKED = 200 * 1024 * 1024    # all members, unpacked
 MAX_DOCX_MEMBERS = 2000
+# Word's own dialogs (Set Numbering Value, Define New Number Format) take start values from 0
+# to 32767, a signed 16-bit count: a larger or negative value is a crafted or damaged file,
+# and a list counting past it has more items than any document this project reads.
+MAX_COUNT = 32767
+# The longest number drawn before a paragraph. Real ones are a few characters ("（十二）",
+# "XXXVIII."); letters repeat after z (aa, bbb…), so without a cap one paragraph numbered
+# 2**31 - 1 in upperLetter becomes 82 million characters. 100 letters is the count 2600.
+MAX_LABEL = 100
+MAX_LEVEL = 8  # Word's list levels are 0 to 8
+_RENUMBER = ("open the document in Word, set the list's numbering again (right-click a "
+             "number, then Set Numbering Value), and save it again")
 _HEADING = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _STEMS = "甲乙丙丁戊己庚辛壬癸"
@@ -61,7 +76,14 @@ def check_docx_archive(path: Path) -> None:
 
 
 def format_number(value: int, fmt: str) -> str:
-    """A counter drawn in one of Word's number formats (`w:numFmt`)."""
+    """A counter drawn in one of Word's number formats (`w:numFmt`).
+
+    Raises:
+        CorpusError: a count beyond MAX_COUNT, or one drawn longer than MAX_LABEL.
+    """
+    if abs(value) > MAX_COUNT:
+        raise CorpusError(f"the number {value} is more than {MAX_COUNT}, the largest Word "
+                          f"sets")
     if fmt in ("chineseCounting", "chineseCountingThousand", "japaneseCounting",
                "taiwaneseCounting", "taiwaneseCountingThousand", "ideographDigital"):
         return chinese_ordinal(value)
@@ -72,12 +94,11 @@ def format_number(value: int, fmt: str) -> str:
     if fmt == "decimalEnclosedParen":
         return f"({value})"
     if fmt == "decimalFullWidth":
-        return "".join(chr(ord(d) + 0xFEE0) for d in str(value))
+        return "".join(chr(ord(d) + 0xFEE0) if d.isdigit() else d for d in str(value))
     if fmt == "ideographTraditional" and 1 <= value <= 10:
         return _STEMS[value - 1]
     if fmt in ("upperLetter", "lowerLetter"):
-        letters = _LETTERS[(value - 1) % 26] * ((value - 1) // 26 + 1)
-        return letters.upper() if fmt == "upperLetter" else letters
+        return _letters(value, upper=fmt == "upperLetter")
     if fmt in ("upperRoman", "lowerRoman"):
         roman = _roman(value)
         return roman if fmt == "upperRoman" else roman.lower()
@@ -86,14 +107,143 @@ def format_number(value: int, fmt: str) -> str:
     return str(value)  # decimal, decimalZero and anything unknown
 
 
+def _letters(value: int, *, upper: bool) -> str:
+    """Word's letters: a…z, then aa…zz, aaa…; the length is checked before it is built."""
+    repeat = (value - 1) // 26 + 1
+    if repeat > MAX_LABEL:
+        raise CorpusError(f"the number {value} drawn in letters is {repeat} letters, more "
+                          f"than {MAX_LABEL} characters")
+    letters = _LETTERS[(value - 1) % 26] * repeat
+    return letters.upper() if upper else letters
+
+
+_ROMAN = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
 def _roman(value: int) -> str:
-    out = ""
-    for number, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"),
-                            (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"),
-                            (4, "IV"), (1, "I")):
-        while value >= number:
-            out, value = out + letters, value - number
-    return out
+    parts = []
+    for number, letters in _ROMAN:
+        count, value = divmod(value, number)
+        parts.append(letters * count)
+    return "".join(parts)
+
+
+def _whole(raw: str | None, what: str, high: int, where: str) -> int:
+    """A count or level as Word writes it: digits only, 0..high; else a CorpusError."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) <= high):
+        raise CorpusError(f"{where}: {what} {raw!r} is not a whole number from 0 to {high}; "
+                          f"{_RENUMBER}")
+    return int(text)
+
+
+def _start(raw: str | None, where: str) -> int:
+    return _whole(raw, "start value", MAX_COUNT, where)
+
+
+def _ilvl(raw: str | None, where: str) -> int:
+    return _whole(raw, "level", MAX_LEVEL, where)
+
+
+class StyleSheet:
+    """styles.xml: the styles by id, every "based on" chain checked once for a loop when the
+    sheet is read, and what a paragraph inherits through its chain (a Heading N name, a list)
+    resolved once per style, so no chain is walked twice."""
+
+    def __init__(self, root) -> None:
+        self.styles: dict[str, object] = {}
+        self.default: str | None = None
+        for style in root.iterchildren(f"{W}style") if root is not None else ():
+            style_id = style.get(f"{W}styleId")
+            if style_id is None:
+                continue
+            self.styles.setdefault(style_id, style)  # the first of an id, as python-docx reads
+            if _is_paragraph_style(style) and style.get(f"{W}default") in ("1", "true", "on"):
+                self.default = style_id  # the last default, as the standard says
+        self._headings: dict[str, int | None] = {}
+        self._numbered: dict[str, str | None] = {}
+        self._check_loops()
+
+    def name(self, style_id: str) -> str:
+        """The name Word shows (the id, for a style without one)."""
+        return self._own_name(style_id) or style_id
+
+    def _own_name(self, style_id: str) -> str | None:
+        node = self.styles[style_id].find(f"{W}name")
+        return node.get(f"{W}val") if node is not None else None
+
+    def base(self, style_id: str) -> str | None:
+        node = self.styles[style_id].find(f"{W}basedOn")
+        return node.get(f"{W}val") if node is not None else None
+
+    def num_pr(self, style_id: str) -> tuple[str | None, int | None]:
+        """(numId, ilvl) in the style's own paragraph properties."""
+        return _num_pr(self.styles[style_id].find(f"{W}pPr"),
+                       f'style "{self.name(style_id)}"')
+
+    def paragraph_style(self, p) -> str | None:
+        """The id of a `w:p`'s style: its own if that is a paragraph style, else the default."""
+        style_id = p.style
+        if style_id in self.styles and _is_paragraph_style(self.styles[style_id]):
+            return style_id
+        return self.default
+
+    def heading_level(self, style_id: str | None) -> int | None:
+        """N if the style, or one it is based on, is named Heading N."""
+        def own(sid: str) -> int | None:
+            match = _HEADING.match(self._own_name(sid) or "")
+            return int(match.group(1)) if match else None
+
+        return self._first(style_id, own, self._headings)
+
+    def numbered_style(self, style_id: str | None) -> str | None:
+        """The first style of the chain that numbers its paragraphs (has a `w:numId`)."""
+        return self._first(style_id, lambda sid: sid if self.num_pr(sid)[0] is not None
+                           else None, self._numbered)
+
+    def _first(self, style_id, own, memo: dict):
+        """`own(style)` of the first style up the chain that has one, remembered for every
+        style on the way (the chains have no loops: they were checked when read)."""
+        path, value = [], None
+        while style_id in self.styles:
+            if style_id in memo:
+                value = memo[style_id]
+                break
+            path.append(style_id)
+            if (value := own(style_id)) is not None:
+                break
+            style_id = self.base(style_id)
+        for passed in path:
+            memo[passed] = value
+        return value
+
+    def _check_loops(self) -> None:
+        """Refuse a paragraph style whose "based on" chain comes back to a style on it."""
+        done: set[str] = set()
+        for start, style in self.styles.items():
+            if not _is_paragraph_style(style):
+                continue
+            path: dict[str, None] = {}
+            style_id: str | None = start
+            while style_id in self.styles and style_id not in done:
+                if style_id in path:
+                    raise self._loop(list(path)[list(path).index(style_id):])
+                path[style_id] = None
+                style_id = self.base(style_id)
+            done.update(path)
+
+    def _loop(self, cycle: list[str]) -> CorpusError:
+        names = [f'"{self.name(style_id)}"' for style_id in cycle]
+        through = f" through {' and '.join(names[1:])}" if len(names) > 1 else ""
+        return CorpusError(
+            f"style {names[0]} is based on itself{through} ({' → '.join([*names, names[0]])});"
+            f" in Word, open the Styles pane, choose Modify on {names[0]}, set \"Style based "
+            f"on\" to another style (such as Normal), and save the document again")
+
+
+def _is_paragraph_style(style) -> bool:
+    return style.get(f"{W}type") == "paragraph"
 
 
 @dataclass(frozen=True)
@@ -108,42 +258,90 @@ class Level:
 @dataclass
 class Numbering:
     """numbering.xml: the abstract definitions, the instances paragraphs point at, and the
-    counters Word keeps while it draws the document."""
+    counters Word keeps while it draws the document (by list, then by level)."""
 
     abstract: dict[str, dict[int, Level]] = field(default_factory=dict)
     instances: dict[str, tuple[str, dict[int, int]]] = field(default_factory=dict)
     style_levels: dict[str, tuple[str, int]] = field(default_factory=dict)
-    counters: dict[tuple[str, int], int] = field(default_factory=dict)
+    counters: dict[str, dict[int, int]] = field(default_factory=dict)
     started: set[str] = field(default_factory=set)
 
     @classmethod
-    def from_element(cls, root) -> Numbering:
+    def from_element(cls, root, styles: StyleSheet | None = None) -> Numbering:
+        """Read numbering.xml (None: a document without lists).
+
+        Raises:
+            CorpusError: a start value or level Word never writes, a number format longer
+                than MAX_LABEL, or a list style whose definition leads back to itself.
+        """
         numbering = cls()
         if root is None:
             return numbering
+        links = {}
         for abstract in root.iter(f"{W}abstractNum"):
             abstract_id = abstract.get(f"{W}abstractNumId")
+            where = f"numbering definition {abstract_id}"
             levels = {}
             for lvl in abstract.iter(f"{W}lvl"):
-                levels[int(lvl.get(f"{W}ilvl", "0"))] = _level(lvl)
+                ilvl = _ilvl(lvl.get(f"{W}ilvl", "0"), where)
+                levels[ilvl] = _level(lvl, f"{where}, level {ilvl}")
                 style = lvl.find(f"{W}pStyle")
                 if style is not None:
-                    numbering.style_levels[style.get(f"{W}val")] = (abstract_id,
-                                                                   int(lvl.get(f"{W}ilvl", "0")))
+                    numbering.style_levels[style.get(f"{W}val")] = (abstract_id, ilvl)
             numbering.abstract[abstract_id] = levels
+            link = abstract.find(f"{W}numStyleLink")
+            if link is not None and not levels:
+                links[abstract_id] = link.get(f"{W}val")
         for num in root.iter(f"{W}num"):
             ref = num.find(f"{W}abstractNumId")
+            where = f"numbering instance {num.get(f'{W}numId')}"
             overrides = {}
             for override in num.iter(f"{W}lvlOverride"):
+                ilvl = _ilvl(override.get(f"{W}ilvl", "0"), where)
                 start = override.find(f"{W}startOverride")
                 if start is not None:
-                    overrides[int(override.get(f"{W}ilvl", "0"))] = int(start.get(f"{W}val"))
+                    overrides[ilvl] = _start(start.get(f"{W}val"), f"{where}, level {ilvl}")
             if ref is not None:
                 numbering.instances[num.get(f"{W}numId")] = (ref.get(f"{W}val"), overrides)
+        if styles is not None:
+            numbering._follow_list_styles(links, styles)
         return numbering
 
+    def _follow_list_styles(self, links: dict[str, str], styles: StyleSheet) -> None:
+        """Give a definition that only names a list style (`w:numStyleLink`) the levels of
+        the definition that style numbers with; refuse a chain of them that loops."""
+        resolved: set[str] = set()
+        for abstract_id in links:
+            path, current = {abstract_id: None}, abstract_id
+            while current in links and current not in resolved and not self.abstract[current]:
+                style_id = links[current]
+                num_id = styles.num_pr(style_id)[0] if style_id in styles.styles else None
+                target = self.instances.get(num_id or "", (None, {}))[0]
+                if target is None or target not in self.abstract:
+                    break
+                if target in path:
+                    raise CorpusError(
+                        f'the list style "{styles.name(style_id)}" is defined by a list that '
+                        f'uses the same style (numbering definitions '
+                        f'{" → ".join([*path, target])}); in Word, define the list style again '
+                        f'(Multilevel List, then Define New List Style) and save the document '
+                        f'again')
+                path[target] = None
+                current = target
+            for passed in path:
+                self.abstract[passed] = self.abstract[current]
+            resolved.update(path)
+
+    def fresh(self) -> Numbering:
+        """The same definitions with no number drawn yet."""
+        return Numbering(self.abstract, self.instances, self.style_levels)
+
     def draw(self, num_id: str, ilvl: int) -> str:
-        """Advance the counter of (num_id, ilvl) and return the number Word draws there."""
+        """Advance the counter of (num_id, ilvl) and return the number Word draws there.
+
+        Raises:
+            CorpusError: the count passes MAX_COUNT or is drawn longer than MAX_LABEL.
+        """
         if num_id not in self.instances:
             return ""
         abstract_id, overrides = self.instances[num_id]
@@ -153,26 +351,33 @@ class Numbering:
             return ""
         # Instances of one definition share their counters, unless one restarts them.
         owner = num_id if overrides else f"abstract:{abstract_id}"
+        counters = self.counters.setdefault(owner, {})
         if overrides and num_id not in self.started:
             self.started.add(num_id)
-            for lvl, start in overrides.items():
-                self.counters[(owner, lvl)] = start - 1
-        key = (owner, ilvl)
-        self.counters[key] = self.counters.get(key, level.start - 1) + 1
-        for deeper in [k for k in self.counters if k[0] == owner and k[1] > ilvl]:
-            del self.counters[deeper]
-        return re.sub(r"%(\d)", lambda m: self._drawn(owner, levels, int(m.group(1)) - 1),
-                      level.text)
+            counters.update({lvl: start - 1 for lvl, start in overrides.items()})
+        counters[ilvl] = counters.get(ilvl, level.start - 1) + 1
+        if counters[ilvl] > MAX_COUNT:
+            raise CorpusError(f"list {num_id} (level {ilvl}) counts past {MAX_COUNT}, the "
+                              f"largest number Word sets; {_RENUMBER}")
+        for deeper in [lvl for lvl in counters if lvl > ilvl]:
+            del counters[deeper]
+        label = re.sub(r"%(\d)", lambda m: self._drawn(counters, levels, int(m.group(1)) - 1),
+                       level.text)
+        if len(label) > MAX_LABEL:
+            raise CorpusError(f"list {num_id} (level {ilvl}) draws a number of {len(label)} "
+                              f"characters, more than {MAX_LABEL}; {_RENUMBER}")
+        return label
 
-    def _drawn(self, owner: str, levels: dict[int, Level], ilvl: int) -> str:
+    @staticmethod
+    def _drawn(counters: dict[int, int], levels: dict[int, Level], ilvl: int) -> str:
         level = levels.get(ilvl, Level())
-        return format_number(self.counters.get((owner, ilvl), level.start), level.fmt)
+        return format_number(max(counters.get(ilvl, level.start), 0), level.fmt)
 
     def restart_items(self, except_owner: str | None) -> None:
         """Reset every list's counters but one (a section heading's): items numbered by Word
         count from 1 in each section, as typed numbers do."""
-        for key in [key for key in self.counters if key[0] != except_owner]:
-            del self.counters[key]
+        kept = self.counters.get(except_owner) if except_owner is not None else None
+        self.counters = {except_owner: kept} if kept is not None else {}
 
     def owner_of(self, num_id: str) -> str | None:
         if num_id not in self.instances:
@@ -181,19 +386,20 @@ class Numbering:
         return num_id if overrides else f"abstract:{abstract_id}"
 
 
-def _level(lvl) -> Level:
-    def value(tag: str, default: str) -> str:
+def _level(lvl, where: str) -> Level:
+    def value(tag: str, default: str) -> str | None:
         node = lvl.find(f"{W}{tag}")
         return node.get(f"{W}val", default) if node is not None else default
 
-    try:
-        start = int(value("start", "1"))
-    except ValueError:
-        start = 1
-    return Level(start=start, fmt=value("numFmt", "decimal"), text=value("lvlText", ""))
+    text = value("lvlText", "") or ""
+    if len(text) > MAX_LABEL:
+        raise CorpusError(f"{where}: the number format {text[:20]!r}… is {len(text)} "
+                          f"characters, more than the {MAX_LABEL} a number may have; {_RENUMBER}")
+    return Level(start=_start(value("start", "1"), where), fmt=value("numFmt", "decimal"),
+                 text=text)
 
 
-def _num_pr(element) -> tuple[str | None, int | None]:
+def _num_pr(element, where: str) -> tuple[str | None, int | None]:
     """(numId, ilvl) of a `w:pPr`'s `w:numPr`, each None when absent."""
     if element is None:
         return None, None
@@ -202,35 +408,24 @@ def _num_pr(element) -> tuple[str | None, int | None]:
         return None, None
     num_id, ilvl = num_pr.find(f"{W}numId"), num_pr.find(f"{W}ilvl")
     return (num_id.get(f"{W}val") if num_id is not None else None,
-            int(ilvl.get(f"{W}val")) if ilvl is not None else None)
+            _whole(ilvl.get(f"{W}val"), "list level", MAX_LEVEL, where)
+            if ilvl is not None else None)
 
 
-def paragraph_numbering(paragraph, numbering: Numbering) -> tuple[str, int] | None:
-    """(numId, ilvl) that numbers a paragraph, directly or through its style chain."""
-    num_id, ilvl = _num_pr(paragraph._p.pPr)
-    style = paragraph.style
-    while num_id is None and style is not None:
-        style_num, style_lvl = _num_pr(style.element.pPr)
-        if style_num is not None:
-            num_id = style_num
+def paragraph_numbering(p, numbering: Numbering, styles: StyleSheet,
+                        where: str) -> tuple[str, int] | None:
+    """(numId, ilvl) that numbers a paragraph (`w:p`), directly or through its style chain."""
+    num_id, ilvl = _num_pr(p.pPr, where)
+    if num_id is None:
+        style_id = styles.numbered_style(styles.paragraph_style(p))
+        if style_id is not None:
+            num_id, style_lvl = styles.num_pr(style_id)
             if ilvl is None:
-                linked = numbering.style_levels.get(style.style_id)
+                linked = numbering.style_levels.get(style_id)
                 ilvl = style_lvl if style_lvl is not None else (linked[1] if linked else 0)
-        style = style.base_style
     if num_id is None or num_id == "0":  # numId 0 switches numbering off
         return None
     return num_id, ilvl or 0
-
-
-def heading_level(paragraph) -> int | None:
-    """N for a paragraph in a Heading N style (or one based on it), else None."""
-    style = paragraph.style
-    while style is not None:
-        match = _HEADING.match(style.name or "")
-        if match:
-            return int(match.group(1))
-        style = style.base_style
-    return None
 
 
 def _is_section(line: str) -> bool:
@@ -249,26 +444,34 @@ class _Paragraph:
 
 
 def docx_lines(document) -> tuple[list[str], list[str]]:
-    """The paragraphs as lines with Word's numbers drawn, and notes on what was added."""
+    """The paragraphs as lines with Word's numbers drawn, and notes on what was added.
+
+    Raises:
+        CorpusError: a style based on itself, or list numbering Word never writes (naming the
+            style, list or paragraph, and what to do in Word).
+    """
+    styles = StyleSheet(document.styles.element)
     try:
         root = document.part.numbering_part.element
     except (KeyError, NotImplementedError, ValueError):
         root = None
-    numbering = Numbering.from_element(root)
+    numbering = Numbering.from_element(root, styles)
     paragraphs = []
-    for paragraph in document.paragraphs:
+    for row, paragraph in enumerate(document.paragraphs, start=1):
         text = paragraph.text.strip()
         paragraphs.append(_Paragraph(
-            text, paragraph_numbering(paragraph, numbering) if text else None,
-            heading_level(paragraph) if text else None))
+            text,
+            paragraph_numbering(paragraph._p, numbering, styles, f"paragraph {row}")
+            if text else None,
+            styles.heading_level(styles.paragraph_style(paragraph._p)) if text else None))
     # Drawn once as Word draws it, to see which paragraphs head sections; then again with the
     # items' counts starting afresh in every section.
-    as_word = _draw(paragraphs, Numbering.from_element(root), sections=set())
+    as_word = _draw(paragraphs, numbering.fresh(), sections=set())
     level = _section_heading_level(paragraphs, as_word)
     sections = {row for row, line in enumerate(as_word) if line and _is_section(line)}
     from_headings = {row for row, p in enumerate(paragraphs)
                      if level is not None and p.heading == level and row not in sections}
-    lines = _draw(paragraphs, Numbering.from_element(root), sections=sections | from_headings)
+    lines = _draw(paragraphs, numbering.fresh(), sections=sections | from_headings)
     for number, row in enumerate(sorted(from_headings), start=1):
         lines[row] = f"{chinese_ordinal(number)}、{lines[row]}"
     drawn = sum(1 for p in paragraphs if p.numbered and p.text)
@@ -288,7 +491,10 @@ def _draw(paragraphs: list[_Paragraph], numbering: Numbering, sections: set[int]
         owner = numbering.owner_of(paragraph.numbered[0]) if paragraph.numbered else None
         if row in sections:
             numbering.restart_items(owner)
-        prefix = numbering.draw(*paragraph.numbered) if paragraph.numbered else ""
+        try:
+            prefix = numbering.draw(*paragraph.numbered) if paragraph.numbered else ""
+        except CorpusError as exc:
+            raise CorpusError(f"paragraph {row + 1}: {exc}") from exc
         lines.append(prefix + paragraph.text)
     return lines
 
@@ -301,11 +507,13 @@ def _counts_ran_on(as_word: list[str], lines: list[str], from_headings: set[int]
 def _section_heading_level(paragraphs: list[_Paragraph], lines: list[str]) -> int | None:
     """The Heading level that heads the numbered items (the level most often followed by an
     item), if unnumbered headings head them at all."""
+    following: list[str | None] = [None] * len(lines)  # the next line with text, if any
+    for row in range(len(lines) - 2, -1, -1):
+        following[row] = lines[row + 1] or following[row + 1]
     followed: Counter[int] = Counter()
     for row, paragraph in enumerate(paragraphs):
         if paragraph.heading is None or _is_section(lines[row]):
             continue
-        following = next((line for line in lines[row + 1:] if line), None)
-        if following is not None and _is_item(following):
+        if following[row] is not None and _is_item(following[row]):
             followed[paragraph.heading] += 1
     return followed.most_common(1)[0][0] if followed else None

@@ -3,20 +3,36 @@ and hostile archives."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 
 from corpus.errors import CorpusError
 from corpus.formats import read_document_text
-from corpus.load import parse_document
-from corpus.word import MAX_DOCX_UNPACKED, format_number
+from corpus.load import DEFAULT_DATA_DIR, parse_document
+from corpus.word import (
+    MAX_COUNT,
+    MAX_DOCX_UNPACKED,
+    MAX_LABEL,
+    Numbering,
+    StyleSheet,
+    _Paragraph,
+    _section_heading_level,
+    format_number,
+)
 
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 META = {"year": 2022, "province": "河北省", "id": "hb2022"}
+FAKE_CLI = Path(__file__).resolve().parents[1] / "fake_casesearch.py"
 
 
 class WordWriter:
@@ -204,3 +220,277 @@ def test_a_corrupt_docx_is_refused_with_a_message(tmp_path, name, content, words
     with pytest.raises(CorpusError, match=words) as raised:
         read_document_text(path)
     assert name in str(raised.value)
+
+
+def finishes_within(seconds: float, work):
+    """`work()`'s result, or a failed test if it runs longer than `seconds` (a loop or a
+    quadratic walk on a crafted file); an exception it raises is raised here."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the test below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def styled_in_a_cycle(names: tuple[str, ...], *, entry: bool = False,
+                      numbered: bool = False) -> WordWriter:
+    """A document whose styles `names` are each based on the next, the last on the first
+    (one name: a style based on itself); a paragraph uses the first (or a style based on it).
+    """
+    word = WordWriter()
+    styles = [word.document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH) for name in names]
+    for style, base in zip(styles, styles[1:] + styles[:1], strict=True):
+        style.base_style = base
+    if numbered:
+        items = word.list_definition(("decimal", "%1."))
+        styles[-1].element.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {W_NS}><w:numId w:val="{items}"/></w:numPr>'))
+    used = styles[0].name
+    if entry:
+        outer = word.document.styles.add_style("Entry", WD_STYLE_TYPE.PARAGRAPH)
+        outer.base_style = styles[0]
+        used = "Entry"
+    for line in ["2022年典型案例", "一、甲市"]:
+        word.paragraph(line)
+    word.paragraph("1.推进课后服务全覆盖，参与学生比例达到95%。", style=used)
+    return word
+
+
+@pytest.mark.parametrize(("names", "entry", "numbered"), [
+    (("Self",), False, False), (("Self",), False, True), (("A", "B"), False, False),
+    (("A", "B", "C"), False, False), (("A", "B", "C"), True, False), (("A", "B"), True, True),
+])
+def test_a_style_based_on_itself_is_refused_and_named(tmp_path, names, entry, numbered):
+    path = styled_in_a_cycle(names, entry=entry, numbered=numbered).save(tmp_path / "loop.docx")
+    with pytest.raises(CorpusError) as raised:
+        finishes_within(10, lambda: parse_document(path, META))
+    message = str(raised.value)
+    assert message.startswith("loop.docx: ") and "based on" in message
+    assert f'"{names[0]}"' in message and "not a readable" not in message
+    assert " → ".join(f'"{name}"' for name in (*names, names[0])) in message
+
+
+def test_a_cycle_in_a_style_no_paragraph_uses_is_refused_too(tmp_path):
+    word = styled_in_a_cycle(("Unused A", "Unused B"))
+    word.document.paragraphs[-1].style = word.document.styles["Normal"]
+    with pytest.raises(CorpusError, match='"Unused A"'):
+        finishes_within(10, lambda: parse_document(word.save(tmp_path / "x.docx"), META))
+
+
+def test_corpus_add_dry_run_on_a_style_cycle_returns_with_the_message(tmp_path):
+    path = styled_in_a_cycle(("A", "B")).save(tmp_path / "loop.docx")
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
+    env = {**os.environ, "CASESEARCH_HOME": str(tmp_path / "home"),
+           "CASESEARCH_DATA": str(data), "CASESEARCH_MODEL": "fake/char-ngrams",
+           "CASESEARCH_SECOND_MODEL": "none"}
+    done = subprocess.run(
+        [sys.executable, str(FAKE_CLI), "corpus", "add", str(path), "--year", "2022",
+         "--province", "河北省", "--id", "hb2022", "--dry-run"],
+        capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 1, done.stderr
+    assert '"A" is based on itself through "B"' in done.stderr
+    assert "Style based on" in done.stderr and "Nothing was changed" in done.stderr
+
+
+def test_a_long_chain_of_styles_is_walked_once_per_style(tmp_path):
+    word = WordWriter()
+    styles = word.document.styles.element
+    for number in range(1500):  # each based on the one before: deep, but not a cycle
+        base = f"Deep{number - 1}" if number else "Normal"
+        styles.append(parse_xml(
+            f'<w:style {W_NS} w:type="paragraph" w:styleId="Deep{number}"><w:name '
+            f'w:val="Deep {number}"/><w:basedOn w:val="{base}"/></w:style>'))
+    word.paragraph("典型案例")
+    for city in ("甲市", "乙市"):
+        word.paragraph(city, style="Heading 2")
+        for seq in range(1, 301):
+            word.paragraph(f"{seq}.{city}推进课后服务全覆盖。")
+            word.document.paragraphs[-1]._p.style = "Deep1499"
+    path = word.save(tmp_path / "deep.docx")
+    text, _ = finishes_within(20, lambda: read_document_text(path))
+    assert "一、甲市" in text and "二、乙市" in text
+
+
+def with_list(lvl: str, *, override: str = "", para_ilvl: str = "0",
+              paragraphs: int = 1) -> WordWriter:
+    """A document with typed sections whose items are numbered by one list: `lvl` is the
+    level's XML (start, numFmt, lvlText), `override` a `w:lvlOverride` of its instance."""
+    word = WordWriter()
+    word.numbering.append(parse_xml(f'<w:abstractNum {W_NS} w:abstractNumId="7">{lvl}'
+                                    f'</w:abstractNum>'))
+    word.numbering.append(parse_xml(f'<w:num {W_NS} w:numId="8"><w:abstractNumId w:val="7"/>'
+                                    f'{override}</w:num>'))
+    word.paragraph("2022年典型案例")
+    word.paragraph("一、甲市")
+    for _ in range(paragraphs):
+        paragraph = word.document.add_paragraph("推进课后服务全覆盖，参与学生比例达到95%。")
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {W_NS}><w:ilvl w:val="{para_ilvl}"/><w:numId w:val="8"/></w:numPr>'))
+    return word
+
+
+def level(start: str = "1", fmt: str = "decimal", text: str = "%1.", ilvl: str = "0") -> str:
+    return (f'<w:lvl w:ilvl="{ilvl}"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/>'
+            f'<w:lvlText w:val="{text}"/></w:lvl>')
+
+
+@pytest.mark.parametrize(("lvl", "override", "para_ilvl", "words"), [
+    (level(start=str(10**9), fmt="upperRoman"), "", "0", "start value '1000000000'"),
+    (level(start=str(2**31 - 1), fmt="upperLetter"), "", "0", "start value '2147483647'"),
+    (level(start="32768"), "", "0", "start value '32768'"),
+    (level(start="-1"), "", "0", "start value '-1'"),
+    (level(start="abc"), "", "0", "start value 'abc'"),
+    (level(ilvl="x"), "", "0", "level 'x'"),
+    (level(ilvl="9"), "", "0", "level '9'"),
+    (level(), '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1e9"/></w:lvlOverride>', "0",
+     "start value '1e9'"),
+    (level(), '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="-5"/></w:lvlOverride>', "0",
+     "start value '-5'"),
+    (level(), '<w:lvlOverride w:ilvl="y"><w:startOverride w:val="1"/></w:lvlOverride>', "0",
+     "level 'y'"),
+    (level(), "", "x", "paragraph 3: list level 'x'"),
+    (level(), "", "12", "level '12'"),
+    (level(text="%1" * 60), "", "0", "120 characters"),
+])
+def test_numbering_values_word_never_writes_are_refused_by_name(tmp_path, lvl, override,
+                                                                 para_ilvl, words):
+    path = with_list(lvl, override=override, para_ilvl=para_ilvl).save(tmp_path / "n.docx")
+    with pytest.raises(CorpusError) as raised:
+        finishes_within(5, lambda: read_document_text(path))
+    message = str(raised.value)
+    assert message.startswith("n.docx: ") and words in message
+    assert "not a readable" not in message and "save it again" in message
+
+
+@pytest.mark.parametrize(("fmt", "drawn"), [
+    ("decimal", "32767."), ("upperRoman", "M" * 32 + "DCCLXVII."),
+    ("lowerRoman", "m" * 32 + "dcclxvii."),
+    ("decimalFullWidth", "３２７６７."), ("decimalEnclosedCircle", "32767."),
+])
+def test_a_list_may_start_at_word_s_largest_start_value(tmp_path, fmt, drawn):
+    path = with_list(level(start=str(MAX_COUNT), fmt=fmt)).save(tmp_path / "n.docx")
+    text, _ = finishes_within(5, lambda: read_document_text(path))
+    assert text.splitlines()[2] == f"{drawn}推进课后服务全覆盖，参与学生比例达到95%。"
+
+
+def test_a_list_that_counts_past_the_largest_start_value_is_refused(tmp_path):
+    path = with_list(level(start=str(MAX_COUNT)), paragraphs=2).save(tmp_path / "n.docx")
+    with pytest.raises(CorpusError, match=f"paragraph 4: .*counts past {MAX_COUNT}"):
+        finishes_within(5, lambda: read_document_text(path))
+
+
+@pytest.mark.parametrize("fmt", ["upperLetter", "lowerLetter"])
+def test_letters_are_drawn_up_to_the_longest_label(tmp_path, fmt):
+    last = 26 * MAX_LABEL  # drawn as MAX_LABEL letters: Z…Z
+    path = with_list(level(start=str(last), fmt=fmt, text="%1")).save(tmp_path / "n.docx")
+    text, _ = finishes_within(5, lambda: read_document_text(path))
+    assert text.splitlines()[2].startswith(("Z" if fmt == "upperLetter" else "z") * MAX_LABEL
+                                           + "推进")
+    path = with_list(level(start=str(last + 1), fmt=fmt)).save(tmp_path / "n.docx")
+    with pytest.raises(CorpusError, match=f"more than {MAX_LABEL} characters"):
+        finishes_within(5, lambda: read_document_text(path))
+
+
+@pytest.mark.parametrize("fmt", ["decimal", "upperRoman", "lowerRoman", "upperLetter",
+                                 "lowerLetter", "chineseCounting", "chineseLegalSimplified",
+                                 "decimalFullWidth", "decimalEnclosedCircle",
+                                 "ideographTraditional", "bullet", "unknownFormat"])
+def test_every_format_is_bounded_at_and_beyond_the_cap(fmt):
+    for value in (MAX_COUNT + 1, 10**9, 2**31 - 1, 10**100):
+        with pytest.raises(CorpusError, match=f"more than {MAX_COUNT}"):
+            finishes_within(1, lambda value=value: format_number(value, fmt))
+    drawn = format_number(MAX_COUNT, fmt) if "Letter" not in fmt else format_number(
+        26 * MAX_LABEL, fmt)
+    assert len(drawn) <= MAX_LABEL
+
+
+@pytest.mark.parametrize(("value", "roman"), [
+    (1, "I"), (4, "IV"), (9, "IX"), (14, "XIV"), (40, "XL"), (90, "XC"), (400, "CD"),
+    (1994, "MCMXCIV"), (3999, "MMMCMXCIX"), (4000, "MMMM"),
+])
+def test_roman_numerals(value, roman):
+    assert format_number(value, "upperRoman") == roman
+
+
+def with_list_style(*, loop: bool = False) -> WordWriter:
+    """Sections numbered through a list style, as Word saves a Multilevel List › Define New
+    List Style: the paragraphs' definition (`w:numStyleLink`) names the style, whose list
+    holds the levels (`w:styleLink`). With `loop`, the style's list is that same definition."""
+    word = WordWriter()
+    word.document.styles.element.append(parse_xml(
+        f'<w:style {W_NS} w:type="numbering" w:styleId="CaseList"><w:name w:val="Case List"/>'
+        f'<w:pPr><w:numPr><w:numId w:val="{"41" if loop else "31"}"/></w:numPr></w:pPr>'
+        f'</w:style>'))
+    word.numbering.append(parse_xml(
+        f'<w:abstractNum {W_NS} w:abstractNumId="30"><w:styleLink w:val="CaseList"/>'
+        f'{level(fmt="chineseCounting", text="%1、")}</w:abstractNum>'))
+    word.numbering.append(parse_xml(
+        f'<w:abstractNum {W_NS} w:abstractNumId="40"><w:numStyleLink w:val="CaseList"/>'
+        f'</w:abstractNum>'))
+    for num_id, abstract_id in (("31", "30"), ("41", "40")):
+        word.numbering.append(parse_xml(f'<w:num {W_NS} w:numId="{num_id}"><w:abstractNumId '
+                                        f'w:val="{abstract_id}"/></w:num>'))
+    word.paragraph("2022年典型案例")
+    for city in ("甲市", "乙市"):
+        word.paragraph(city, "41")
+        word.paragraph(f"1.{city}推进课后服务全覆盖。")
+    return word
+
+
+def test_a_list_defined_by_a_list_style_is_drawn_in_that_style(tmp_path):
+    _, cases, parsed = parse_document(with_list_style().save(tmp_path / "s.docx"), META)
+    assert [s.name for s in parsed.sections] == ["甲市", "乙市"] and len(cases) == 2
+
+
+def test_a_list_style_defined_by_its_own_list_is_refused(tmp_path):
+    path = with_list_style(loop=True).save(tmp_path / "s.docx")
+    with pytest.raises(CorpusError, match='list style "Case List" .* 40 → 40.*Define New List'):
+        finishes_within(5, lambda: read_document_text(path))
+
+
+def test_many_restarted_lists_are_drawn_in_linear_time():
+    lists = 20000  # each instance restarts its definition: one set of counters per instance
+    root = parse_xml(
+        f'<w:numbering {W_NS}><w:abstractNum w:abstractNumId="1">{level()}</w:abstractNum>'
+        + "".join(f'<w:num w:numId="{n}"><w:abstractNumId w:val="1"/><w:lvlOverride '
+                  f'w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>'
+                  for n in range(2, lists + 2)) + "</w:numbering>")
+    numbering = Numbering.from_element(root)
+
+    drawn = finishes_within(5, lambda: [numbering.draw(str(n), 0) for n in range(2, lists + 2)])
+    assert set(drawn) == {"1."}
+
+
+def test_many_headings_are_read_in_linear_time():
+    paragraphs = [_Paragraph("甲市", None, 2) for _ in range(150000)]
+    lines = [p.text for p in paragraphs]
+    assert finishes_within(5, lambda: _section_heading_level(paragraphs, lines)) is None
+
+
+def test_a_long_chain_of_list_styles_is_followed_once():
+    chain = 5000  # definition n names list style n, numbered by definition n + 1
+    styles = StyleSheet(parse_xml(
+        f'<w:styles {W_NS}>' + "".join(
+            f'<w:style w:type="numbering" w:styleId="L{n}"><w:pPr><w:numPr><w:numId '
+            f'w:val="{n + 1}"/></w:numPr></w:pPr></w:style>' for n in range(chain))
+        + "</w:styles>"))
+    root = parse_xml(
+        f'<w:numbering {W_NS}>' + "".join(
+            f'<w:abstractNum w:abstractNumId="{n}"><w:numStyleLink w:val="L{n}"/>'
+            f'</w:abstractNum>' for n in range(chain))
+        + f'<w:abstractNum w:abstractNumId="{chain}">{level(fmt="upperRoman")}</w:abstractNum>'
+        + "".join(f'<w:num w:numId="{n}"><w:abstractNumId w:val="{n}"/></w:num>'
+                  for n in range(chain + 1)) + "</w:numbering>")
+    numbering = finishes_within(5, lambda: Numbering.from_element(root, styles))
+    assert numbering.draw("0", 0) == "I." and numbering.draw("0", 0) == "II."
