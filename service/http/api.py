@@ -80,6 +80,10 @@ def readyz() -> tuple[Response, int]:
         body["reload_error"] = current.reload_error
     if current.corpus_problems:
         body["unreadable_documents"] = list(current.corpus_problems)
+    watcher = current_app.extensions.get("casesearch.watcher")
+    stuck = watcher.stuck() if watcher is not None else []
+    if stuck:  # still serving, but maybe not the newest build: say so
+        body["status"], body["reload_stuck"] = "stale", stuck
     return jsonify(body), 200
 
 

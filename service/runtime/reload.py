@@ -4,15 +4,20 @@ and without failing a request.
 A build ends by pointing the index link at its folder. Each server process polls that link;
 when it points elsewhere, the new build is loaded and verified beside the one serving (the
 models are kept, with their query caches), then swapped in. A build that cannot be loaded is
-reported on /readyz and the old one keeps serving. The same thread notices when a stored
-document can no longer be read, for /readyz.
+reported on /readyz (until the link points elsewhere) and the old one keeps serving. A thread of
+its own notices when a stored document can no longer be read, for /readyz: a document that
+takes too long to read can then never stop new builds from being served. A check that has not
+finished within STUCK_SECONDS is reported on /readyz too. Messages name files, never paths.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from corpus.errors import CorpusError
@@ -23,6 +28,10 @@ from index.retrieval.search import SearchEngine
 from service.runtime.loader import EngineState
 
 log = logging.getLogger(__name__)
+# Loading a build of 48 cases takes a second, re-reading the documents less: a check still
+# running after a minute will not finish (a hostile document, a hung disk) and is reported.
+STUCK_SECONDS = 60.0
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"]+/)+([^\s/:'\"]*)")
 
 
 class IndexWatcher:
@@ -36,21 +45,29 @@ class IndexWatcher:
         self._failed: Path | None = None
         self._corpus_seen: tuple | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._busy: dict[str, float] = {}  # check → when it started, while it runs
 
     def check_index(self) -> bool:
         """Swap in the build the link points to if it is not the one serving; True if swapped.
         A build that failed to load is not tried again: builds never change once made."""
+        with self._running("looking for a new build of the index"):
+            return self._check_index()
+
+    def _check_index(self) -> bool:
         engine = self.state.engine
         build = current_build(self.index_path)
+        if self._failed is not None and build != self._failed:
+            self._failed, self.state.reload_error = None, None  # the bad build is gone
         if engine is None or build is None or build in (engine.index.path, self._failed):
             return False
         try:
             fresh = self.reopen(engine, build)
         except (CasesearchError, OSError, ValueError) as exc:
             self._failed = build
-            self.state.reload_error = f"build {build.name} was not loaded: {exc}"
-            log.error("keeping build %s: %s", engine.index.path.name, self.state.reload_error)
+            self.state.reload_error = without_paths(f"build {build.name} was not loaded: {exc}")
+            log.error("keeping build %s: build %s was not loaded: %s", engine.index.path.name,
+                      build.name, exc)
             return False
         self.state.swap(fresh)
         log.info("now serving build %s: %d cases", build.name, len(fresh.cases))
@@ -60,6 +77,10 @@ class IndexWatcher:
         """Re-read the corpus folder when its files change, to report unreadable documents."""
         if self.data_dir is None:
             return
+        with self._running("re-reading the stored documents"):
+            self._check_corpus()
+
+    def _check_corpus(self) -> None:
         try:
             seen = tuple((p.name, (stat := p.stat()).st_mtime_ns, stat.st_size)
                          for p in sorted(Path(self.data_dir).iterdir()) if is_document(p))
@@ -75,27 +96,46 @@ class IndexWatcher:
             messages = (str(exc),)
         if messages:
             log.warning("stored documents that cannot be read: %s", "; ".join(messages))
-        self.state.corpus_problems = tuple(_without_folder(m, self.data_dir) for m in messages)
+        self.state.corpus_problems = tuple(without_paths(m) for m in messages)
+
+    def stuck(self, now: float | None = None) -> list[str]:
+        """What a check has been doing for longer than STUCK_SECONDS, for /readyz."""
+        now = time.monotonic() if now is None else now
+        return [f"{what} has not finished in {now - since:.0f} s; new builds and documents "
+                f"may not be served until it does (see the server log)"
+                for what, since in list(self._busy.items()) if now - since > STUCK_SECONDS]
+
+    @contextlib.contextmanager
+    def _running(self, what: str) -> Iterator[None]:
+        self._busy[what] = time.monotonic()
+        try:
+            yield
+        finally:
+            self._busy.pop(what, None)
 
     def start(self) -> None:
-        """Check every `interval` seconds in a daemon thread (0: never)."""
-        if self.interval > 0 and self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="index-watcher",
-                                            daemon=True)
-            self._thread.start()
+        """Check every `interval` seconds in daemon threads (0: never): one for the index,
+        one for the documents."""
+        if self.interval > 0 and not self._threads:
+            for name, check in (("index-watcher", self.check_index),
+                                ("corpus-watcher", self.check_corpus)):
+                thread = threading.Thread(target=self._run, args=(check,), name=name,
+                                          daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _run(self) -> None:
+    def _run(self, check: Callable[[], object]) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.check_index()
-                self.check_corpus()
+                check()
             except Exception:  # the watcher must outlive any surprise; the log says what
-                log.exception("checking for a new index build failed")
+                log.exception("checking for a new index build or documents failed")
 
 
-def _without_folder(message: str, folder: Path) -> str:
-    """A message with the server's folder taken out (clients see file names, not paths)."""
-    return message.replace(f"{Path(folder).resolve()}/", "").replace(f"{folder}/", "")
+def without_paths(message: str) -> str:
+    """A message with every absolute path shortened to its file name (clients of /readyz,
+    which is open even with a key, see file names, never the server's folders)."""
+    return _ABSOLUTE_PATH.sub(lambda match: match.group(1) or "/", message)

@@ -63,6 +63,76 @@ def test_a_build_that_cannot_be_served_is_reported_and_the_old_one_stays(live, c
     assert watcher.check_index() is False  # the same broken build is not retried
 
 
+def test_a_failed_build_is_named_without_server_paths_and_forgotten_once_gone(live, corpus):
+    from index.artifact.store import _point_at
+
+    app, watcher, path, embedder = live
+    client = app.test_client()
+    serving = app.extensions["casesearch"].engine.index.path
+    build_index(corpus, FakeEmbedder(model_id="fake/other"), path)
+    broken = path.resolve()
+    watcher.reopen = lambda engine, build: (_ for _ in ()).throw(
+        OSError(f"[Errno 2] No such file or directory: '{build}/cases.json'"))
+    watcher.check_index()
+    error = client.get("/readyz").get_json()["reload_error"]
+    assert "cases.json" in error and str(broken.parent) not in error and "/" not in error
+    _point_at(path, serving)  # the bad build is taken back
+    watcher.check_index()
+    assert "reload_error" not in client.get("/readyz").get_json()
+
+
+def test_a_check_that_does_not_finish_is_reported_on_readyz(live, corpus, monkeypatch):
+    from service.runtime import reload
+
+    app, watcher, path, embedder = live
+    monkeypatch.setattr(reload, "STUCK_SECONDS", 0.0)
+    release = threading.Event()
+    watcher.reopen = lambda engine, build: (release.wait(10), reopen_engine(engine, build))[1]
+    build_index(Corpus(corpus.documents, corpus.cases[:5]), embedder, path)
+    stuck = threading.Thread(target=watcher.check_index)
+    stuck.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not watcher.stuck() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ready = app.test_client().get("/readyz").get_json()
+        assert ready["status"] == "stale" and ready["ready"] is True
+        assert "looking for a new build" in ready["reload_stuck"][0]
+    finally:
+        release.set()
+        stuck.join(10)
+    ready = app.test_client().get("/readyz").get_json()
+    assert ready["status"] == "ready" and ready["cases"] == 5
+
+
+def test_documents_that_hang_never_stop_new_builds_being_served(tmp_path, corpus, monkeypatch):
+    """The documents are re-read on a thread of their own: one that never returns (a hostile
+    document) leaves the index thread free to serve each new build."""
+    from corpus.store import CorpusStore
+
+    hang = threading.Event()
+    monkeypatch.setattr(CorpusStore, "load_readable", lambda self, **_: hang.wait(30))
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
+    embedder, path = FakeEmbedder(), tmp_path / "index"
+    build_index(corpus, embedder, path)
+    app = create_app({"TESTING": True, "INDEX_PATH": path, "DATA_DIR": data,
+                      "RELOAD_SECONDS": 0.05,
+                      "ENGINE_LOADER": lambda: SearchEngine(load_index(path), embedder)})
+    try:
+        app.extensions["casesearch"].wait(10)
+        build_index(Corpus(corpus.documents, corpus.cases[:7]), embedder, path)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if app.test_client().get("/readyz").get_json()["cases"] == 7:
+                break
+            time.sleep(0.05)
+        assert app.test_client().get("/readyz").get_json()["cases"] == 7
+    finally:
+        hang.set()
+        app.extensions["casesearch.watcher"].stop()
+
+
 def test_unreadable_documents_are_named_on_readyz(tmp_path, corpus):
     data = tmp_path / "data"
     shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
