@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ from corpus.load import DEFAULT_DATA_DIR, load_document, read_metadata
 from corpus.models import Case, Corpus, Document
 
 README_STEM = "readme"
+# Every hold of the folder's lock is short (copying the files to read them, or renaming a
+# change into place), so a wait this long means a stuck process: give up and name it.
+LOCK_WAIT_SECONDS = 120.0
 COMMIT = "COMMIT"
 Waiting = Callable[[str], None] | None
 
@@ -158,22 +162,27 @@ class CorpusStore:
     def load_readable(self, *, on_wait: Waiting = None) -> tuple[Corpus, list[Problem]]:
         """The documents that can be read, and a `Problem` for each that cannot.
 
+        The files are copied under the shared lock, so that no change is seen half made, and
+        parsed from the copies with the lock released: a document that takes long to read (or
+        never finishes) cannot keep a writer waiting.
+
         Raises:
             CorpusError: no document at all can be read.
         """
         self.recover(on_wait=on_wait)
-        with self.lock.hold(shared=True, on_wait=on_wait):
-            paths = self.paths()
-            if not paths:
-                raise CorpusError(f"{self.data}: no documents ({', '.join(SUFFIXES)}) found")
+        with tempfile.TemporaryDirectory(prefix="casesearch-reading-") as scratch:
+            copies = self._snapshot(Path(scratch), on_wait)
             documents: list[Document] = []
             cases: list[Case] = []
             problems = []
-            for path in paths:
+            for path, copy in copies:
+                if isinstance(copy, str):
+                    problems.append(Problem(path, copy))
+                    continue
                 try:
-                    doc, doc_cases = load_document(path)
+                    doc, doc_cases = load_document(copy)
                 except CorpusError as exc:
-                    problems.append(Problem(path, str(exc)))
+                    problems.append(Problem(path, str(exc).replace(scratch, str(self.data))))
                     continue
                 if any(d.id == doc.id for d in documents):
                     problems.append(Problem(path, f"{path}: document id {doc.id!r} is used by "
@@ -184,6 +193,27 @@ class CorpusStore:
         if not documents:
             raise CorpusError(problems[0].message)
         return Corpus(documents=tuple(documents), cases=tuple(cases)), problems
+
+    def _snapshot(self, scratch: Path, on_wait: Waiting) -> list[tuple[Path, Path | str]]:
+        """(stored file, its copy in `scratch`, or why it cannot be copied) for every
+        document, its metadata copied too."""
+        with self.lock.hold(shared=True, on_wait=on_wait, timeout=LOCK_WAIT_SECONDS):
+            paths = self.paths()
+            if not paths:
+                raise CorpusError(f"{self.data}: no documents ({', '.join(SUFFIXES)}) found")
+            copies = []
+            for path in paths:
+                copy = scratch / path.name
+                try:
+                    shutil.copyfile(path, copy)
+                    meta = path.with_suffix(".json")
+                    if meta.is_file():
+                        shutil.copyfile(meta, copy.with_suffix(".json"))
+                except OSError as exc:  # unreadable (permissions, a disk error): say so
+                    copies.append((path, f"{path}: cannot be read ({exc.strerror or exc})"))
+                    continue
+                copies.append((path, copy))
+        return copies
 
     # Writing
 
@@ -293,7 +323,7 @@ class CorpusStore:
     def _writing(self, on_wait: Waiting) -> Iterator[None]:
         if not self.data.is_dir():
             raise CorpusError(f"{self.data}: the corpus folder does not exist (CASESEARCH_DATA)")
-        with self.lock.hold(on_wait=on_wait):
+        with self.lock.hold(on_wait=on_wait, timeout=LOCK_WAIT_SECONDS):
             self._recover_locked()
             yield
 
@@ -336,7 +366,7 @@ class CorpusStore:
         if not self.pending.is_dir() or not any(self.pending.iterdir()):
             return
         try:
-            with self.lock.hold(on_wait=on_wait):
+            with self.lock.hold(on_wait=on_wait, timeout=LOCK_WAIT_SECONDS):
                 self._recover_locked()
         except OSError:  # a folder this process cannot write: leave it to one that can
             return
