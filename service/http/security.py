@@ -10,9 +10,7 @@ import hmac
 import ipaddress
 import logging
 import re
-import threading
 import time
-from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,6 +25,7 @@ from flask import (
 )
 
 from service.problems import ApiError
+from service.runtime.admission import FAILURE_WINDOW, FailedKeys
 from service.runtime.settings import SESSION_HOURS
 
 SESSION_COOKIE = "casesearch_session"
@@ -35,12 +34,6 @@ SESSION_COOKIE = "casesearch_session"
 # it; a new key ends every session at once.
 SESSION_SECONDS = SESSION_HOURS * 3600
 OPEN_PATHS = ("/healthz", "/readyz", "/login", "/logout")
-# Wrong keys: after FAILURES_ALLOWED from one client address within FAILURE_WINDOW seconds,
-# that address is refused (429) until the window has passed. 10 guesses in 5 minutes make
-# guessing even a short key hopeless; a person who mistypes is not locked out for long.
-FAILURES_ALLOWED = 10
-FAILURE_WINDOW = 300.0
-TRACKED_ADDRESSES = 10_000  # the oldest are forgotten first: memory stays bounded
 log = logging.getLogger(__name__)
 bp = Blueprint("security", __name__)
 
@@ -113,45 +106,6 @@ def _bearer_matches(key: str) -> bool | None:
     if scheme.lower() != "bearer":
         return None
     return hmac.compare_digest(given.strip().encode(), key.encode())
-
-
-class FailedKeys:
-    """Wrong keys per client address within a sliding window (this process's own count)."""
-
-    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW,
-                 tracked: int = TRACKED_ADDRESSES) -> None:
-        self.allowed, self.window, self.tracked = allowed, window, tracked
-        self._times: OrderedDict[str, list[float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _recent(self, address: str, now: float) -> list[float]:
-        times = [t for t in self._times.get(address, []) if now - t < self.window]
-        if times:
-            self._times[address] = times
-        else:
-            self._times.pop(address, None)
-        return times
-
-    def retry_after(self, address: str, now: float | None = None) -> int:
-        """Seconds until `address` may try a key again (0: it may now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            times = self._recent(address, now)
-        if len(times) < self.allowed:
-            return 0
-        return max(1, int(times[-self.allowed] + self.window - now) + 1)
-
-    def record(self, address: str, now: float | None = None) -> int:
-        """Count one wrong key from `address`; how many it sent within the window."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            times = self._recent(address, now)
-            times.append(now)
-            self._times[address] = times
-            self._times.move_to_end(address)
-            while len(self._times) > self.tracked:
-                self._times.popitem(last=False)
-            return len(times)
 
 
 def client_address() -> str:

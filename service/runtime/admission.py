@@ -1,6 +1,6 @@
-"""Admission of heavy work: at most a few runs of it at once in a process, the rest refused at
-once with when to try again, so that it never takes every request thread (and the cores) from
-health checks and single searches.
+"""Admission: heavy work at most a few runs at once in a process, the rest refused at once with
+when to try again, so that it never takes every request thread (and the cores) from health
+checks and single searches; and clients that keep sending wrong keys refused for a while.
 
 A batch of 32 long questions keeps a request thread and a core busy for seconds. With four
 clients sending such batches, each worker's four threads all ran batches: a batch took 7-35 s,
@@ -11,10 +11,19 @@ answer everyone else in milliseconds (docs/RELIABILITY.md, `python -m scripts.ba
 from __future__ import annotations
 
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from service.problems import ApiError
+
+# Wrong keys: after FAILURES_ALLOWED from one client address within FAILURE_WINDOW seconds,
+# that address is refused (429) until the window has passed. 10 guesses in 5 minutes make
+# guessing even a short key hopeless; a person who mistypes is not locked out for long.
+FAILURES_ALLOWED = 10
+FAILURE_WINDOW = 300.0
+TRACKED_ADDRESSES = 10_000  # the oldest are forgotten first: memory stays bounded
 
 
 class WorkGate:
@@ -42,3 +51,42 @@ class WorkGate:
             yield
         finally:
             self._free.release()
+
+
+class FailedKeys:
+    """Wrong keys per client address within a sliding window (this process's own count)."""
+
+    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW,
+                 tracked: int = TRACKED_ADDRESSES) -> None:
+        self.allowed, self.window, self.tracked = allowed, window, tracked
+        self._times: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> list[float]:
+        times = [t for t in self._times.get(address, []) if now - t < self.window]
+        if times:
+            self._times[address] = times
+        else:
+            self._times.pop(address, None)
+        return times
+
+    def retry_after(self, address: str, now: float | None = None) -> int:
+        """Seconds until `address` may try a key again (0: it may now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._recent(address, now)
+        if len(times) < self.allowed:
+            return 0
+        return max(1, int(times[-self.allowed] + self.window - now) + 1)
+
+    def record(self, address: str, now: float | None = None) -> int:
+        """Count one wrong key from `address`; how many it sent within the window."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._recent(address, now)
+            times.append(now)
+            self._times[address] = times
+            self._times.move_to_end(address)
+            while len(self._times) > self.tracked:
+                self._times.popitem(last=False)
+            return len(times)

@@ -113,7 +113,7 @@ def test_the_cookie_is_secure_behind_the_documented_tls_proxy(locked):
 
 @pytest.mark.parametrize("how", ["form", "bearer"])
 def test_key_guessing_is_slowed_per_address_and_logged(engine, how, caplog):
-    from service.http.security import FAILURES_ALLOWED
+    from service.runtime.admission import FAILURES_ALLOWED
 
     client = create_app({"TESTING": True, "ENGINE": engine, "API_KEY": "s3cret"}).test_client()
 
@@ -136,7 +136,7 @@ def test_key_guessing_is_slowed_per_address_and_logged(engine, how, caplog):
 
 
 def test_behind_the_local_proxy_the_forwarded_address_is_counted(engine):
-    from service.http.security import FAILURES_ALLOWED
+    from service.runtime.admission import FAILURES_ALLOWED
 
     client = create_app({"TESTING": True, "ENGINE": engine, "API_KEY": "s3cret"}).test_client()
     for i in range(FAILURES_ALLOWED):
@@ -150,7 +150,7 @@ def test_behind_the_local_proxy_the_forwarded_address_is_counted(engine):
 
 
 def test_failures_are_forgotten_after_the_window_and_memory_is_bounded():
-    from service.http.security import FailedKeys
+    from service.runtime.admission import FailedKeys
 
     failures = FailedKeys(allowed=2, window=10, tracked=3)
     failures.record("a", now=0)
