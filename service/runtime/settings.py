@@ -164,9 +164,9 @@ class Settings:
                                   "request threads per worker", whole(1, 64))
     batch_slots: int = setting(
         "CASESEARCH_BATCH_SLOTS", 1,
-        "batch searches (`POST /api/search/batch`) a worker runs at once; one more gets 503 "
-        "with `Retry-After`, so that batches never take the threads of single searches and "
-        "health checks", whole(1, 64))
+        "batch searches (`POST /api/search/batch`) a worker runs at once (at most its request "
+        "threads − 1); one more gets 503 with `Retry-After`, so that batches never take the "
+        "threads of single searches and health checks", whole(1, 64))
     query_cache: int = setting(
         "CASESEARCH_QUERY_CACHE", 1024,
         "questions whose vectors are kept in an LRU cache (`0` turns it off)",
