@@ -1,9 +1,14 @@
-"""What the `casesearch` commands share: settings, error output, build reports, progress."""
+"""What the `casesearch` commands share: settings, error output, build reports, progress, the
+files they read and write, and text made safe for the terminal."""
 
 from __future__ import annotations
 
+import codecs
+import json
+import re
 import sys
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -25,9 +30,119 @@ def load_settings() -> Settings:
 
 
 def fail(error: Exception | str) -> NoReturn:
-    """Print `error: …` on stderr and exit with status 1."""
-    click.echo(f"error: {error}", err=True)
+    """Print `error: …` on stderr and exit with status 1 (the message may quote data: it is
+    made terminal-safe)."""
+    click.echo(f"error: {terminal_safe(error)}", err=True)
     sys.exit(1)
+
+
+# Text for the terminal. Data (a case's text, a city, a title, a question read from a file)
+# goes into the human formats through `say` or `terminal_safe`, into JSON through
+# `terminal_json`; only the command itself writes line breaks and colours.
+
+# What a terminal obeys rather than shows: C0 controls (ESC starts ANSI sequences that move the
+# cursor, clear the screen or set the window title), DEL, C1 controls (U+009B is a CSI on its
+# own in many terminals); and what makes a line show other than it is: line and paragraph
+# separators, bidirectional embeddings, overrides and isolates; lone surrogates, which cannot
+# even be encoded.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# json.dumps(ensure_ascii=False) escapes C0 controls itself, and leaves the rest raw.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                             "\ud800-\udfff]")
+
+
+def _escaped(match: re.Match) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def terminal_safe(value: object) -> str:
+    """Text a terminal shows and does not obey: each character above written as its escape
+    (`\\x1b`, `\\n`, `\\u202e`), the rest as it is (Chinese, emoji, punctuation)."""
+    return _UNSAFE.sub(_escaped, str(value))
+
+
+def say(template: str, *args: Any, **values: Any) -> None:
+    """Print one line made from a template of the command's own and data: every text value is
+    made `terminal_safe` first (numbers keep their format specs)."""
+    def safe(value: Any) -> Any:
+        return terminal_safe(value) if isinstance(value, str) else value
+
+    click.echo(template.format(*map(safe, args), **{k: safe(v) for k, v in values.items()}))
+
+
+def terminal_json(data: Any, indent: int | None = None) -> str:
+    """JSON as the API writes it (UTF-8 text, not \\u escapes), but with a \\u escape for each
+    character a terminal would obey: the same value for any JSON reader."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+# Files
+
+# Byte order marks, longest first (UTF-32's little-endian mark starts like UTF-16's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_user_text(raw: bytes, name: str) -> str:
+    """A text file as users save it: by its byte order mark (UTF-8, UTF-16 or UTF-32, as
+    Windows Notepad writes them), else UTF-8, else GB18030 (a superset of GBK and GB2312, the
+    code page Chinese Windows saves in). Charset detection is not used: on a few short lines
+    it guesses among many code pages, where these are the ones such a file is in.
+
+    Raises:
+        click.BadParameter: the text is in none of them.
+    """
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                break
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise click.BadParameter(f"{name} is neither UTF-8 nor GB18030 text (nor UTF-16 with a "
+                             f"byte order mark); save it as UTF-8")
+
+
+def read_questions(path: str) -> list[str]:
+    """The questions of a file (`-`: standard input), one a line, blank lines skipped.
+
+    Raises:
+        click.BadParameter: the file cannot be read or decoded, or holds no question.
+    """
+    name = "standard input" if path == "-" else path
+    try:
+        with click.open_file(path, "rb") as stream:
+            raw = stream.read()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {name}: {exc.strerror or exc}") from None
+    lines = [line.strip() for line in decode_user_text(raw, name).splitlines()]
+    questions = [line for line in lines if line]
+    if not questions:
+        raise click.BadParameter(f"{name} holds no question; write one a line")
+    return questions
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` at `path`, or fail with a message saying why it cannot be written."""
+    parent = path.parent
+    if not parent.exists():
+        fail(f"cannot write {path}: the folder {parent} does not exist")
+    if not parent.is_dir():
+        fail(f"cannot write {path}: {parent} is not a folder")
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def say_waiting(message: str) -> None:

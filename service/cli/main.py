@@ -15,8 +15,13 @@ from service.cli.common import (
     echo_build,
     fail,
     load_settings,
+    read_questions,
+    say,
     say_waiting,
+    terminal_json,
     terminal_progress,
+    terminal_safe,
+    write_file,
 )
 from service.runtime.settings import Settings, settings_help
 from service.schema import BATCH, BRIEF, FIGURES, SEARCH, SIMILAR
@@ -67,26 +72,31 @@ def build(if_stale: bool) -> None:
 
 def _warn_unreadable(problems, settings: Settings) -> None:
     for problem in problems:
-        click.echo(f"warning: {problem.message}", err=True)
+        click.echo(f"warning: {terminal_safe(problem.message)}", err=True)
     click.echo(f"warning: {len(problems)} stored document(s) cannot be read; the last good "
                f"index ({settings.index_path}) keeps serving. Fix or remove them "
                f"(`casesearch corpus remove ID`), then run `casesearch build`.", err=True)
 
 
-def _print_hits(hits: list, as_json: bool, payload: dict) -> None:
-    if as_json:
-        payload["results"] = [hit.to_dict() for hit in hits]
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-        return
+def _print_hits(hits: list, first_rank: int = 1) -> None:
+    """Hits as a table for people: rank, score, match, city, number, id, the sentence."""
     if not hits:
         click.echo("no matching case")
     elif all(hit.match == "weak" for hit in hits):
         click.echo("no practice answers this closely; the closest:")
-    for rank, hit in enumerate(hits, start=1):
+    for rank, hit in enumerate(hits, start=first_rank):
         case = hit.case
-        click.echo(f"{rank:>2}. {hit.score:.3f} {hit.match:<7}  {case.city} {case.seq}  "
-                   f"[{case.id}]")
-        click.echo(f"    {hit.snippet}")
+        say("{:>2}. {:.3f} {:<7}  {} {}  [{}]", rank, hit.score, hit.match, case.city,
+            case.seq, case.id)
+        say("    {}", hit.snippet)
+
+
+def _echo_json(data: dict, one_line: bool = False) -> None:
+    """The API's JSON, indented (or on one line for jsonl), terminal-safe."""
+    click.echo(terminal_json(data, indent=None if one_line else 2))
+
+
+OUTPUTS = ("table", "json", "jsonl", "csv")
 
 
 def _engine():
@@ -102,36 +112,63 @@ def _engine():
 @click.argument("question", required=False)
 @SEARCH.click_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-@click.option("--file", "questions", type=click.File("r", encoding="utf-8"), default=None,
-              help="Ask every question of this file, one a line ('-': standard input).")
-@click.option("--format", "output", type=click.Choice(["table", "json", "jsonl", "csv"]),
-              default=None, help="With --file: how to print the answers (default table).")
-def search(question: str | None, as_json: bool, questions, output: str | None,
+@click.option("--file", "questions", default=None,
+              type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Ask every question of this file, one a line ('-': standard input); "
+                   "UTF-8, GBK/GB18030, or UTF-16 with a byte order mark.")
+@click.option("--format", "output", type=click.Choice(OUTPUTS), default=None,
+              help="How to print the answers: table (the default), json (as --json), jsonl "
+                   "(one JSON object a line), csv (for a spreadsheet).")
+def search(question: str | None, as_json: bool, questions: str | None, output: str | None,
            **filters) -> None:
     """Find the cases that answer QUESTION (or each question of --file)."""
-    import time
-
     if (question is None) == (questions is None):
         raise click.UsageError("give a QUESTION, or --file with one question a line")
-    engine = _engine()
+    output = _output(as_json, output)
     if questions is not None:
-        _search_file(engine, questions, output or ("json" if as_json else "table"), filters)
+        try:
+            asked = read_questions(questions)
+        except click.BadParameter as exc:
+            exc.param_hint = "'--file'"
+            raise
+        _search_file(_engine(), asked, output, filters)
         return
+    _search_one(_engine(), question, output, filters)
+
+
+def _output(as_json: bool, output: str | None) -> str:
+    """The output format: --format, else json with --json, else a table."""
+    if as_json and output not in (None, "json"):
+        raise click.UsageError(f"--json and --format {output} ask for two formats; give one")
+    return output or ("json" if as_json else "table")
+
+
+def _search_one(engine, question: str, output: str, filters: dict) -> None:
+    import time
+
+    from service.export import hits_csv
+
+    args = _arguments(SEARCH, {"query": question, **filters})
     started = time.perf_counter()
     try:
-        hits = engine.search(**_arguments(SEARCH, {"query": question, **filters}))
+        hits = engine.search(**args)
     except USER_ERRORS as exc:
         fail(exc)
     took = round((time.perf_counter() - started) * 1000, 2)
-    _print_hits(hits, as_json, {"query": question.strip(), "took_ms": took})
+    if output == "csv":
+        click.echo(hits_csv(hits, first_rank=args["offset"] + 1), nl=False)
+    elif output in ("json", "jsonl"):
+        _echo_json({"query": args["query"], "results": [hit.to_dict() for hit in hits],
+                    "took_ms": took}, one_line=output == "jsonl")
+    else:
+        _print_hits(hits, first_rank=args["offset"] + 1)
 
 
-def _search_file(engine, lines, output: str, filters: dict) -> None:
+def _search_file(engine, asked: list[str], output: str, filters: dict) -> None:
     """Ask the file's questions in batches (one embedding call each), then print them all."""
     from service.export import batch_csv
     from service.schema import MAX_BATCH
 
-    asked = [line.strip() for line in lines if line.strip()]
     if filters.pop("offset", 0):
         raise click.UsageError("--offset pages one question's results; not with --file")
     progress = terminal_progress()
@@ -149,13 +186,13 @@ def _search_file(engine, lines, output: str, filters: dict) -> None:
     elif output in ("json", "jsonl"):
         objects = [{"query": q, "results": [h.to_dict() for h in hits]} for q, hits in answers]
         if output == "json":
-            click.echo(json.dumps({"results": objects}, ensure_ascii=False, indent=2))
+            _echo_json({"results": objects})
         for item in objects if output == "jsonl" else ():
-            click.echo(json.dumps(item, ensure_ascii=False))
+            _echo_json(item, one_line=True)
     else:
         for query, hits in answers:
-            click.echo(f"== {query}")
-            _print_hits(hits, False, {})
+            say("== {}", query)
+            _print_hits(hits)
 
 
 @main.command()
@@ -172,9 +209,11 @@ def similar(case_id: str, as_json: bool, **options) -> None:
                               min_match=args["min_match"])
     except USER_ERRORS as exc:
         fail(exc)
-    if not as_json:
-        click.echo(f"{case.city} {case.seq} [{case.id}]: {case.text[:60]}…\n")
-    _print_hits(hits, as_json, {"case": case.to_dict()})
+    if as_json:
+        _echo_json({"case": case.to_dict(), "results": [hit.to_dict() for hit in hits]})
+        return
+    say("{} {} [{}]: {}…\n", case.city, case.seq, case.id, case.text[:60])
+    _print_hits(hits)
 
 
 def _arguments(spec, values: dict) -> dict:
@@ -204,11 +243,11 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
     if metric is None:
         listing = groups_listing(engine)
         if as_json:
-            click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
+            _echo_json(listing)
             return
         for group in listing["groups"]:
-            click.echo(f"{_cities(group['cities']):>9}  {group['count']:>3} figures  "
-                       f"{group['metric']} ({group['unit']}, {group['kind']})  [{group['id']}]")
+            say("{:>9}  {:>3} figures  {} ({}, {})  [{}]", _cities(group["cities"]),
+                group["count"], group["metric"], group["unit"], group["kind"], group["id"])
         return
     asked = _arguments(FIGURES, {"metric": metric})["metric"]
     try:
@@ -218,27 +257,27 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
     if as_csv:
         click.echo(comparison_csv(answer), nl=False)
     elif as_json:
-        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        _echo_json(answer)
     else:
         _print_comparison(answer)
 
 
 def _print_comparison(answer: dict) -> None:
-    near = (f"; the nearest to {answer['query']!r} (similarity {answer['similarity']:.2f})"
-            if answer.get("similarity", 1.0) < 0.999 else "")
-    click.echo(f"{answer['metric']} ({answer['unit']}, {answer['kind']}): "
-               f"{_cities(answer['cities'])}{near}")
+    near = (f"; the nearest to {terminal_safe(repr(answer['query']))} (similarity "
+            f"{answer['similarity']:.2f})" if answer.get("similarity", 1.0) < 0.999 else "")
+    say("{} ({}, {}): {}{}", answer["metric"], answer["unit"], answer["kind"],
+        _cities(answer["cities"]), near)
     values = [row["value"] for row in answer["figures"] if row["value"] is not None]
     top = max(values, default=0) or 1
     for row in answer["figures"]:
         bar = "█" * max(1, round(20 * row["value"] / top)) if row["value"] else ""
-        click.echo(f"  {row['city']:<5} {row['year']}  {row['shown']:>14}  {bar:<20}  "
-                   f"{row['as_written']}  [{row['case_id']}]")
+        say("  {:<5} {}  {:>14}  {:<20}  {}  [{}]", row["city"], row["year"], row["shown"],
+            bar, row["as_written"], row["case_id"])
         for other in row["also"]:
-            click.echo(f"  {'':<5} {'':<4}  {other['shown']:>14}  {'':<20}  "
-                       f"{other['scope'] or other['metric']}: {other['as_written']}")
+            say("  {:<5} {:<4}  {:>14}  {:<20}  {}: {}", "", "", other["shown"], "",
+                other["scope"] or other["metric"], other["as_written"])
     if answer["other_groups"]:
-        click.echo("other groups: " + "; ".join(
+        say("other groups: {}", "; ".join(
             f"{g['metric']} ({g['unit']}, {_cities(g['cities'])})"
             for g in answer["other_groups"]))
 
@@ -267,6 +306,8 @@ def brief(out: Path | None, **options) -> None:
         options["format"] = suffix if suffix in ("docx", "md") else (
             "md" if out is None else options["format"])
     args = _arguments(BRIEF, options)
+    if out is not None and not out.parent.is_dir():  # say so before making the brief
+        write_file(out, b"")
     engine = _engine()
     settings = load_settings()
     try:
@@ -281,7 +322,7 @@ def brief(out: Path | None, **options) -> None:
             fail("a Word brief needs a file: add --out brief.docx")
         click.echo(data.decode("utf-8"), nl=False)
         return
-    out.write_bytes(data)
+    write_file(out, data)
     click.echo(f"wrote {out} ({len(made.practices)} practices"
                f"{', a figures table' if made.figures else ''}; {len(data):,} bytes)")
 
@@ -307,8 +348,12 @@ def evaluate_command(judgments: Path | None, json_path: Path | None) -> None:
         payload = {"model": engine.embedder.model_id,
                    "second_model": engine.second.model_id if engine.second else None,
                    "judgments": len(judged), "report": report, "figures": figures}
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        try:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot write {json_path}: {exc.strerror or exc}")
+        write_file(json_path, (json.dumps(payload, indent=2, ensure_ascii=False)
+                               + "\n").encode("utf-8"))
 
 
 def _evaluate_figures(engine) -> dict:

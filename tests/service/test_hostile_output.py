@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from dataclasses import replace
@@ -256,3 +257,55 @@ def test_the_command_lines_csv_holds_no_formula(hostile_cli, hostile_group, tmp_
                                 catch_exceptions=False).output)
     assert figures[1][0].startswith("'=普惠性")
     _no_formula(figures)
+
+
+# The terminal
+
+# What a terminal obeys rather than shows (the command's own line breaks aside).
+OBEYED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def test_the_command_lines_tables_show_hostile_data_escaped(hostile_cli, hostile_group,
+                                                            tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("覆盖率\x1b]0;owned\x07\u202e\n", encoding="utf-8")
+    printed = {" ".join(args): hostile_cli(*args, catch_exceptions=False) for args in (
+        ("search", "覆盖率", "-k", "50"),
+        ("search", "--file", str(questions), "-k", "50"),
+        ("similar", "sd2020-jinan-3", "-k", "50"),
+        ("similar", HOSTILE_ID, "-k", "3"),
+        ("figures",),
+        ("figures", hostile_group),
+        ("figures", "=普惠性幼儿园\x1b[2J覆盖率"),
+    )}
+    for command, result in printed.items():
+        assert result.exit_code == 0, (command, result.output)
+        assert not OBEYED.search(result.output), command
+    assert "+城市\\x00\\x0b\\x0c\\x1b[2J\\x1b]0;owned\\x07\\x7f\\x9b31m\\x85\\u2028|" in (
+        printed["search 覆盖率 -k 50"].output)  # shown, as escapes
+    assert "== 覆盖率\\x1b]0;owned\\x07\\u202e" in printed[f"search --file {questions} -k 50"
+                                                           ].output
+
+
+def test_an_error_quoting_hostile_data_is_escaped(hostile_cli, capsys):
+    from service.cli.common import fail
+
+    result = hostile_cli("brief", "--ids", "\x1b[2Jnope\x9b31m")
+    assert result.exit_code == 1 and "no case has id" in result.output
+    assert not OBEYED.search(result.output)
+    with pytest.raises(SystemExit):  # a message that quotes data as it is
+        fail(f"cannot read {HOSTILE['title']}")
+    assert not OBEYED.search(capsys.readouterr().err)
+
+
+def test_json_on_the_terminal_escapes_what_a_terminal_would_obey(hostile_cli, hostile_group):
+    for args in (("search", "覆盖率", "-k", "50", "--json"),
+                 ("search", "覆盖率", "-k", "50", "--format", "jsonl"),
+                 ("similar", "sd2020-jinan-3", "-k", "50", "--json"),
+                 ("figures", "--json"), ("figures", hostile_group, "--json")):
+        result = hostile_cli(*args, catch_exceptions=False)
+        assert result.exit_code == 0 and not OBEYED.search(result.output), args
+        json.loads(result.output)
+    found = json.loads(hostile_cli("search", "覆盖率", "-k", "50", "--json").output)
+    (hostile,) = [hit for hit in found["results"] if hit["id"] == HOSTILE_ID]
+    assert hostile["city"] == HOSTILE["city"]  # the same value, for any JSON reader
