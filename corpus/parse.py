@@ -172,7 +172,11 @@ class _Builder:
 
     def start_section(self, numeral: str, name: str, line: int) -> None:
         self.close_section()
-        ordinal = chinese_numeral(numeral)
+        try:
+            ordinal = chinese_numeral(numeral)
+        except ValueError:  # "第3一部分", or more digits than Python reads as a number
+            raise self.fail(f"section heading numbered {numeral[:20]!r}, which is not a "
+                            f"number", line) from None
         expected = len(self.sections) + 1
         if ordinal != expected:
             raise self.fail(f"section heading numbered {numeral} ({ordinal}); expected {expected}",

@@ -105,3 +105,10 @@ def test_the_report_lists_sections_items_and_warnings():
     report = parsed.report()
     assert "1 sections, 2 items" in report and "甲市: 2 items" in report
     assert "item 1 has only 3 characters" in report
+
+
+@pytest.mark.parametrize("numeral", ["3一", "一2", "9" * 5000])
+def test_a_section_number_that_is_no_number_names_its_line(numeral):
+    with pytest.raises(CorpusFormatError) as info:
+        parse_text(f"第一部分 甲市\n1.做法。\n第{numeral}部分 乙市\n1.做法。\n", source="doc.txt")
+    assert info.value.line == 3 and "not a number" in str(info.value)
