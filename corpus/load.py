@@ -13,9 +13,37 @@ from corpus.formats import read_document_text
 from corpus.ids import check_doc_id, derive_doc_id, place_slug
 from corpus.models import Case, Document
 from corpus.parse import ParsedText, parse_text
+from corpus.text import describe_character, find_unsafe
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 _REQUIRED_META = {"year": int, "province": str}
+_TEXT_META = ("title", "province", "source")  # what a case or a document shows as text
+
+
+def check_metadata_text(meta: dict[str, Any], where: str = "") -> None:
+    """Refuse metadata text (title, province, source) that is not a string or that holds a
+    control, text-direction or other invisible character: it would reach every case, and a
+    brief or export cannot hold it.
+
+    Raises:
+        CorpusError: naming the field, the character and where it is.
+    """
+    for field in _TEXT_META:
+        value = meta.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise CorpusError(f"{where}field {field!r} must be a str")
+        check_clean(value, field, where)
+
+
+def check_clean(value: str, what: str, where: str = "", fix: str = "remove it") -> None:
+    """Refuse `value` if it holds a character no case field may hold (see corpus.text)."""
+    index = find_unsafe(value)
+    if index is not None:
+        raise CorpusError(f"{where}{what} {value!r} holds {describe_character(value[index])} "
+                          f"at character {index + 1}: {fix} (control and text-direction "
+                          f"characters are invisible, and would reach every case)")
 
 
 def read_metadata(text_path: Path) -> dict[str, Any]:
@@ -57,9 +85,12 @@ def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Ca
     """Read and parse one document with the given metadata (nothing is stored).
 
     Raises:
-        CorpusError: an unsupported or unreadable file, or metadata without a title.
+        CorpusError: an unsupported or unreadable file, a file name or metadata holding a
+            control character, or metadata without a title.
         CorpusFormatError: text whose structure the parser cannot read (names the line).
     """
+    check_clean(path.name, "the file name", f"{path.parent}: ", "rename the file without it")
+    check_metadata_text(meta)
     text, notes = read_document_text(path)
     parsed = parse_text(text, source=path.name)
     if notes:
@@ -79,8 +110,11 @@ def load_document(path: Path) -> tuple[Document, tuple[Case, ...]]:
     """Read one stored document and the metadata beside it; parse it into cases.
 
     Raises:
-        CorpusError: missing or invalid metadata, or an unreadable file.
+        CorpusError: missing or invalid metadata (a control character in it, say), or an
+            unreadable file.
         CorpusFormatError: text whose structure the parser cannot read (names the line).
     """
-    doc, cases, _ = parse_document(path, read_metadata(path))
+    meta = read_metadata(path)
+    check_metadata_text(meta, f"{path.with_suffix('.json')}: ")
+    doc, cases, _ = parse_document(path, meta)
     return doc, cases

@@ -12,7 +12,9 @@ The layout read here (see corpus/data/README.md):
 A document's first heading fixes its section style and its first item fixes its item style;
 a line in another numbering style inside an item (a "①" sub-point) stays part of that item.
 Every line is accounted for: a line the parser cannot place is a `CorpusFormatError` naming it,
-and each section's items must run 1..n without gaps, so nothing is dropped silently.
+and each section's items must run 1..n without gaps, so nothing is dropped silently. Control
+characters are taken out of the text first (see `corpus.text.clean_text`), and counted in the
+warnings.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from corpus.errors import CorpusFormatError
+from corpus.text import clean_text, cleaning_notes
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
            "六": 6, "七": 7, "八": 8, "九": 9}
@@ -214,13 +217,15 @@ def parse_text(text: str, *, source: str = "<text>") -> ParsedText:
         source: a name for the document used in error messages.
 
     Returns:
-        The title line (or None) and the sections with their items, in order.
+        The title line (or None) and the sections with their items, in order; no field holds
+        a control character (they are removed, and counted in the warnings).
 
     Raises:
         CorpusFormatError: a line that fits no part of the layout, numbering that skips or
             repeats, a section without items, or a text without any section.
     """
     builder = _Builder(source)
+    text, changed = clean_text(text)
     # Lines as editors count them: str.splitlines() would also split at \x1c-\x1e, \x85, \u2028.
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for number, raw in enumerate(lines, start=1):
@@ -242,7 +247,8 @@ def parse_text(text: str, *, source: str = "<text>") -> ParsedText:
                                 "'第一部分 济南市' found", line=1, source=source)
     return ParsedText(title=builder.title, sections=tuple(builder.sections),
                       section_style=builder.section_style or "一、",
-                      item_style=builder.item_style or "1.", warnings=tuple(builder.warnings))
+                      item_style=builder.item_style or "1.",
+                      warnings=(*cleaning_notes(changed), *builder.warnings))
 
 
 def _item_number(token: str) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from corpus.errors import CorpusError
 from corpus.parse import ITEM_STYLES, SECTION_STYLES, chinese_ordinal
+from corpus.text import clean_text, cleaning_notes
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_DOCX_BYTES = 50 * 1024 * 1024        # the file as received
@@ -166,8 +167,8 @@ class StyleSheet:
         self._check_loops()
 
     def name(self, style_id: str) -> str:
-        """The name Word shows (the id, for a style without one)."""
-        return self._own_name(style_id) or style_id
+        """The name Word shows (the id, for a style without one), fit for a message."""
+        return clean_text(self._own_name(style_id) or style_id)[0]
 
     def _own_name(self, style_id: str) -> str | None:
         node = self.styles[style_id].find(f"{W}name")
@@ -456,9 +457,11 @@ def docx_lines(document) -> tuple[list[str], list[str]]:
     except (KeyError, NotImplementedError, ValueError):
         root = None
     numbering = Numbering.from_element(root, styles)
-    paragraphs = []
+    paragraphs, changed = [], Counter()
     for row, paragraph in enumerate(document.paragraphs, start=1):
-        text = paragraph.text.strip()
+        text, removed = clean_text(paragraph.text)
+        text = text.strip()
+        changed.update(removed)
         paragraphs.append(_Paragraph(
             text,
             paragraph_numbering(paragraph._p, numbering, styles, f"paragraph {row}")
@@ -475,7 +478,9 @@ def docx_lines(document) -> tuple[list[str], list[str]]:
     for number, row in enumerate(sorted(from_headings), start=1):
         lines[row] = f"{chinese_ordinal(number)}、{lines[row]}"
     drawn = sum(1 for p in paragraphs if p.numbered and p.text)
-    notes = [f"drew {drawn} numbers from Word's automatic numbering"] if drawn else []
+    notes = cleaning_notes(changed)
+    if drawn:
+        notes.append(f"drew {drawn} numbers from Word's automatic numbering")
     if _counts_ran_on(as_word, lines, from_headings):
         notes.append("Word's item numbering ran on across sections; items are numbered from "
                      "1 in each section")

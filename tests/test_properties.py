@@ -1,5 +1,6 @@
-"""Property tests (Hypothesis): the parser recovers any well-formed document exactly and never
-fails with anything but CorpusFormatError; search always returns at most k sorted, valid hits."""
+"""Property tests (Hypothesis): the parser recovers any well-formed document exactly, never
+fails with anything but CorpusFormatError and never lets a control character through; search
+always returns at most k sorted, valid hits."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from corpus.errors import CorpusFormatError
 from corpus.parse import parse_text
+from corpus.text import find_unsafe
 from index.errors import InvalidRequestError
 
 NUMERALS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
@@ -47,6 +49,26 @@ def test_any_text_parses_or_names_its_line(text):
         # Lines as the parser counts them: \r\n, \r and \n each end one.
         lines = text.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
         assert 1 <= exc.line <= lines + 1
+
+
+# Text built mostly of the characters that make a document, with every kind of control mixed in.
+CONTROLS = [chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))] + [
+    "\u061c", "\u200e", "\u200f", "\u2028", "\u2029", "\u202a", "\u202e", "\u2066", "\u2069",
+    "\ud800", "\udfff", "\ufdd0", "\ufffe", "\uffff", "\U0010ffff"]
+hostile = st.text(alphabet=st.sampled_from([*"一二三、1234.（）第部分甲乙市做法\n ", *CONTROLS]),
+                  max_size=120)
+
+
+@given(st.one_of(hostile, st.text(max_size=300)))
+@example("标\x07题\n一、甲\u202e市\n1.做\x0b法\x00\n")
+def test_no_control_character_reaches_a_parsed_field(text):
+    try:
+        parsed = parse_text(text)
+    except CorpusFormatError:
+        return
+    fields = [parsed.title or ""] + [section.name for section in parsed.sections] + [
+        item.text for section in parsed.sections for item in section.items]
+    assert all(find_unsafe(field) is None for field in fields), fields
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])

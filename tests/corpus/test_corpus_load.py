@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import Counter
 
 import pytest
 
-from corpus import DEFAULT_DATA_DIR, CorpusError, load_corpus, load_document
+from corpus import DEFAULT_DATA_DIR, CorpusError, CorpusStore, load_corpus, load_document
 from corpus.ids import place_slug
+from corpus.load import parse_document
+from corpus.text import find_unsafe
 
 SOURCE = DEFAULT_DATA_DIR / "shandong-2020-education-duty-cases.txt"
 
@@ -101,3 +104,60 @@ def test_two_places_with_the_same_pinyin_get_distinct_ids(tmp_path):
                   {"id": "x", "year": 2021, "province": "p", "title": "t"})
     _, cases = load_document(path)
     assert [case.id for case in cases] == ["x-taian1-1", "x-taian2-1"]
+
+
+UNSAFE = ["\x0b", "\x00", "\x1b", "\x7f", "\x85", "\x9b", "\u202e", "\u2066", "\u2028",
+          "\ud800", "\ufffe", "\n", "\t"]
+GOOD_TEXT = "标题\n一、甲市\n1.推进课后服务全覆盖，参与学生比例达到95%。\n".encode()
+
+
+@pytest.mark.parametrize("field", ["title", "province", "source"])
+@pytest.mark.parametrize("char", UNSAFE)
+def test_metadata_with_a_control_character_is_refused_naming_field_and_character(
+        tmp_path, field, char):
+    path = _write(tmp_path, GOOD_TEXT, None)
+    meta = {"id": "x", "year": 2021, "province": "河北省", "title": "t", field: f"河北{char}省"}
+    with pytest.raises(CorpusError) as raised:
+        parse_document(path, meta)
+    message = str(raised.value)
+    assert f"{field} " in message and f"U+{ord(char):04X}" in message
+    assert "at character 3" in message and "remove it" in message
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\u202e", "\ud800"])
+def test_a_stored_document_whose_metadata_holds_a_control_character_is_unreadable(
+        tmp_path, char):
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
+    bad = data / "bad.txt"
+    bad.write_bytes(GOOD_TEXT)
+    bad.with_suffix(".json").write_text(json.dumps(
+        {"id": "bad", "year": 2021, "province": f"河北{char}省"}), encoding="utf-8")
+    corpus, problems = CorpusStore(data).load_readable()
+    assert {doc.id for doc in corpus.documents} == {"sd2020"}
+    [problem] = problems
+    assert "bad.json" in problem.message and f"U+{ord(char):04X}" in problem.message
+
+
+@pytest.mark.parametrize(("field", "value"), [("title", 5), ("title", ["t"]), ("source", 1)])
+def test_stored_metadata_of_the_wrong_type_is_refused(tmp_path, field, value):
+    path = _write(tmp_path, GOOD_TEXT, {"year": 2021, "province": "p", field: value})
+    with pytest.raises(CorpusError, match=f"doc.json: field '{field}' must be a str"):
+        load_document(path)
+
+
+def test_a_stored_file_whose_name_holds_a_control_character_is_refused(tmp_path):
+    path = tmp_path / "doc\x1b[31m.txt"
+    path.write_bytes(GOOD_TEXT)
+    path.with_suffix(".json").write_text(json.dumps({"year": 2021, "province": "p"}))
+    with pytest.raises(CorpusError, match=r"file name .*U\+001B.*rename"):
+        load_document(path)
+
+
+def test_no_field_of_a_stored_document_s_cases_holds_a_control_character(tmp_path):
+    path = _write(tmp_path, "标\x07题\n一、甲\u202e市\n1.推进\x0c课后服务全覆盖\x00。\n".encode(),
+                  {"id": "x", "year": 2021, "province": "p"})
+    doc, cases = load_document(path)
+    for record in (doc, *cases):
+        for value in vars(record).values():
+            assert not isinstance(value, str) or find_unsafe(value) is None, value

@@ -130,3 +130,13 @@ def test_a_pdf_whose_objects_are_garbage_is_refused_with_a_message(tmp_path):
     path.write_bytes(data[:40] + bytes(range(256)) * 8 + data[40:200])
     with pytest.raises(CorpusError, match="mangled.pdf"):
         read_document_text(path)
+
+
+def test_control_characters_in_a_pdf_s_text_are_removed_and_reported(tmp_path):
+    path = tmp_path / "cases.pdf"
+    path.write_bytes(make_pdf([["2021年\x07典型案例", "一、石家\x0b庄", "1.建设\x00智慧校园，"
+                                "全市中小学实现千兆\x1b光纤进校园。"]]))
+    doc, cases, parsed = parse_document(path, {**META, "title": None})
+    assert (doc.title, cases[0].city) == ("2021年典型案例", "石家 庄")
+    assert cases[0].text == "建设智慧校园，全市中小学实现千兆光纤进校园。"
+    assert "removed 3 invisible control characters (U+0007, U+0000, U+001B)" in parsed.warnings

@@ -107,6 +107,27 @@ def test_the_report_lists_sections_items_and_warnings():
     assert "item 1 has only 3 characters" in report
 
 
+def test_control_characters_in_the_text_are_removed_or_spaced_and_reported():
+    parsed = parse_text("标\x07题\n一、济\x0b南市\n"
+                        "1.做法\u202e内容\x00足够\x9f长。\x85接续\t部分\n", source="doc.txt")
+    assert parsed.title == "标题"
+    assert parsed.sections[0].name == "济 南市"
+    assert parsed.sections[0].items[0].text == "做法内容足够长。 接续 部分"
+    assert "removed 4 invisible control characters (U+0007, U+202E, U+0000, U+009F)" in \
+        parsed.warnings
+    assert "read 2 breaks inside a line (U+000B, U+0085) as spaces" in parsed.warnings
+
+
+def test_a_line_number_still_counts_lines_as_an_editor_does_after_cleaning():
+    with pytest.raises(CorpusFormatError) as info:
+        parse_text("一、甲市\x0c乙\n1.a\u2028b\x1c\n3.c\n")
+    assert info.value.line == 3
+
+
+def test_a_text_without_control_characters_has_no_such_warning():
+    assert not any("control" in warning for warning in parse_text(GOOD).warnings)
+
+
 @pytest.mark.parametrize("numeral", ["3一", "一2", "9" * 5000])
 def test_a_section_number_that_is_no_number_names_its_line(numeral):
     with pytest.raises(CorpusFormatError) as info:

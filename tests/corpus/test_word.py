@@ -494,3 +494,23 @@ def test_a_long_chain_of_list_styles_is_followed_once():
                   for n in range(chain + 1)) + "</w:numbering>")
     numbering = finishes_within(5, lambda: Numbering.from_element(root, styles))
     assert numbering.draw("0", 0) == "I." and numbering.draw("0", 0) == "II."
+
+
+def test_control_characters_in_word_paragraphs_are_removed_and_reported(tmp_path):
+    word = WordWriter()
+    sections = word.list_definition(("chineseCounting", "%1、"))
+    word.paragraph("\u202e2022年典型案例")
+    word.paragraph("\u2066甲市\u2069", sections)  # XML 1.0 holds C1 and bidi, not C0
+    word.paragraph("1.推进\x85课后服务\x9b全覆盖，参与学生比例达到95%。")
+    _, cases, parsed = parse_document(word.save(tmp_path / "c.docx"), META)
+    assert (parsed.title, cases[0].city) == ("2022年典型案例", "甲市")
+    assert cases[0].text == "推进 课后服务全覆盖，参与学生比例达到95%。"
+    assert "removed 4 invisible control characters (U+202E, U+2066, U+2069, U+009B)" in \
+        parsed.warnings
+    assert "read 1 break inside a line (U+0085) as a space" in parsed.warnings
+
+
+def test_a_style_s_name_is_shown_without_its_control_characters(tmp_path):
+    path = styled_in_a_cycle(("\u202eTrick",)).save(tmp_path / "loop.docx")
+    with pytest.raises(CorpusError, match='style "Trick" is based on itself'):
+        finishes_within(10, lambda: parse_document(path, META))
