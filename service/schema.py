@@ -167,8 +167,8 @@ class RequestSpec:
         allowed = {field.name for field in self.fields}
         unknown = sorted(set(body) - allowed)
         if unknown:
-            raise ApiError(422, f"unknown fields {[params.shown(n) for n in unknown[:5]]}; "
-                                       f"allowed: {sorted(allowed)}")
+            raise ApiError(422, f"unknown fields {', '.join(map(params.shown, unknown[:5]))}; "
+                                f"allowed: {', '.join(sorted(allowed))}")
         return {field.name: field.parse(body.get(field.name)) for field in self.fields}
 
     def from_query(self, args: Any, **path: Any) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 The tools run the same core search in-process — no HTTP hop to the Flask service. A bad
 argument or an unknown id comes back as a tool error result (`isError`) whose text tells the
-model what to change, never as a protocol failure.
+model what to change, never as a protocol failure. Arguments are checked by the request
+definitions (service.schema) before the SDK sees them, so an unknown argument is refused and
+every message is the API's.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ RUNNERS = {"search": tools.run_search, "fetch": tools.run_fetch,
            "similar_cases": tools.run_similar, "compare_figures": tools.run_compare}
 
 
+class CasesearchMCP(MCPServer):
+    """An MCP server whose tool calls are checked by the requests' definitions first: the SDK
+    would ignore an unknown argument and answer a wrong one in pydantic's words (with a link to
+    its documentation); the API's rules and messages answer instead, and the SDK gets the
+    arguments as checked (null as the default, as the API and the function definitions
+    take it)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any],
+                        context: Any = None) -> Any:
+        spec = tools.TOOLS.get(name)
+        if spec is not None:
+            try:
+                arguments = tools.validated(spec, arguments)
+            except ToolInputError as exc:  # worded as the SDK words a tool's own errors
+                raise ToolError(f"Error executing tool {name}: {exc}") from None
+        return await super().call_tool(name, arguments, context)
+
+
 def build_mcp_server(engine: Callable[[], SearchEngine], base_url: str) -> MCPServer:
     """An MCP server with the read-only tools over `engine()`.
 
@@ -47,7 +67,7 @@ def build_mcp_server(engine: Callable[[], SearchEngine], base_url: str) -> MCPSe
         engine: returns the loaded search engine (called on each tool call).
         base_url: where the web service runs, for the `url` of each case.
     """
-    server = MCPServer(name="casesearch", title="casesearch: typical work cases",
+    server = CasesearchMCP(name="casesearch", title="casesearch: typical work cases",
                        instructions=INSTRUCTIONS, version=version(), log_level="WARNING")
     describe_tools(server, engine, base_url)
     return server

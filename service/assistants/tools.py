@@ -206,9 +206,10 @@ def run_search(engine: SearchEngine, base_url: str, query: Any = None,
     return _capped([_result(hit, base_url) for hit in hits])
 
 
-def run_fetch(engine: SearchEngine, base_url: str, id: Any = None) -> FetchOutput:
-    """The `fetch` tool."""
-    id = validated(FETCH, {"id": id})["id"]
+def run_fetch(engine: SearchEngine, base_url: str, id: Any = None,
+              **arguments: Any) -> FetchOutput:
+    """The `fetch` tool (as `service.schema.FETCH`)."""
+    id = validated(FETCH, {"id": id, **arguments})["id"]
     try:
         case = engine.case(id)
     except UnknownCaseError as exc:
@@ -236,9 +237,10 @@ def run_similar(engine: SearchEngine, base_url: str, id: Any = None,
     return _capped([_result(hit, base_url) for hit in hits])
 
 
-def run_compare(engine: SearchEngine, base_url: str, metric: Any = None) -> CompareOutput:
-    """The `compare_figures` tool."""
-    asked = validated(FIGURES, {"metric": metric})["metric"]
+def run_compare(engine: SearchEngine, base_url: str, metric: Any = None,
+                **arguments: Any) -> CompareOutput:
+    """The `compare_figures` tool (as `service.schema.FIGURES`)."""
+    asked = validated(FIGURES, {"metric": metric, **arguments})["metric"]
     try:
         answer = metric_comparison(engine, asked)
     except ApiError as exc:

@@ -9,6 +9,7 @@ from service.assistants.tools import (
     ToolInputError,
     case_title,
     openai_tools,
+    run_compare,
     run_fetch,
     run_search,
     run_similar,
@@ -50,6 +51,10 @@ def test_similar_cases_are_in_other_cities(engine):
     (lambda e: run_similar(e, BASE, "sd2020-jinan-3", k=51), "k must be"),
     (lambda e: run_search(e, BASE, "校车", mode="fuzzy"), "mode must be one of"),
     (lambda e: run_search(e, BASE, "校车", colour="red"), "unknown fields"),
+    (lambda e: run_fetch(e, BASE, "sd2020-jinan-3", colour="red"),
+     "unknown fields 'colour'; allowed: id"),
+    (lambda e: run_similar(e, BASE, "sd2020-jinan-3", colour="red"), "unknown fields"),
+    (lambda e: run_compare(e, BASE, "新增学位", colour="red"), "unknown fields 'colour'"),
 ])
 def test_bad_arguments_say_what_to_change(engine, call, words):
     with pytest.raises(ToolInputError, match=words):
