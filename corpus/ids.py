@@ -1,8 +1,11 @@
-"""Ids that end up in file names and URLs: document ids, and the slugs of place names."""
+"""Ids that end up in file names and URLs: document ids, the slugs of place names, and the
+section slugs that make case ids (`<doc>-<section>-<seq>`, e.g. `sd2020-jinan-3`)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 
 from pypinyin import lazy_pinyin
 
@@ -12,6 +15,7 @@ DOC_ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,63}"
 _DOC_ID_RE = re.compile(DOC_ID_PATTERN + r"\Z")
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 ADMIN_SUFFIXES = ("市", "州", "地区", "盟", "区", "县")
+MAX_SECTION_SLUG = 40  # the longest place slug in China is about 25 letters
 
 
 def slugify(text: str) -> str:
@@ -32,6 +36,29 @@ def short_name(place: str) -> str:
 def place_slug(name: str) -> str:
     """Slug of a place name without its administrative suffix: `济南市` → `jinan`."""
     return slugify(short_name(name))
+
+
+def section_slugs(names: Sequence[str], ordinals: Sequence[int]) -> list[str]:
+    """The slug of each section of one document (`ordinals`: their numbers, all different),
+    unique in the document and the same on every load: the place slug with no hyphen
+    (`济南市` → `jinan`), so a case id splits one way only and two documents' ids cannot meet
+    (`hb` + `2021jinan` + `1`, `hb-2021` + `jinan` + `1`); sections that slug alike get their
+    number (`taian1`, `taian2`), and a number that makes a slug already in use an `n2`, `n3`…
+    """
+    bases = [place_slug(name).replace("-", "")[:MAX_SECTION_SLUG] for name in names]
+    twins = Counter(bases)
+    taken = {base for base in bases if twins[base] == 1}  # a name of its own keeps it
+    slugs = []
+    for base, ordinal in zip(bases, ordinals, strict=True):
+        slug = base
+        if twins[base] > 1:
+            slug, again = f"{base}{ordinal}", 1
+            while slug in taken:
+                again += 1
+                slug = f"{base}{ordinal}n{again}"
+            taken.add(slug)
+        slugs.append(slug)
+    return slugs
 
 
 def derive_doc_id(stem: str) -> str:

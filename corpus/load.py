@@ -10,7 +10,7 @@ from typing import Any
 
 from corpus.errors import CorpusError
 from corpus.formats import read_document_text
-from corpus.ids import check_doc_id, derive_doc_id, place_slug
+from corpus.ids import check_doc_id, derive_doc_id, section_slugs
 from corpus.models import Case, Document
 from corpus.parse import ParsedText, parse_text
 from corpus.text import describe_character, find_unsafe
@@ -65,12 +65,12 @@ def read_metadata(text_path: Path) -> dict[str, Any]:
 
 
 def build_cases(parsed: ParsedText, doc: Document) -> tuple[Case, ...]:
-    """One `Case` per item, with an id stable across rebuilds: `<doc>-<place>-<seq>`."""
-    slugs = [place_slug(section.name) for section in parsed.sections]
+    """One `Case` per item, with an id unique in the corpus and stable across rebuilds:
+    `<doc>-<place>-<seq>` (see `corpus.ids.section_slugs`)."""
+    slugs = section_slugs([section.name for section in parsed.sections],
+                          [section.ordinal for section in parsed.sections])
     cases = []
     for section, slug in zip(parsed.sections, slugs, strict=True):
-        if slugs.count(slug) > 1:  # two places that read alike in pinyin
-            slug = f"{slug}{section.ordinal}"
         for item in section.items:
             cases.append(Case(
                 id=f"{doc.id}-{slug}-{item.seq}", city=section.name, seq=item.seq,

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from corpus.errors import CorpusFormatError
+from corpus.ids import DOC_ID_PATTERN, section_slugs
 from corpus.parse import parse_text
 from corpus.text import find_unsafe
 from index.errors import InvalidRequestError
@@ -69,6 +70,23 @@ def test_no_control_character_reaches_a_parsed_field(text):
     fields = [parsed.title or ""] + [section.name for section in parsed.sections] + [
         item.text for section in parsed.sections for item in section.items]
     assert all(find_unsafe(field) is None for field in fields), fields
+
+
+names = st.lists(st.one_of(st.sampled_from(["泰安市", "台安", "a", "a1", "a-1", "A 1", "①", "x",
+                                             "x2", "济南", "济南市", "2021 济南"]),
+                           st.text(max_size=12)), min_size=1, max_size=14)
+doc_ids = st.from_regex(DOC_ID_PATTERN, fullmatch=True)
+
+
+@given(st.lists(st.tuples(doc_ids, names), min_size=1, max_size=3, unique_by=lambda d: d[0]))
+def test_case_ids_are_unique_in_a_corpus_and_the_same_every_time(documents):
+    ids = []
+    for doc_id, sections in documents:
+        ordinals = range(1, len(sections) + 1)
+        slugs = section_slugs(sections, ordinals)
+        assert slugs == section_slugs(sections, ordinals)
+        ids += [f"{doc_id}-{slug}-{seq}" for slug in slugs for seq in (1, 2, 12)]
+    assert len(set(ids)) == len(ids)
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
