@@ -132,13 +132,19 @@ def read_questions(path: str) -> list[str]:
     return questions
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Write `data` at `path`, or fail with a message saying why it cannot be written."""
+def check_writable(path: Path) -> None:
+    """Fail, saying why, when no file can be written at `path`: its folder is missing or is
+    not a folder (checked before work whose result would be lost)."""
     parent = path.parent
     if not parent.exists():
         fail(f"cannot write {path}: the folder {parent} does not exist")
     if not parent.is_dir():
         fail(f"cannot write {path}: {parent} is not a folder")
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` at `path`, or fail with a message saying why it cannot be written."""
+    check_writable(path)
     try:
         path.write_bytes(data)
     except OSError as exc:

@@ -12,6 +12,7 @@ import click
 from index.errors import CasesearchError
 from service.cli.common import (
     USER_ERRORS,
+    check_writable,
     echo_build,
     fail,
     load_settings,
@@ -263,8 +264,8 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
 
 
 def _print_comparison(answer: dict) -> None:
-    near = (f"; the nearest to {terminal_safe(repr(answer['query']))} (similarity "
-            f"{answer['similarity']:.2f})" if answer.get("similarity", 1.0) < 0.999 else "")
+    near = (f"; the nearest to {answer['query']!r} (similarity {answer['similarity']:.2f})"
+            if answer.get("similarity", 1.0) < 0.999 else "")
     say("{} ({}, {}): {}{}", answer["metric"], answer["unit"], answer["kind"],
         _cities(answer["cities"]), near)
     values = [row["value"] for row in answer["figures"] if row["value"] is not None]
@@ -306,8 +307,8 @@ def brief(out: Path | None, **options) -> None:
         options["format"] = suffix if suffix in ("docx", "md") else (
             "md" if out is None else options["format"])
     args = _arguments(BRIEF, options)
-    if out is not None and not out.parent.is_dir():  # say so before making the brief
-        write_file(out, b"")
+    if out is not None:
+        check_writable(out)
     engine = _engine()
     settings = load_settings()
     try:

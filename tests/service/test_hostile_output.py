@@ -253,6 +253,10 @@ def test_the_command_lines_csv_holds_no_formula(hostile_cli, hostile_group, tmp_
     assert {row[0] for row in batch[1:]} == {"'=1+1 覆盖率", "'-校车"}  # the question column
     assert any(row[2].startswith("'=1+1") for row in batch)
     _no_formula(batch)
+    one = _rows(hostile_cli("search", "=1+1 覆盖率", "-k", "50", "--format", "csv",
+                            catch_exceptions=False).output)
+    assert any(row[1].startswith("'=1+1") for row in one)
+    _no_formula(one)
     figures = _rows(hostile_cli("figures", hostile_group, "--csv",
                                 catch_exceptions=False).output)
     assert figures[1][0].startswith("'=普惠性")
