@@ -55,3 +55,8 @@ def test_the_dry_run_report_counts_the_control_characters_removed_from_the_text(
     assert result.exit_code == 0
     assert "warning: removed 1 invisible control character (U+0007)" in result.output
     assert "warning: read 1 break inside a line (U+000B) as a space" in result.output
+
+
+def test_an_id_with_a_control_character_is_refused_as_no_slug(add):
+    result = add("--province", "山东省", "--id", "x\x0b2022", "--dry-run")
+    assert result.exit_code == 2 and "document id 'x\\x0b2022' is not valid" in result.output
