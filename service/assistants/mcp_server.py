@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Callable, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -23,8 +25,11 @@ from index.retrieval.search import SearchEngine
 from service.assistants import tools
 from service.assistants.tools import CompareOutput, FetchOutput, SearchOutput, ToolInputError
 from service.describe import engine_summary, version
+from service.runtime.admission import FAILURE_WINDOW, FailedKeys
 from service.runtime.loader import EngineState
 from service.schema import RequestSpec
+
+log = logging.getLogger(__name__)
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                             open_world_hint=False)
@@ -116,29 +121,54 @@ def transport_security(hosts: Sequence[str]) -> TransportSecuritySettings:
 
 
 class RequireKey:
-    """ASGI middleware: with a key set, every MCP request needs `Authorization: Bearer <key>`."""
+    """ASGI middleware: with a key set, every MCP request needs `Authorization: Bearer <key>`;
+    a client address that sent too many wrong keys is refused for a while (429), as by the
+    web service (service.runtime.admission)."""
 
-    def __init__(self, app: Any, key: str) -> None:
+    def __init__(self, app: Any, key: str, failures: FailedKeys | None = None) -> None:
         self.app, self.key = app, key
+        self.failures = failures or FailedKeys()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http" and self.key and not self._authorized(scope):
-            body = json.dumps({"type": "about:blank", "title": "Unauthorized", "status": 401,
-                               "detail": "this MCP server needs a key: send the header "
-                                         "`Authorization: Bearer <key>`"}).encode()
-            await send({"type": "http.response.start", "status": 401, "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"www-authenticate", b"Bearer"),
-                (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+        if scope["type"] != "http" or not self.key:
+            await self.app(scope, receive, send)
+            return
+        address = (scope.get("client") or ("", 0))[0] or ""
+        wait = self.failures.retry_after(address)
+        if wait:
+            await _problem(send, 429, f"too many wrong keys from this address; try again in "
+                                      f"{wait} s", [(b"retry-after", str(wait).encode())])
+            return
+        if not self._authorized(scope):
+            if self._sent_a_key(scope):
+                count = self.failures.record(address)
+                log.warning("wrong API key (MCP over HTTP) from %s: %d in the last %g s",
+                            address, count, FAILURE_WINDOW)
+            await _problem(send, 401, "this MCP server needs a key: send the header "
+                                      "`Authorization: Bearer <key>`",
+                           [(b"www-authenticate", b"Bearer")])
             return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _sent_a_key(scope: dict) -> bool:
+        return b"authorization" in dict(scope.get("headers") or [])
 
     def _authorized(self, scope: dict) -> bool:
         headers = dict(scope.get("headers") or [])
         scheme, _, given = headers.get(b"authorization", b"").partition(b" ")
         return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(),
                                                                    self.key.encode())
+
+
+async def _problem(send: Callable, status: int, detail: str,
+                   headers: list[tuple[bytes, bytes]]) -> None:
+    body = json.dumps({"type": "about:blank", "title": HTTPStatus(status).phrase,
+                       "status": status, "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/problem+json"), *headers,
+        (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def mcp_http_app(server: MCPServer, *, hosts: Sequence[str], api_key: str = "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -177,8 +178,13 @@ def _search(args: dict) -> Response:
 def _csv(text: str, name: str) -> Response:
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{download_name(name)}.csv"'
     return response
+
+
+def download_name(name: str) -> str:
+    """A file name safe in a Content-Disposition header: ASCII letters, digits, `.-_` only."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:100].strip("-.") or "export"
 
 
 @bp.get("/api/figures")

@@ -307,3 +307,11 @@ def test_results_carry_a_match_level_and_min_match_filters(client):
     assert wrong.status_code == 422 and "min_match must be one of" in wrong.get_json()["detail"]
     similar = client.get("/api/cases/sd2020-jinan-3/similar?min_match=strong").get_json()
     assert all(r["match"] == "strong" for r in similar["results"])
+
+
+def test_a_download_name_never_carries_header_syntax():
+    from service.http.api import download_name
+
+    assert download_name("similar-sd2020-jinan-3") == "similar-sd2020-jinan-3"
+    assert download_name('x"\r\nSet-Cookie: a=1; ../..') == "x-Set-Cookie-a-1"
+    assert download_name("校车") == "export"

@@ -73,3 +73,4 @@ def test_a_chunked_batch_answers_like_one_call(client, engine):
     direct = engine.search_batch(questions, k=3)
     assert [[r["id"] for r in item["results"]] for item in answered["results"]] == [
         [hit.case.id for hit in hits] for hits in direct]
+

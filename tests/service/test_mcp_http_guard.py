@@ -54,3 +54,16 @@ def test_with_a_key_mcp_needs_it(mcp_client):
         assert "s3cret" not in refused.text
         assert _initialize(client, Authorization="Bearer wrong").status_code == 401
         assert _initialize(client, Authorization="Bearer s3cret").status_code == 200
+
+
+def test_key_guessing_over_mcp_is_slowed_like_the_api(mcp_client, caplog):
+    from service.runtime.admission import FAILURES_ALLOWED
+
+    with mcp_client(api_key="s3cret") as client:
+        statuses = [_initialize(client, Authorization=f"Bearer no{i}").status_code
+                    for i in range(FAILURES_ALLOWED + 2)]
+        assert statuses == [401] * FAILURES_ALLOWED + [429, 429]
+        refused = _initialize(client, Authorization="Bearer s3cret")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert sum("wrong API key" in r.getMessage() for r in caplog.records) == FAILURES_ALLOWED
