@@ -362,8 +362,12 @@ class Numbering:
                               f"largest number Word sets; {_RENUMBER}")
         for deeper in [lvl for lvl in counters if lvl > ilvl]:
             del counters[deeper]
-        label = re.sub(r"%(\d)", lambda m: self._drawn(counters, levels, int(m.group(1)) - 1),
-                       level.text)
+        try:
+            label = re.sub(r"%(\d)",
+                           lambda m: self._drawn(counters, levels, int(m.group(1)) - 1),
+                           level.text)
+        except CorpusError as exc:  # a number too long to draw
+            raise CorpusError(f"list {num_id} (level {ilvl}): {exc}; {_RENUMBER}") from None
         if len(label) > MAX_LABEL:
             raise CorpusError(f"list {num_id} (level {ilvl}) draws a number of {len(label)} "
                               f"characters, more than {MAX_LABEL}; {_RENUMBER}")

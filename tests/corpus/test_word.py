@@ -398,7 +398,8 @@ def test_letters_are_drawn_up_to_the_longest_label(tmp_path, fmt):
     assert text.splitlines()[2].startswith(("Z" if fmt == "upperLetter" else "z") * MAX_LABEL
                                            + "推进")
     path = with_list(level(start=str(last + 1), fmt=fmt)).save(tmp_path / "n.docx")
-    with pytest.raises(CorpusError, match=f"more than {MAX_LABEL} characters"):
+    with pytest.raises(CorpusError, match=f"paragraph 3: list 8 .* more than {MAX_LABEL} "
+                                          f"characters; .*save it again"):
         finishes_within(5, lambda: read_document_text(path))
 
 
