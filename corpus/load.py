@@ -59,7 +59,8 @@ def read_metadata(text_path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise CorpusError(f"{meta_path}: must be a JSON object with 'year' and 'province'")
     for field, kind in _REQUIRED_META.items():
-        if not isinstance(meta.get(field), kind):
+        value = meta.get(field)
+        if not isinstance(value, kind) or isinstance(value, bool):  # JSON's true is no year
             raise CorpusError(f"{meta_path}: field {field!r} must be a {kind.__name__}")
     return meta
 

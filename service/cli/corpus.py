@@ -15,7 +15,7 @@ from corpus.errors import CorpusError
 from corpus.ids import check_doc_id, derive_doc_id
 from corpus.load import parse_document
 from corpus.store import Change, CorpusStore
-from service.cli.common import USER_ERRORS, load_settings, rebuild, say_waiting
+from service.cli.common import USER_ERRORS, load_settings, rebuild, say_waiting, terminal_safe
 
 
 def _store() -> tuple:
@@ -53,10 +53,10 @@ def list_documents() -> None:
         raise click.ClickException(str(exc)) from exc
     for doc in corpus.documents:
         count = sum(case.doc_id == doc.id for case in corpus.cases)
-        click.echo(f"{doc.id:<16} {doc.year} {doc.province:<6} {count:>4} cases  "
-                   f"{doc.title}  [{doc.path}]")
+        click.echo(f"{doc.id:<16} {doc.year} {terminal_safe(doc.province):<6} {count:>4} cases  "
+                   f"{terminal_safe(doc.title)}  [{terminal_safe(doc.path)}]")
     for problem in problems:
-        click.echo(f"unreadable: {problem.message}", err=True)
+        click.echo(f"unreadable: {terminal_safe(problem.message)}", err=True)
 
 
 def _document_id(path: Path, doc_id: str | None, replace: str | None) -> str:
@@ -136,9 +136,9 @@ def list_trash() -> None:
     if not versions:
         click.echo("the trash is empty")
     for path, meta in versions:
-        doc_id = (meta or {}).get("id", "?")
-        click.echo(f"{doc_id:<16} {path.parent.name}  {(meta or {}).get('title', '')}  "
-                   f"[{path}]")
+        doc_id = terminal_safe((meta or {}).get("id", "?"))
+        click.echo(f"{doc_id:<16} {terminal_safe(path.parent.name)}  "
+                   f"{terminal_safe((meta or {}).get('title', ''))}  [{terminal_safe(path)}]")
 
 
 @corpus_group.command("restore")

@@ -161,3 +161,13 @@ def test_no_field_of_a_stored_document_s_cases_holds_a_control_character(tmp_pat
     for record in (doc, *cases):
         for value in vars(record).values():
             assert not isinstance(value, str) or find_unsafe(value) is None, value
+
+
+def test_a_year_of_true_is_no_year(tmp_path):
+    from corpus.errors import CorpusError
+    from corpus.load import read_metadata
+
+    (tmp_path / "d.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "d.json").write_text('{"year": true, "province": "山东省"}', encoding="utf-8")
+    with pytest.raises(CorpusError, match="'year' must be a int"):
+        read_metadata(tmp_path / "d.txt")

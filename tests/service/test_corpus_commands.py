@@ -271,3 +271,16 @@ def test_new_documents_can_be_filtered_by_year_and_province(run, tmp_path):
     shandong = json.loads(run("search", "教师", "--province", "山东省", "--k", "50",
                               "--json").output)
     assert {r["year"] for r in shandong["results"]} == {2020}
+
+
+def test_listing_the_trash_escapes_what_a_terminal_would_obey(run):
+    """A trashed version's metadata was never checked on the way in (or was edited since)."""
+    version = run.data / ".trash" / "20260101T000000Z-evil"
+    version.mkdir(parents=True)
+    (version / "evil.txt").write_text("x", encoding="utf-8")
+    (version / "evil.json").write_text(json.dumps({"id": "evil\x1b]0;pwned\x07", "year": 2021,
+                                                   "province": "x", "title": "\x1b[2Jgone"}),
+                                       encoding="utf-8")
+    listed = run("corpus", "trash").output
+    assert "\x1b" not in listed and "\x07" not in listed
+    assert "\\x1b[2Jgone" in listed
