@@ -136,6 +136,16 @@ def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, int]:
     raise SystemExit("the server did not become ready in 180 s")
 
 
+def server_at(url: str | None, workers: int, threads: int,
+              ) -> tuple[subprocess.Popen | None, str, int]:
+    """(the server started, or None for `url`'s), host and port to send the load to."""
+    if url:
+        parsed = urllib.parse.urlparse(url)
+        return None, parsed.hostname or "127.0.0.1", parsed.port or 80
+    server, port = start_server(workers, threads)
+    return server, "127.0.0.1", port
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
@@ -145,13 +155,7 @@ def main() -> None:
     parser.add_argument("--url", help="an already running server, e.g. http://127.0.0.1:8000")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    server = None
-    if args.url:
-        parsed = urllib.parse.urlparse(args.url)
-        host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
-    else:
-        server, port = start_server(args.workers, args.threads)
-        host = "127.0.0.1"
+    server, host, port = server_at(args.url, args.workers, args.threads)
     try:
         report = run_load(host, port, args.clients, args.seconds)
     finally:

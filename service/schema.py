@@ -28,6 +28,7 @@ from service.problems import ApiError
 MAX_QUERY_CHARS = params.MAX_QUERY_CHARS
 MAX_LIST_LIMIT = params.MAX_LIST_LIMIT
 MAX_BATCH = 32
+MAX_BATCH_CHARS = params.MAX_BATCH_CHARS
 _JSON_TYPES = {"text": "string", "id": "string", "int": "integer", "bool": "boolean",
                "choice": "string", "names": "array", "years": "array", "texts": "array"}
 
@@ -311,8 +312,8 @@ FETCH = RequestSpec("fetch", (
 # Several questions with the same filters, embedded in one call: a search's fields, but a list
 # of questions, and no paging.
 BATCH = RequestSpec("search_batch", (
-    Field("queries", "texts", f"The questions, 1 to {MAX_BATCH}, each as `query` of a search",
-          high=MAX_BATCH),
+    Field("queries", "texts", f"The questions, 1 to {MAX_BATCH}, each as `query` of a search, "
+                              f"{MAX_BATCH_CHARS:,} characters in all", high=MAX_BATCH),
     *(field for field in SEARCH.fields if field.name not in ("query", "offset")),
 ))
 

@@ -15,6 +15,11 @@ from service.problems import ApiError
 
 MAX_QUERY_CHARS = 500
 MAX_LIST_LIMIT = 1000
+# A question's embedding costs about 1 ms a character on one core when alone (a 480-character
+# question 0.46 s), 1.6 ms beside other work, and a batch's questions run one after another on
+# one core (service.http.api): 8,000 characters took 12.6-16.7 s under load, past the batch's
+# 15 s budget; 4,000 in all (32 questions of 125) take about 6 s (docs/RELIABILITY.md).
+MAX_BATCH_CHARS = 4000
 _YEAR = re.compile(r"\s*\d{1,4}\s*\Z")
 
 
@@ -149,4 +154,8 @@ def parse_questions(raw: Any, name: str, most: int) -> list[str]:
             questions.append(parse_query(question))
         except ApiError as exc:
             raise ApiError(422, f"{name}[{position}]: {exc.detail}") from None
+    total = sum(map(len, questions))
+    if total > MAX_BATCH_CHARS:
+        raise ApiError(422, f"{name} hold {total:,} characters in all; a batch takes at most "
+                            f"{MAX_BATCH_CHARS:,}: split them over several batches")
     return questions

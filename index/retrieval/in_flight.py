@@ -33,9 +33,12 @@ class Occupancy:
 
 # Searches and similar-case lookups running now, in this process.
 SEARCHES = Occupancy()
+# Work that must leave cores to everyone else while it runs (the service's batch searches):
+# each of its embedding calls, and any other made meanwhile, gets one thread.
+BACKGROUND = Occupancy()
 
 
 def searches_overlap() -> bool:
-    """Whether this process runs more than one search now (an embedder's lanes are told,
-    through `crowded`, to give a call one thread then)."""
-    return SEARCHES.count > 1
+    """Whether this process runs more than one search now, or background work (an embedder's
+    lanes are told, through `crowded`, to give a call one thread then)."""
+    return SEARCHES.count > 1 or BACKGROUND.count > 0

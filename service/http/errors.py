@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from index.errors import CasesearchError, InvalidRequestError, NotFoundError
 from service.problems import ApiError
-from service.schema import MAX_BATCH, MAX_QUERY_CHARS
+from service.schema import MAX_BATCH, MAX_BATCH_CHARS, MAX_QUERY_CHARS
 
 __all__ = ["ApiError", "PROBLEM_TYPE", "problem", "register_error_handlers"]
 
@@ -34,7 +34,7 @@ def too_large_detail() -> str:
     limit = request.max_content_length or 0
     if request.path == "/api/search/batch":
         advice = (f"send fewer questions in one batch, or split them over several batches "
-                  f"(at most {MAX_BATCH} questions of {MAX_QUERY_CHARS} characters)")
+                  f"(at most {MAX_BATCH} questions, {MAX_BATCH_CHARS:,} characters in all)")
     else:
         advice = (f"a body holds one request's JSON (a question of at most {MAX_QUERY_CHARS} "
                   f"characters and its filters), not a document")

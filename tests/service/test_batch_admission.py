@@ -8,7 +8,7 @@ import json
 
 from service.http.api import BATCH_BODY_BYTES
 from service.http.server import BODY_LIMIT
-from service.schema import MAX_BATCH, MAX_QUERY_CHARS
+from service.schema import MAX_BATCH, MAX_BATCH_CHARS, MAX_QUERY_CHARS
 
 
 def _post(client, body: bytes):
@@ -16,13 +16,22 @@ def _post(client, body: bytes):
 
 
 def test_the_largest_batch_fits_even_written_with_escapes(client):
-    """32 questions of 500 Chinese characters, as json.dumps writes them (\\uXXXX each)."""
-    questions = [("校车安全" * 125)[:MAX_QUERY_CHARS] for _ in range(MAX_BATCH)]
+    """32 questions, 4,000 Chinese characters in all, as json.dumps writes them (\\uXXXX)."""
+    each = MAX_BATCH_CHARS // MAX_BATCH
+    questions = [("校车安全" * 125)[:each] for _ in range(MAX_BATCH)]
     body = json.dumps({"queries": questions, "k": 1}).encode()
     assert len(body) > 16 * 1024
     answer = _post(client, body)
     assert answer.status_code == 200, answer.get_json()
     assert len(answer.get_json()["results"]) == MAX_BATCH
+
+
+def test_a_batch_of_too_many_characters_is_told_to_split(client):
+    questions = ["校" * MAX_QUERY_CHARS] * 16  # each allowed, too many in all
+    answer = _post(client, json.dumps({"queries": questions}, ensure_ascii=False).encode())
+    assert answer.status_code == 422
+    assert "8,000 characters in all" in answer.get_json()["detail"]
+    assert "split them" in answer.get_json()["detail"]
 
 
 def test_a_body_over_the_limit_is_told_the_limit_and_what_to_do(client):
@@ -34,6 +43,19 @@ def test_a_body_over_the_limit_is_told_the_limit_and_what_to_do(client):
     single = client.post("/api/search", data=json.dumps({"query": "校" * 20000}),
                          content_type="application/json")
     assert single.status_code == 413 and "not a document" in single.get_json()["detail"]
+
+
+def test_a_batch_leaves_the_cores_to_everyone_else(app, client, monkeypatch):
+    """While a batch runs, its embedding calls (and any other) are told to use one thread."""
+    from index.retrieval import in_flight
+
+    seen = []
+    engine = app.extensions["casesearch"].engine
+    real = engine.search_batch
+    monkeypatch.setattr(engine, "search_batch", lambda *a, **k: (
+        seen.append(in_flight.searches_overlap()), real(*a, **k))[1])
+    assert _post(client, json.dumps({"queries": ["校车"]}).encode()).status_code == 200
+    assert seen == [True] and not in_flight.searches_overlap()
 
 
 def test_the_server_reads_ahead_a_whole_batch():
