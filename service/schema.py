@@ -309,7 +309,7 @@ FETCH = RequestSpec("fetch", (
           example="sd2020-jinan-3"),
 ))
 
-# Several questions with the same filters, embedded in one call: a search's fields, but a list
+# Several questions with the same filters, embedded a few at a call: a search's fields, but a list
 # of questions, and no paging.
 BATCH = RequestSpec("search_batch", (
     Field("queries", "texts", f"The questions, 1 to {MAX_BATCH}, each as `query` of a search, "

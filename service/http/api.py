@@ -133,7 +133,7 @@ def search_post() -> Response:
 
 @bp.post("/api/search/batch")
 def search_batch() -> Response:
-    """Several questions with the same filters; their embeddings are computed in one call."""
+    """Several questions with the same filters, embedded 8 a call, one batch at a time."""
     request.max_content_length = BATCH_BODY_BYTES
     args = BATCH.from_json(json_object(request))
     started = time.perf_counter()

@@ -29,8 +29,9 @@ def _with_csv(response: dict[str, Any], columns: str = "rank,id,city,seq,year,pr
 
 
 def _problems(*codes: int) -> dict[str, Any]:
-    text = {400: "Malformed request", 404: "Not found", 422: "Invalid argument",
-            503: "Model and index not loaded yet"}
+    text = {400: "Malformed request", 404: "Not found", 413: "Body too large",
+            422: "Invalid argument",
+            503: "Model and index not loaded yet, or (a batch) the worker runs another batch"}
     return {str(code): {"description": text[code], "content": PROBLEM} for code in codes}
 
 
@@ -188,13 +189,14 @@ def _paths() -> dict[str, Any]:
                                    **_problems(400, 422, 503)}},
         },
         "/api/search/batch": {
-            "post": {"summary": "Search several questions with the same filters (embedded in "
-                                "one call)", "operationId": "searchBatch",
+            "post": {"summary": "Search several questions with the same filters (one batch at a "
+                                "time per worker; 503 with Retry-After when busy)",
+                     "operationId": "searchBatch",
                      "requestBody": {"required": True, "content": {
                          "application/json": {"schema": _ref("SearchBatchRequest")}}},
                      "responses": {"200": _json(_ref("SearchBatchResponse"),
                                                 "Results per question, in order"),
-                                   **_problems(400, 422, 503)}},
+                                   **_problems(400, 413, 422, 503)}},
         },
         "/api/cases": {"get": {
             "summary": "List cases in document order", "operationId": "listCases",
