@@ -4,7 +4,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-MCP_PORT ?= 8001
 # Exported model and built index live here (git-ignored); override to share them between clones.
 export CASESEARCH_HOME ?= $(CURDIR)/var
 
@@ -12,7 +11,7 @@ export CASESEARCH_HOME ?= $(CURDIR)/var
 
 help:
 	@echo "make serve      set up, build the index if needed, serve on $(HOST):$(PORT)"
-	@echo "make mcp-http   the MCP server over streamable HTTP on 127.0.0.1:$(MCP_PORT)/mcp"
+	@echo "make mcp-http   the MCP server over streamable HTTP on 127.0.0.1 (CASESEARCH_MCP_PORT, 8001)/mcp"
 	@echo "make test       set up, then lint and run the whole test suite (slow tests too)"
 	@echo "make test-fast  the fast tests only (fake embedder, no model)"
 	@echo "make screenshots  refresh docs/img/ from headless Chromium"
@@ -47,7 +46,7 @@ serve: index
 	$(BIN)/casesearch serve --host $(HOST) --port $(PORT)
 
 mcp-http: index
-	$(BIN)/casesearch mcp --http --port $(MCP_PORT)
+	$(BIN)/casesearch mcp --http
 
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser),
 # a CJK font so that screenshots show Chinese, nginx for the deploy check, and LibreOffice

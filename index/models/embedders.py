@@ -84,7 +84,7 @@ class CachedEmbedder(WrappingEmbedder):
     """Wraps an embedder and keeps the vectors of recent questions in an LRU cache keyed by the
     question with its white space collapsed: a repeated question skips the model."""
 
-    def __init__(self, inner: Embedder, size: int = 1024) -> None:
+    def __init__(self, inner: Embedder, size: int) -> None:
         super().__init__(inner)
         self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -351,7 +351,7 @@ def configured_model_id(model: str) -> str | None:
 
 
 
-def load_embedder(model: str = BUILTIN_MODEL, *, backend: str = "sentence-transformers",
+def load_embedder(model: str = BUILTIN_MODEL, *, backend: str,
                   cache_dir: Path, allow_download: bool = False, threads: int | None = None,
                   crowded: Crowded | None = None) -> Embedder:
     """The embedder for a configured model name and backend.

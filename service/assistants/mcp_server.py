@@ -27,6 +27,7 @@ from service.assistants.tools import CompareOutput, FetchOutput, SearchOutput, T
 from service.describe import engine_summary, version
 from service.runtime.admission import FAILURE_WINDOW, FailedKeys
 from service.runtime.loader import EngineState
+from service.runtime.settings import LOOPBACK_NAMES
 from service.schema import RequestSpec
 
 log = logging.getLogger(__name__)
@@ -172,16 +173,15 @@ async def _problem(send: Callable, status: int, detail: str,
 
 
 def mcp_http_app(server: MCPServer, *, hosts: Sequence[str], api_key: str = "",
-                 host: str = "127.0.0.1") -> Any:
+                 host: str = LOOPBACK_NAMES[0]) -> Any:
     """The MCP server as an ASGI app at /mcp, with the Host/Origin checks and the API key."""
     app = server.streamable_http_app(streamable_http_path="/mcp", host=host,
                                      transport_security=transport_security(hosts))
     return RequireKey(app, api_key)
 
 
-def run_mcp(state: EngineState, base_url: str, *, http: bool = False,
-            host: str = "127.0.0.1", port: int = 8001, hosts: Sequence[str] = (),
-            api_key: str = "") -> None:
+def run_mcp(state: EngineState, base_url: str, *, port: int, hosts: Sequence[str],
+            http: bool = False, host: str = LOOPBACK_NAMES[0], api_key: str = "") -> None:
     """Serve over stdio (default) or streamable HTTP at http://host:port/mcp until stopped,
     answering with the engine `state` holds (a new build swapped in is described and served at
     once). Over HTTP, only requests for `hosts` are answered, and with `api_key` only those
@@ -193,6 +193,5 @@ def run_mcp(state: EngineState, base_url: str, *, http: bool = False,
         return
     import uvicorn
 
-    app = mcp_http_app(server, hosts=hosts or ("127.0.0.1", "localhost", "::1"),
-                       api_key=api_key, host=host)
+    app = mcp_http_app(server, hosts=hosts, api_key=api_key, host=host)
     uvicorn.run(app, host=host, port=port, log_level="warning")

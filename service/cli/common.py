@@ -7,6 +7,7 @@ import codecs
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,7 +16,7 @@ import click
 from corpus.errors import CorpusError
 from index.errors import CasesearchError
 from service.cli.progress import TerminalProgress
-from service.runtime.settings import Settings
+from service.runtime.settings import Settings, read_setting
 
 # Errors a user can act on: printed as a message, never as a traceback.
 USER_ERRORS = (CasesearchError, CorpusError)
@@ -27,6 +28,19 @@ def load_settings() -> Settings:
         return Settings.from_env()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+def checked_as(setting: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback that checks an option as the setting it overrides is checked."""
+    def check(context: click.Context, parameter: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return read_setting(setting, str(value), f"--{parameter.name}")
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return check
 
 
 def fail(error: Exception | str) -> NoReturn:

@@ -13,6 +13,7 @@ from index.errors import CasesearchError
 from service.cli.common import (
     USER_ERRORS,
     check_writable,
+    checked_as,
     echo_build,
     fail,
     load_settings,
@@ -384,8 +385,9 @@ def _evaluate_figures(engine) -> dict:
 @main.command()
 @click.option("--http", "use_http", is_flag=True,
               help="Serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio.")
-@click.option("--port", default=8001, show_default=True, help="Port for --http.")
-def mcp(use_http: bool, port: int) -> None:
+@click.option("--port", default=None, callback=checked_as("mcp_port"),
+              help="Port for --http (default CASESEARCH_MCP_PORT or 8001).")
+def mcp(use_http: bool, port: int | None) -> None:
     """Serve the search to chat assistants over MCP (stdio by default)."""
     from service.assistants.mcp_server import run_mcp
     from service.runtime.loader import EngineState
@@ -396,16 +398,17 @@ def mcp(use_http: bool, port: int) -> None:
     state = EngineState.ready_with(_engine())
     IndexWatcher(state, settings.index_path, reopen=reopen_engine, data_dir=settings.data,
                  interval=settings.reload_seconds).start()  # serve each new build
-    run_mcp(state, settings.public_url, http=use_http, host="127.0.0.1", port=port,
+    run_mcp(state, settings.public_url, http=use_http, port=port or settings.mcp_port,
             hosts=settings.served_hosts, api_key=settings.api_key)
 
 
 @main.command()
 @click.option("--host", default=None, help="Address (default HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default PORT or 8000).")
-@click.option("--workers", default=None, type=int,
+@click.option("--port", default=None, callback=checked_as("port"),
+              help="Port (default PORT or 8000).")
+@click.option("--workers", default=None, callback=checked_as("workers"),
               help="Worker processes (default CASESEARCH_WORKERS or 1).")
-@click.option("--threads", default=None, type=int,
+@click.option("--threads", default=None, callback=checked_as("server_threads"),
               help="Request threads per worker (default CASESEARCH_SERVER_THREADS or 4).")
 def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Serve the API and the page with a production WSGI server (gunicorn)."""

@@ -14,21 +14,24 @@ from service.http.observability import observe_cache, observe_stage, register_ob
 from service.http.security import register_security
 from service.runtime.admission import WorkGate
 from service.runtime.loader import EngineState
-from service.runtime.settings import Settings, default_of
+from service.runtime.settings import Settings
 
-DEFAULTS = {
-    "MAX_CONTENT_LENGTH": 16 * 1024,  # a search body is a question, not a document
-    "API_KEY": "",
-    "CORS_ORIGINS": (),
-    "ALLOWED_HOSTS": ("127.0.0.1", "localhost", "::1"),  # names requests may be addressed to
-    # During start-up a request waits for the engine up to ENGINE_WAIT_SECONDS, but only
-    # ENGINE_MAX_WAITERS at a time (the request threads less one, so /healthz always has a
-    # thread); the others get 503 with Retry-After at once.
-    "ENGINE_WAIT_SECONDS": 30.0,
-    "ENGINE_MAX_WAITERS": 0,
-    "RELOAD_SECONDS": 2.0,  # how often to look for a new build (with INDEX_PATH; 0: never)
-    "BATCH_SLOTS": default_of("batch_slots"),
-}
+# During start-up a request waits for the engine up to this long, but only the request threads
+# less one at a time (so /healthz always has a thread); the others get 503 with Retry-After.
+ENGINE_WAIT_SECONDS = 30.0
+SEARCH_BODY_BYTES = 16 * 1024  # a search body is a question, not a document (a batch: api.py)
+
+
+def config_from(settings: Settings) -> dict[str, Any]:
+    """The app's configuration, made from the settings: the one source of every default."""
+    return {
+        "MAX_CONTENT_LENGTH": SEARCH_BODY_BYTES, "API_KEY": settings.api_key,
+        "CORS_ORIGINS": settings.cors_origins, "ALLOWED_HOSTS": settings.served_hosts,
+        "ENGINE_WAIT_SECONDS": ENGINE_WAIT_SECONDS,
+        "ENGINE_MAX_WAITERS": max(0, settings.server_threads - 1),
+        "RELOAD_SECONDS": settings.reload_seconds, "BATCH_SLOTS": settings.batch_threads,
+        "LOG_QUERIES": settings.log_queries,
+    }
 
 
 def create_app(test_config: dict[str, Any] | None = None, *,
@@ -37,25 +40,20 @@ def create_app(test_config: dict[str, Any] | None = None, *,
 
     Args:
         settings: the service's settings (default: read from the environment).
-        test_config: configuration for tests, used instead of the environment. `ENGINE` gives a
-            ready `SearchEngine`; `ENGINE_LOADER` a function that makes one. Without either,
-            the engine is opened from the environment's settings in a background thread;
-            /readyz says when it is ready. With `INDEX_PATH` (always, from the settings), a
-            new build at that path is served as soon as it lands (`RELOAD_SECONDS`).
+        test_config: configuration for tests, over the settings' defaults instead of the
+            environment. `ENGINE` gives a ready `SearchEngine`; `ENGINE_LOADER` a function that
+            makes one. Without either, the engine is opened from the environment's settings in
+            a background thread; /readyz says when it is ready. With `INDEX_PATH` (always,
+            from the settings), a new build at that path is served as soon as it lands
+            (`RELOAD_SECONDS`).
     """
     app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
     if test_config is None:
         settings = settings or Settings.from_env()
-        app.config.from_mapping(API_KEY=settings.api_key, CORS_ORIGINS=settings.cors_origins,
-                                ALLOWED_HOSTS=settings.served_hosts,
-                                ENGINE_MAX_WAITERS=max(0, settings.server_threads - 1),
-                                SETTINGS=settings, INDEX_PATH=settings.index_path,
-                                DATA_DIR=settings.data, LOG_QUERIES=settings.log_queries,
-                                RELOAD_SECONDS=settings.reload_seconds,
-                                BATCH_SLOTS=settings.batch_threads)
+        app.config.from_mapping(config_from(settings), SETTINGS=settings,
+                                INDEX_PATH=settings.index_path, DATA_DIR=settings.data)
     else:
-        app.config.from_mapping(test_config)
+        app.config.from_mapping(config_from(Settings()), **test_config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 

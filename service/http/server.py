@@ -38,7 +38,7 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from service.runtime.logs import configure_logging, gunicorn_log_config
-from service.runtime.settings import Settings
+from service.runtime.settings import Settings, default_of
 
 # A request line well formed but for characters outside ASCII in its target (curl sends
 # `?q=校车` as raw UTF-8, which HTTP does not allow; browsers percent-encode it).
@@ -109,7 +109,7 @@ def request_received(buffer: bytes | bytearray) -> bool:
 class GuardedThreadWorker(ThreadWorker):
     """gunicorn's threaded worker: requests read without a thread, deadlines, problem+json."""
 
-    read_seconds = 5.0      # set from CASESEARCH_READ_TIMEOUT by `run_server`
+    read_seconds = default_of("read_timeout")  # set from the settings by `run_server`
     request_seconds = REQUEST_SECONDS
 
     def init_process(self) -> None:

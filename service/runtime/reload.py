@@ -39,7 +39,7 @@ class IndexWatcher:
 
     def __init__(self, state: EngineState, index_path: Path, *,
                  reopen: Callable[[SearchEngine, Path], SearchEngine],
-                 data_dir: Path | None = None, interval: float = 2.0) -> None:
+                 interval: float, data_dir: Path | None = None) -> None:
         self.state, self.index_path, self.reopen = state, Path(index_path), reopen
         self.data_dir, self.interval = data_dir, interval
         self._failed: Path | None = None

@@ -41,8 +41,17 @@ def path(env: str, raw: str) -> Path:
     return Path(raw).expanduser()
 
 
+FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+              "0": False, "false": False, "no": False, "off": False}
+
+
 def flag(env: str, raw: str) -> bool:
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+    """On or off; anything else (a typo such as `ture`) names the variable, as every reader
+    does, rather than quietly meaning "off"."""
+    value = FLAG_WORDS.get(raw.strip().lower())
+    if value is None:
+        raise ValueError(f"{env} must be one of {', '.join(FLAG_WORDS)}; got {raw!r}")
+    return value
 
 
 def bounded(convert: Callable[[str], float], what: str, low: float, high: float) -> Parser:
@@ -72,6 +81,7 @@ def seconds(low: float, high: float) -> Parser:
     return bounded(float, "a number of seconds", low, high)
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")  # this machine, by any of its names
 MIN_KEY_LENGTH = 16
 SESSION_HOURS = 12  # how long a sign-in to the pages lasts (service.http.security)
 
@@ -207,6 +217,9 @@ class Settings:
         "CASESEARCH_LOG_QUERIES", True,
         "`0` keeps questions out of the access log (paths are logged without their query "
         "string)", flag, shown="on")
+    mcp_port: int = setting("CASESEARCH_MCP_PORT", 8001,
+                            "the port `casesearch mcp --http` listens on (loopback only)",
+                            whole(1, 65535))
     host: str = setting("HOST", "127.0.0.1",
                         "where `serve` listens (loopback only unless told otherwise)")
     port: int = setting("PORT", 8000, "the port `serve` listens on", whole(1, 65535))
@@ -237,7 +250,7 @@ class Settings:
         """The host names requests may be addressed to: this machine's loopback names, the
         address the service listens on (unless it listens on all of them), and
         CASESEARCH_ALLOWED_HOSTS (`*` for any)."""
-        hosts = ["127.0.0.1", "localhost", "::1", *self.allowed_hosts]
+        hosts = [*LOOPBACK_NAMES, *self.allowed_hosts]
         if self.host not in ("0.0.0.0", "::", ""):
             hosts.append(self.host.strip("[]").lower())
         return tuple(dict.fromkeys(hosts))
@@ -263,9 +276,21 @@ class Settings:
 
 
 def default_of(name: str) -> Any:
-    """The default of one setting, from its declaration (the one place a default is written)."""
+    """The default of one setting, from its declaration (for a class attribute that must have a
+    value before the settings are read)."""
     spec = next(spec for spec in fields(Settings) if spec.name == name)
     return spec.default_factory() if spec.default_factory is not MISSING else spec.default
+
+
+def read_setting(name: str, raw: str, given_as: str) -> Any:
+    """One setting's value read from `raw` as its declaration reads it (a command-line option
+    checked as its variable is: `--workers -2` is refused like CASESEARCH_WORKERS=-2).
+
+    Raises:
+        ValueError: naming `given_as`.
+    """
+    spec = next(spec for spec in fields(Settings) if spec.name == name)
+    return spec.metadata["read"](given_as, raw)
 
 
 def settings_help() -> list[tuple[str, str]]:

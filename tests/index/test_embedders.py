@@ -27,14 +27,14 @@ def test_the_cache_forgets_the_least_recently_used():
 
 
 def test_cached_vectors_cannot_be_changed_by_a_caller():
-    vector = CachedEmbedder(FakeEmbedder()).embed_query("校车")
+    vector = CachedEmbedder(FakeEmbedder(), size=16).embed_query("校车")
     with pytest.raises(ValueError):
         vector[0] = 1.0
 
 
 def test_the_cache_passes_batches_and_identity_through():
     inner = FakeEmbedder()
-    cached = CachedEmbedder(inner)
+    cached = CachedEmbedder(inner, size=16)
     assert cached.model_id == inner.model_id and cached.dimension == inner.dimension
     assert cached.embed_passages(["a", "b"]).shape == (2, inner.dimension)
 

@@ -56,7 +56,7 @@ def test_query_cache_lookups_are_counted(engine):
     from index.models.embedders import CachedEmbedder
     from index.retrieval.search import SearchEngine
 
-    cached = SearchEngine(engine.index, CachedEmbedder(engine.embedder), engine.config)
+    cached = SearchEngine(engine.index, CachedEmbedder(engine.embedder, size=16), engine.config)
     client = create_app({"TESTING": True, "ENGINE": cached}).test_client()
     for _ in range(3):
         client.get("/api/search?q=校车安全缓存")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from service.cli.main import main
@@ -69,3 +70,35 @@ def test_bad_values_name_their_variable():
             assert env in str(exc)
         else:
             raise AssertionError(env)
+
+
+@pytest.mark.parametrize("raw", ["ture", "enabled", "2", "of"])
+def test_a_typo_in_an_on_off_setting_names_the_variable(raw):
+    with pytest.raises(ValueError, match="CASESEARCH_ALLOW_DOWNLOAD must be one of"):
+        Settings.from_env({"CASESEARCH_ALLOW_DOWNLOAD": raw})
+    assert Settings.from_env({"CASESEARCH_ALLOW_DOWNLOAD": "Yes"}).allow_download is True
+    assert Settings.from_env({"CASESEARCH_LOG_QUERIES": "off"}).log_queries is False
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["serve", "--workers", "-2"], "--workers is out of range (1-64)"),
+    (["serve", "--threads", "0"], "--threads is out of range (1-64)"),
+    (["serve", "--port", "70000"], "--port is out of range (1-65535)"),
+    (["mcp", "--http", "--port", "x"], "--port must be a whole number"),
+])
+def test_command_line_overrides_are_checked_as_their_settings(args, words):
+    from click.testing import CliRunner
+
+    from service.cli.main import main
+
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and words in result.output
+
+
+def test_the_app_takes_every_default_from_the_settings():
+    from service.http.app import config_from, create_app
+
+    app = create_app({"TESTING": True, "ENGINE": object()})
+    for key, value in config_from(Settings()).items():
+        assert app.config[key] == value, key
+    assert app.config["RELOAD_SECONDS"] == Settings().reload_seconds
