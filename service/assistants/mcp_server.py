@@ -9,11 +9,9 @@ every message is the API's.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Callable, Sequence
-from http import HTTPStatus
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -25,7 +23,8 @@ from index.retrieval.search import SearchEngine
 from service.assistants import tools
 from service.assistants.tools import CompareOutput, FetchOutput, SearchOutput, ToolInputError
 from service.describe import engine_summary, version
-from service.runtime.admission import FAILURE_WINDOW, FailedKeys
+from service.problems import problem_body
+from service.runtime.admission import FAILURE_WINDOW, FailedKeys, bearer_matches
 from service.runtime.loader import EngineState
 from service.runtime.settings import LOOPBACK_NAMES
 from service.schema import RequestSpec
@@ -156,16 +155,13 @@ class RequireKey:
         return b"authorization" in dict(scope.get("headers") or [])
 
     def _authorized(self, scope: dict) -> bool:
-        headers = dict(scope.get("headers") or [])
-        scheme, _, given = headers.get(b"authorization", b"").partition(b" ")
-        return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(),
-                                                                   self.key.encode())
+        header = dict(scope.get("headers") or []).get(b"authorization", b"")
+        return bool(bearer_matches(header.decode("latin-1"), self.key))
 
 
 async def _problem(send: Callable, status: int, detail: str,
                    headers: list[tuple[bytes, bytes]]) -> None:
-    body = json.dumps({"type": "about:blank", "title": HTTPStatus(status).phrase,
-                       "status": status, "detail": detail}).encode()
+    body = json.dumps(problem_body(status, detail)).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/problem+json"), *headers,
         (b"content-length", str(len(body)).encode())]})

@@ -7,8 +7,8 @@ import logging
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
-from index.errors import CasesearchError, InvalidRequestError, NotFoundError
-from service.problems import ApiError
+from index.errors import CasesearchError
+from service.problems import ApiError, problem_body, status_of
 from service.schema import MAX_BATCH, MAX_BATCH_CHARS, MAX_QUERY_CHARS
 
 __all__ = ["ApiError", "PROBLEM_TYPE", "problem", "register_error_handlers"]
@@ -19,11 +19,8 @@ log = logging.getLogger(__name__)
 
 def problem(status: int, detail: str, title: str | None = None, **extra: object) -> Response:
     """A problem+json response."""
-    from http import HTTPStatus
-
-    body = {"type": "about:blank", "title": title or HTTPStatus(status).phrase,
-            "status": status, "detail": detail, **extra}
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_TYPE)
+    return Response(json.dumps(problem_body(status, detail, title, **extra), ensure_ascii=False),
+                    status=status, mimetype=PROBLEM_TYPE)
 
 
 def too_large_detail() -> str:
@@ -43,7 +40,8 @@ def too_large_detail() -> str:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Map HTTP errors, API errors and the core's errors to problem responses."""
+    """Map HTTP errors, API errors and the core's errors (service.problems.CORE_STATUSES) to
+    problem responses."""
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
@@ -55,14 +53,6 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["WWW-Authenticate"] = str(error.extra["www_authenticate"])
         return response
 
-    @app.errorhandler(InvalidRequestError)
-    def _invalid(error: InvalidRequestError) -> Response:
-        return problem(422, str(error))
-
-    @app.errorhandler(NotFoundError)
-    def _not_found(error: NotFoundError) -> Response:
-        return problem(404, str(error))
-
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         detail = too_large_detail() if error.code == 413 else error.description or ""
@@ -73,8 +63,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CasesearchError)
     def _core(error: CasesearchError) -> Response:
-        log.error("service unavailable: %s", error)
-        return problem(503, "the search index or model is unavailable; see the server log")
+        status = status_of(error)
+        if status < 500:
+            return problem(status, str(error))
+        log.error("service unavailable: %s", error)  # its message may name server paths
+        return problem(status, "the search index or model is unavailable; see the server log")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -25,7 +25,7 @@ from flask import (
 )
 
 from service.problems import ApiError
-from service.runtime.admission import FAILURE_WINDOW, FailedKeys
+from service.runtime.admission import FAILURE_WINDOW, FailedKeys, bearer_matches
 from service.runtime.settings import SESSION_HOURS
 
 SESSION_COOKIE = "casesearch_session"
@@ -100,14 +100,6 @@ def session_valid(key: str, token: str, now: float | None = None) -> bool:
         signature.encode(), _signature(key, issued).encode())
 
 
-def _bearer_matches(key: str) -> bool | None:
-    """True or False for a Bearer key sent; None when none was."""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return hmac.compare_digest(given.strip().encode(), key.encode())
-
-
 def client_address() -> str:
     """The client's address: the peer's, or, from a proxy on this machine (the documented
     nginx), the address that proxy saw (the last of X-Forwarded-For)."""
@@ -161,7 +153,7 @@ def require_api_key() -> Response | None:
     if not key or _is_open(request.path) or request.method == "OPTIONS":
         return None
     address = client_address()
-    bearer = _bearer_matches(key)
+    bearer = bearer_matches(request.headers.get("Authorization", ""), key)
     if bearer is not None:
         _refuse_guessing(address)
         if bearer:

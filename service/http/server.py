@@ -37,6 +37,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from service.problems import problem_body
 from service.runtime.logs import configure_logging, gunicorn_log_config
 from service.runtime.settings import Settings, default_of
 
@@ -57,8 +58,7 @@ log = logging.getLogger(__name__)
 def problem_bytes(status: int, detail: str, *, extra_headers: str = "") -> bytes:
     """A complete HTTP/1.1 problem+json response that closes the connection."""
     phrase = HTTPStatus(status).phrase
-    body = json.dumps({"type": "about:blank", "title": phrase, "status": status,
-                       "detail": detail}).encode()
+    body = json.dumps(problem_body(status, detail)).encode()
     head = (f"HTTP/1.1 {status} {phrase}\r\nConnection: close\r\n"
             f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n"
             f"{extra_headers}\r\n")

@@ -11,6 +11,7 @@ clients sending such batches, each worker's four threads all ran batches: a batc
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections import OrderedDict
@@ -91,3 +92,12 @@ class FailedKeys:
             while len(self._times) > self.tracked:
                 self._times.popitem(last=False)
             return len(times)
+
+
+def bearer_matches(authorization: str, key: str) -> bool | None:
+    """Whether an `Authorization` header carries `key` as a Bearer token (compared in
+    constant time); None when it carries no Bearer token at all."""
+    scheme, _, given = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return hmac.compare_digest(given.strip().encode(), key.encode())
