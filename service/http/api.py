@@ -15,7 +15,6 @@ from service.brief import MEDIA_TYPES, file_name, make_brief, render_brief
 from service.describe import engine_summary
 from service.export import hits_csv
 from service.figures import comparison, comparison_csv, groups_listing, metric_comparison
-from service.http.observability import IN_FLIGHT
 from service.http.openapi import openapi_document
 from service.http.server import REQUEST_SECONDS
 from service.problems import ApiError
@@ -137,8 +136,7 @@ def search_batch() -> Response:
     request.max_content_length = BATCH_BODY_BYTES
     args = BATCH.from_json(json_object(request))
     started = time.perf_counter()
-    with (current_app.extensions["casesearch.batches"].admit(), BACKGROUND,
-          IN_FLIGHT.track_inprogress()):
+    with current_app.extensions["casesearch.batches"].admit(), BACKGROUND:
         answers = _answer_in_time(engine(), args, started)
     return jsonify(results=[{"query": query, "results": [hit.to_dict() for hit in hits]}
                             for query, hits in zip(args["queries"], answers, strict=True)],
@@ -163,8 +161,7 @@ def _answer_in_time(search_engine: SearchEngine, args: dict, started: float) -> 
 def search_get() -> Response:
     args = SEARCH.from_query(request.args)
     if FORMAT.parse(request.args.get("format")) == "csv":
-        with IN_FLIGHT.track_inprogress():
-            hits = engine().search(**args)
+        hits = engine().search(**args)
         return _csv(hits_csv(hits, first_rank=args["offset"] + 1), "search")
     return _search(args)
 
@@ -172,8 +169,7 @@ def search_get() -> Response:
 def _search(args: dict) -> Response:
     search_engine = engine()
     started = time.perf_counter()
-    with IN_FLIGHT.track_inprogress():
-        hits = search_engine.search(**args)
+    hits = search_engine.search(**args)
     return jsonify(query=args["query"], results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
 

@@ -28,6 +28,7 @@ from prometheus_client import (
 )
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 
+from index.retrieval.in_flight import SEARCHES
 from service.http.server import CUT
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
@@ -45,8 +46,10 @@ STAGES = Histogram("casesearch_search_stage_seconds", "Time of each stage of a s
                    ["stage"], buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1))
 CACHE = Counter("casesearch_query_cache_lookups", "Question vectors looked up in the cache",
                 ["result"])
-IN_FLIGHT = Gauge("casesearch_searches_in_flight", "Searches running now",
+IN_FLIGHT = Gauge("casesearch_searches_in_flight",
+                  "Searches running now (API, pages, batches and similar-case lookups)",
                   multiprocess_mode="livesum")
+SEARCHES.watch(IN_FLIGHT.inc)  # the engine counts its searches; the gauge follows that count
 INDEX_CASES = Gauge("casesearch_index_cases", "Cases in the index being served",
                     multiprocess_mode="livemax")
 INDEX_AGE = Gauge("casesearch_index_age_seconds", "Seconds since the served index was built",

@@ -164,3 +164,20 @@ def test_sigterm_leaves_no_metrics_folder_and_no_control_socket(serve_fake, tmp_
     server.process.terminate()
     assert server.process.wait(30) == 0
     assert list(scratch.glob("casesearch-metrics-*")) == []
+
+
+def test_the_in_flight_gauge_follows_the_engines_own_count(client):
+    """Pages, the API and batches are all counted by the engine's occupancy, once."""
+    from index.retrieval.in_flight import SEARCHES
+    from service.http.observability import IN_FLIGHT
+
+    seen: list[int] = []
+    SEARCHES.watch(seen.append)
+    for path in ("/?q=%E6%A0%A1%E8%BD%A6", "/api/search?q=%E6%A0%A1%E8%BD%A6"):
+        seen.clear()
+        assert client.get(path).status_code == 200
+        assert seen and sum(seen) == 0 and seen[0] == 1, path
+    assert client.post("/api/search/batch", json={"queries": ["校车", "宿舍"]}).status_code == 200
+    assert IN_FLIGHT._value.get() == 0  # every entry was left
+    SEARCHES.watch(seen.append)  # registering again changes nothing
+    assert SEARCHES._watchers.count(seen.append) == 1
