@@ -16,18 +16,18 @@ from typing import Any
 from urllib.parse import quote
 
 from corpus.models import Case
-from index.errors import InvalidRequestError
 from index.retrieval.search import Hit, SearchEngine
 from service.figures import KIND_LABELS, every_figure, near_group
 from service.figures import comparison as figure_comparison
 from service.problems import ApiError
+from service.records import LEVEL_WORDS
 from service.schema import MAX_BRIEF_CASES
 
 DEFAULT_TITLE = "典型案例简报"
 MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                "md": "text/markdown; charset=utf-8"}
-MATCH_WORDS = {"strong": "回答问题 · answers it", "partial": "部分回答 · answers part of it",
-               "weak": "相关 · related"}
+MATCH_WORDS = {level: f"{chinese} · {meaning}" for level, (chinese, _, meaning)
+               in LEVEL_WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,11 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
     best, or else those a figures table cites; and the figures table asked for.
 
     Raises:
-        ApiError: 422 with neither ids nor a question, too many ids, an unknown id, or a
-            metric no figure group measures closely enough (service.figures.near_group); 404
-            when a figure is asked for and the corpus holds none.
+        ApiError: 422 with neither ids nor a question, too many ids, or a metric no figure
+            group measures closely enough (service.figures.near_group); 404 when a figure is
+            asked for and the corpus holds none.
+        UnknownCaseError: an id no case has (404, as from the API).
+        InvalidRequestError: a question or a metric without words.
     """
     if not ids and not query and not figures:
         raise ApiError(422, "say what goes into the brief: case ids (id=…), a question (q=…) "
@@ -72,11 +74,7 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
     if ids:
         practices = _chosen(engine, ids, query, base_url)
     elif query:
-        try:
-            hits = engine.search(query, k=k)
-        except InvalidRequestError as exc:
-            raise ApiError(422, str(exc)) from None
-        practices = [_practice(hit.case, hit, base_url) for hit in hits]
+        practices = [_practice(hit.case, hit, base_url) for hit in engine.search(query, k=k)]
     else:  # a comparison alone: the practices its figures come from
         cited = dict.fromkeys(item["case_id"] for item in every_figure(table))
         practices = [_practice(engine.case(case_id), None, base_url)
@@ -98,20 +96,11 @@ def _figures_table(engine: SearchEngine, wanted: str) -> dict[str, Any]:
 
 def _chosen(engine: SearchEngine, ids: list[str], query: str | None,
             base_url: str) -> list[Practice]:
-    wanted = list(dict.fromkeys(ids))
-    unknown = [case_id for case_id in wanted if case_id not in engine.rows]
-    if unknown:
-        shown = ", ".join(repr(case_id[:40]) for case_id in unknown[:5])
-        raise ApiError(422, f"no case has id {shown}; use ids from search results or "
-                            f"GET /api/cases")
+    cases = [engine.case(case_id) for case_id in dict.fromkeys(ids)]
     matched: dict[str, Hit] = {}
     if query:  # how each chosen practice matches the question, when it is among the best
-        try:
-            matched = {hit.case.id: hit for hit in engine.search(query, k=50)}
-        except InvalidRequestError as exc:
-            raise ApiError(422, str(exc)) from None
-    return [_practice(engine.case(case_id), matched.get(case_id), base_url)
-            for case_id in wanted]
+        matched = {hit.case.id: hit for hit in engine.search(query, k=50)}
+    return [_practice(case, matched.get(case.id), base_url) for case in cases]
 
 
 def _practice(case: Case, hit: Hit | None, base_url: str) -> Practice:

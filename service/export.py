@@ -11,8 +11,10 @@ import io
 from collections.abc import Sequence
 
 from index.retrieval.search import Hit
+from service.records import Result
 
-CSV_COLUMNS = ("rank", "id", "city", "seq", "year", "province", "score", "match", "text")
+# A result's fields but the snippet (HTML, and its sentence is in the text), after its rank.
+CSV_COLUMNS = ("rank", *(name for name in Result.model_fields if name != "snippet"))
 
 # The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
 # injection"): = + - @, tab, carriage return; NUL, which some readers drop before looking; and
@@ -45,10 +47,11 @@ def csv_text(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def hit_rows(hits: Sequence[Hit], first_rank: int = 1) -> list[tuple]:
-    """One CSV_COLUMNS row per hit; ranks count from `first_rank` (e.g. offset + 1)."""
-    return [(rank, hit.case.id, hit.case.city, hit.case.seq, hit.case.year, hit.case.province,
-             round(float(hit.score), 4), hit.match, hit.case.text)
-            for rank, hit in enumerate(hits, start=first_rank)]
+    """One CSV_COLUMNS row per hit, its values as the API's JSON gives them; ranks count from
+    `first_rank` (e.g. offset + 1)."""
+    rows = [hit.to_dict() for hit in hits]
+    return [(rank, *(row[name] for name in CSV_COLUMNS[1:]))
+            for rank, row in enumerate(rows, start=first_rank)]
 
 
 def hits_csv(hits: Sequence[Hit], first_rank: int = 1) -> str:

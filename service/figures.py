@@ -11,25 +11,27 @@ from typing import Any
 
 import numpy as np
 
-from index.errors import InvalidRequestError, UnknownGroupError
+from index.errors import UnknownGroupError
 from index.figures import CaseFigure, FigureGroup, embed_metrics, metric_key, similarity
 from index.retrieval.glosses import english_words, glosses_of
 from index.retrieval.lexical import tokenize, written_in_han
 from index.retrieval.search import SearchEngine
+from service import records
 from service.export import csv_text
 from service.problems import ApiError
 from service.validate import shown
 
 KIND_LABELS = {"level": "水平 · level", "change": "变化 · change", "rank": "排名 · rank"}
-CSV_COLUMNS = ("metric", "city", "year", "value", "high", "unit", "shown", "kind", "as_written",
-               "scope", "case_id", "sentence")
+# A figure's fields but its span (two numbers, not a cell), one line a figure.
+CSV_COLUMNS = tuple(name for name in records.FigureRow.model_fields if name != "span")
 
 
 def group_summary(engine: SearchEngine, group: FigureGroup) -> dict[str, Any]:
     """A group as listed: what it measures, in which unit, and how many cities report it."""
     table = engine.figures
-    return {"id": group.id, "metric": group.metric, "unit": group.unit, "kind": group.kind,
-            "cities": table.cities(group), "count": len(group.members)}
+    return records.shaped(records.FigureGroup, id=group.id, metric=group.metric,
+                          unit=group.unit, kind=group.kind, cities=table.cities(group),
+                          count=len(group.members))
 
 
 def figure_row(engine: SearchEngine, item: CaseFigure) -> dict[str, Any]:
@@ -37,22 +39,22 @@ def figure_row(engine: SearchEngine, item: CaseFigure) -> dict[str, Any]:
     figure = item.figure
     text = engine.case(item.case_id).text
     start, end = figure.sentence
-    return {"city": item.city, "case_id": item.case_id, "year": item.year,
-            "value": figure.value, "high": figure.high, "unit": figure.unit,
-            "shown": item.display, "kind": figure.kind, "as_written": figure.text,
-            "approx": figure.approx, "metric": figure.metric, "scope": figure.scope,
-            "text": text[start:end].strip(), "span": [figure.start, figure.end]}
+    return records.shaped(records.FigureRow, metric=figure.metric, city=item.city,
+                          year=item.year, value=figure.value, high=figure.high,
+                          unit=figure.unit, shown=item.display, kind=figure.kind,
+                          as_written=figure.text, approx=figure.approx, scope=figure.scope,
+                          case_id=item.case_id, text=text[start:end].strip(),
+                          span=[figure.start, figure.end])
 
 
 def comparison(engine: SearchEngine, group: FigureGroup) -> dict[str, Any]:
     """The group's figures, one row per city and year, largest first; a city's other figures
     of that year in the group (its districts, say) come with its row under `also`."""
-    rows = []
-    for first, others in engine.figures.rows(group):
-        row = figure_row(engine, first)
-        row["also"] = [figure_row(engine, other) for other in others]
-        rows.append(row)
-    return {**group_summary(engine, group), "figures": rows}
+    rows = [records.shaped(records.ComparedFigure, **figure_row(engine, first),
+                           also=[figure_row(engine, other) for other in others])
+            for first, others in engine.figures.rows(group)]
+    return records.shaped(records.FigureComparison, **group_summary(engine, group),
+                          figures=rows)
 
 
 def resolve_group(engine: SearchEngine, wanted: str) -> tuple[FigureGroup, float | None,
@@ -61,17 +63,15 @@ def resolve_group(engine: SearchEngine, wanted: str) -> tuple[FigureGroup, float
     the next nearest groups).
 
     Raises:
-        ApiError: 404 when the corpus holds no figure at all; 422 for a metric without words.
+        ApiError: 404 when the corpus holds no figure at all.
+        InvalidRequestError: a metric without words.
     """
     table = engine.figures
     try:
         return table.group(wanted), None, []
     except UnknownGroupError:
         pass
-    try:
-        nearest = engine.figure_groups(wanted, limit=5)
-    except InvalidRequestError as exc:
-        raise ApiError(422, str(exc)) from None
+    nearest = engine.figure_groups(wanted, limit=5)
     if not nearest:
         raise ApiError(404, "the corpus holds no figures to compare")
     (group, similarity), others = nearest[0], nearest[1:]
@@ -94,8 +94,7 @@ def near_group(engine: SearchEngine, wanted: str) -> tuple[FigureGroup, float | 
     scores = measure_similarities(engine, wanted, candidates)
     if scores[0] >= threshold:
         return group, scores[0]
-    nearest = [{**group_summary(engine, each), "similarity": near}
-               for each, near in zip(candidates, scores, strict=True)]
+    nearest = [_near(engine, each, near) for each, near in zip(candidates, scores, strict=True)]
     listed = "; ".join(f"{g['metric']} ({g['unit']}, id {g['id']}, similarity "
                        f"{g['similarity']:.2f})" for g in nearest)
     raise ApiError(422, f"no figure group measures {shown(wanted)} closely enough: the nearest "
@@ -141,17 +140,17 @@ def _gloss_shares(words: list[str], phrases: list[str]) -> list[float]:
     return shares
 
 
+def _near(engine: SearchEngine, group: FigureGroup, score: float) -> dict[str, Any]:
+    return records.shaped(records.NearGroup, **group_summary(engine, group), similarity=score)
+
+
 def metric_comparison(engine: SearchEngine, metric: str) -> dict[str, Any]:
-    """`GET /api/figures?metric=…`: the nearest group's comparison, how near it is, and the
-    next nearest groups to try instead."""
+    """`GET /api/figures?metric=…`: the nearest group's comparison, how near it is (1 for a
+    group's own id), and the next nearest groups to try instead."""
     group, similarity, others = resolve_group(engine, metric)
-    answer = comparison(engine, group)
-    answer["query"] = metric
-    if similarity is not None:
-        answer["similarity"] = similarity
-    answer["other_groups"] = [{**group_summary(engine, other), "similarity": score}
-                              for other, score in others]
-    return answer
+    return records.shaped(records.MetricComparison, **comparison(engine, group), query=metric,
+                          similarity=1.0 if similarity is None else similarity,
+                          other_groups=[_near(engine, other, score) for other, score in others])
 
 
 def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:
@@ -161,11 +160,9 @@ def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 def comparison_csv(answer: dict[str, Any]) -> str:
     """A comparison as CSV: one line per figure (a row's `also` figures follow it)."""
-    lines: list[Sequence[object]] = []
-    for item in every_figure(answer):
-        lines.append((answer["metric"], item["city"], item["year"], _number(item["value"]),
-                      _number(item["high"]), item["unit"], item["shown"], item["kind"],
-                      item["as_written"], item["scope"], item["case_id"], item["text"]))
+    numbers = {"value", "high"}
+    lines = [[_number(item[name]) if name in numbers else item[name] for name in CSV_COLUMNS]
+             for item in every_figure(answer)]
     return csv_text(CSV_COLUMNS, lines)
 
 
@@ -179,4 +176,4 @@ def _number(value: float | None) -> int | float | None:
 def groups_listing(engine: SearchEngine) -> dict[str, Any]:
     """`GET /api/figures`: every group, those reported by the most cities first."""
     groups = [group_summary(engine, group) for group in engine.figures.groups]
-    return {"total": len(groups), "groups": groups}
+    return records.shaped(records.FigureGroups, total=len(groups), groups=groups)

@@ -1,4 +1,4 @@
-"""The requests the service answers and the records it returns, each defined once.
+"""The requests the service answers, each defined once.
 
 A request is a list of `Field`s (name, kind, bounds, default, description, how it is spelled in
 a query string and on the command line). Everything else is derived from them:
@@ -9,8 +9,10 @@ a query string and on the command line). Everything else is derived from them:
   `service.assistants.mcp_server`);
 - the CLI options (`service.cli.main`) and the page's filters (`service.http.views`).
 
+The records it returns are declared in `service.records`.
+
 To add a search filter: add a `Field` to `SEARCH`, accept the keyword in
-`SearchEngine.search` (index/search.py), and test both. Nothing else changes.
+`SearchEngine.search` (`index.retrieval.search`), and test both. Nothing else changes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from index.retrieval.limits import MAX_DEPTH, MAX_K, MODES
 from index.retrieval.match import LEVELS
 from service import validate as params
 from service.problems import ApiError
+from service.records import LEVELS_MEANING
 
 MAX_QUERY_CHARS = params.MAX_QUERY_CHARS
 MAX_LIST_LIMIT = params.MAX_LIST_LIMIT
@@ -271,8 +274,7 @@ def _shown_default(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-MATCH_HELP = ("Leave out results below this match level: strong (answers the question), "
-              "partial (answers part of it), weak (related at most)")
+MATCH_HELP = f"Leave out results below this match level: {LEVELS_MEANING}"
 
 SEARCH = RequestSpec("search", (
     Field("query", "text", "The question or keywords, in Chinese or English", high=MAX_QUERY_CHARS,

@@ -1,14 +1,13 @@
 """The search as tools for chat assistants: one definition serves MCP and function calling.
 
-Four read-only tools over the same engine as the API, with the arguments of its requests
-(service.schema):
-- `search(query, k, cities, years, provinces, mode)`: practices that answer a question;
-- `fetch(id)`: one case in full, with where it comes from;
-- `similar_cases(id, k, same_city)`: analogous practices in other cities;
-- `compare_figures(metric)`: one measure across cities, each figure with its sentence.
-
-Results are small JSON objects a model can cite: a readable `title`, a `url` on the service, the
-answering sentence as `snippet`. Nothing here imports Flask or the MCP SDK.
+Four read-only tools over the same engine as the API: `search` (practices that answer a
+question), `fetch` (one case in full, with where it comes from), `similar_cases` (analogous
+practices in other cities) and `compare_figures` (one measure across cities, each figure with
+its sentence). Their arguments are the API's requests (`TOOLS`, from service.schema); their
+outputs are projections of the API's records (service.records), smaller for a model: a
+readable `title`, a `url` on the service, the answering sentence as plain text. A refusal,
+the service's or the core's, reaches the model as a `ToolInputError` saying what to change
+(`_refusals`). Nothing here imports Flask or the MCP SDK.
 """
 
 from __future__ import annotations
@@ -16,13 +15,17 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
 from typing import Any
 
-from typing_extensions import TypedDict  # pydantic (MCP schemas) needs it below Python 3.12
+from pydantic import Field
 
 from corpus.models import Case
-from index.errors import InvalidRequestError, UnknownCaseError
+from index.errors import InvalidRequestError, NotFoundError, UnknownCaseError
 from index.retrieval.search import Hit, SearchEngine
+from service import records
 from service.figures import every_figure, metric_comparison
 from service.problems import ApiError
 from service.schema import FETCH, FIGURES, SEARCH, SIMILAR, RequestSpec
@@ -41,71 +44,36 @@ class ToolInputError(ValueError):
     """A tool argument the caller (a model) should correct; the message says how."""
 
 
-class SearchResult(TypedDict):
-    id: str
-    title: str
-    url: str
-    city: str
-    seq: int
-    year: int
-    province: str
-    snippet: str
-    score: float
-    match: str
+# The outputs: the API's records, with fewer fields and a title and url to cite.
+
+_TITLE = (str, Field(description="A readable title: city, number and the case's first clause"))
+_URL = (str, Field(description="Where a person reads the case on the service"))
+SearchResult = records.projected(
+    "SearchResult", records.Result, drop=("text", "snippet"), title=_TITLE, url=_URL,
+    snippet=(str, Field(description="The sentence that answers, as plain text")))
+FetchMetadata = records.projected(
+    "FetchMetadata", records.Case, drop=("id", "text", "title"),
+    doc="Where the case comes from.",
+    source=(str, Field(description="The source document's title, in 《》")))
+FetchOutput = records.projected(
+    "FetchOutput", records.Case, keep=("id", "text"), title=_TITLE, url=_URL,
+    metadata=(FetchMetadata, Field()))
+# No span, range end or qualifier: `shown` and `as_written` say them to a model.
+FigureRow = records.projected(
+    "FigureRow", records.FigureRow, drop=("metric", "high", "approx", "span"),
+    url=(str, Field(description="Where a person reads the figure's case on the service")))
+OtherGroup = records.projected("OtherGroup", records.NearGroup, drop=("id", "count"))
+CompareOutput = records.projected(
+    "CompareOutput", records.MetricComparison, keep=("metric", "unit", "kind", "similarity"),
+    url=(str, Field(description="Where a person sees the comparison on the service")),
+    figures=(list[FigureRow], records.MetricComparison.model_fields["figures"]),
+    other_groups=(list[OtherGroup], records.MetricComparison.model_fields["other_groups"]))
 
 
-class SearchOutput(TypedDict):
-    results: list[SearchResult]
+class SearchOutput(records.Record):
+    """The results, best first."""
 
-
-class FetchMetadata(TypedDict):
-    city: str
-    seq: int
-    year: int
-    province: str
-    source: str
-    doc_id: str
-    line: int
-
-
-class FetchOutput(TypedDict):
-    id: str
-    title: str
-    text: str
-    url: str
-    metadata: FetchMetadata
-
-
-class FigureRow(TypedDict):
-    city: str
-    year: int
-    value: float | None
-    unit: str
-    shown: str
-    kind: str
-    as_written: str
-    scope: str
-    sentence: str
-    case_id: str
-    url: str
-
-
-class OtherGroup(TypedDict):
-    metric: str
-    unit: str
-    kind: str
-    cities: int
-    similarity: float
-
-
-class CompareOutput(TypedDict):
-    metric: str
-    unit: str
-    kind: str
-    similarity: float
-    url: str
-    figures: list[FigureRow]
-    other_groups: list[OtherGroup]
+    results: list[SearchResult]  # type: ignore[valid-type]
 
 
 # The requests as assistants make them: by default only real matches come back, so that an
@@ -114,10 +82,9 @@ TOOLS = {"search": SEARCH.with_defaults(min_match="partial"), "fetch": FETCH,
          "similar_cases": SIMILAR.with_defaults(min_match="partial"),
          "compare_figures": FIGURES}
 LEVELS_TEXT = (
-    "Each result has a `match` level: `strong` (it answers the question), `partial` (it "
-    "answers part of it) or `weak` (related at most); by default (`min_match` = partial) weak "
-    "ones are left out, so an empty list means no practice in the corpus answers it. Cite "
-    "strong matches as answers and partial ones as related.")
+    f"Each result has a `match` level: {records.LEVELS_MEANING}; by default (`min_match` = "
+    "partial) weak ones are left out, so an empty list means no practice in the corpus "
+    "answers it. Cite strong matches as answers and partial ones as related.")
 
 
 def tool_descriptions(summary: str | None = None) -> dict[str, str]:
@@ -172,12 +139,10 @@ def plain_snippet(snippet: str) -> str:
     return html.unescape(snippet.replace("<mark>", "").replace("</mark>", ""))
 
 
-def _result(hit: Hit, base_url: str) -> SearchResult:
-    case = hit.case
-    return {"id": case.id, "title": case_title(case), "url": case_url(base_url, case.id),
-            "city": case.city, "seq": case.seq, "year": case.year, "province": case.province,
-            "snippet": plain_snippet(hit.snippet),
-            "score": round(float(hit.score), 4), "match": hit.match}
+def _result(hit: Hit, base_url: str) -> dict[str, Any]:
+    return records.project(SearchResult, hit.to_dict(), title=case_title(hit.case),
+                           url=case_url(base_url, hit.case.id),
+                           snippet=plain_snippet(hit.snippet))
 
 
 def validated(spec: RequestSpec, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -189,74 +154,84 @@ def validated(spec: RequestSpec, arguments: dict[str, Any]) -> dict[str, Any]:
         raise ToolInputError(exc.detail) from None
 
 
-def _capped(results: list[SearchResult]) -> SearchOutput:
+@contextmanager
+def _refused_as_input() -> Iterator[None]:
+    """What the service or the core refuses (a bad argument, an unknown id) as a message that
+    tells the model what to change: the API's words, with ids to use instead of GET routes."""
+    try:
+        yield
+    except ApiError as exc:
+        raise ToolInputError(exc.detail) from None
+    except UnknownCaseError as exc:
+        raise ToolInputError(f"no case has id {exc.case_id[:80]!r}; use the ids that search "
+                             f"or similar_cases return (like 'sd2020-jinan-3')") from None
+    except (InvalidRequestError, NotFoundError) as exc:
+        raise ToolInputError(str(exc)) from None
+
+
+def _tool(run: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A tool's runner, whose refusals reach the model as `ToolInputError`s."""
+    @wraps(run)
+    def refusing(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        with _refused_as_input():
+            return run(*args, **kwargs)
+
+    return refusing
+
+
+def _capped(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Drop results from the end until the JSON fits the output budget."""
     while results and len(json.dumps({"results": results}, ensure_ascii=False)) > MAX_OUTPUT_CHARS:
         results = results[:-1]
-    return {"results": results}
+    return records.shaped(SearchOutput, results=results)
 
 
+@_tool
 def run_search(engine: SearchEngine, base_url: str, query: Any = None,
-               **arguments: Any) -> SearchOutput:
-    """The `search` tool (arguments as in `service.schema.SEARCH`, min_match `partial`)."""
-    try:
-        hits = engine.search(**validated(TOOLS["search"], {"query": query, **arguments}))
-    except InvalidRequestError as exc:
-        raise ToolInputError(str(exc)) from exc
+               **arguments: Any) -> dict[str, Any]:
+    """The `search` tool (arguments as in `service.schema.SEARCH`, min_match `partial`):
+    a SearchOutput."""
+    hits = engine.search(**validated(TOOLS["search"], {"query": query, **arguments}))
     return _capped([_result(hit, base_url) for hit in hits])
 
 
+@_tool
 def run_fetch(engine: SearchEngine, base_url: str, id: Any = None,
-              **arguments: Any) -> FetchOutput:
-    """The `fetch` tool (as `service.schema.FETCH`)."""
-    id = validated(FETCH, {"id": id, **arguments})["id"]
-    try:
-        case = engine.case(id)
-    except UnknownCaseError as exc:
-        raise ToolInputError(f"no case has id {id!r}; use the ids that search or "
-                             f"similar_cases return (like 'sd2020-jinan-3')") from exc
+              **arguments: Any) -> dict[str, Any]:
+    """The `fetch` tool (as `service.schema.FETCH`): a FetchOutput."""
+    case = engine.case(validated(FETCH, {"id": id, **arguments})["id"])
+    source = case.to_dict()
     text = case.text if len(case.text) <= MAX_OUTPUT_CHARS - 2000 else (
         case.text[: MAX_OUTPUT_CHARS - 2000] + "…")
-    return {"id": case.id, "title": case_title(case), "text": text,
-            "url": case_url(base_url, case.id),
-            "metadata": {"city": case.city, "seq": case.seq, "year": case.year,
-                         "province": case.province, "source": f"《{case.title}》",
-                         "doc_id": case.doc_id, "line": case.line}}
+    return records.project(FetchOutput, source, title=case_title(case), text=text,
+                           url=case_url(base_url, case.id),
+                           metadata=records.project(FetchMetadata, source,
+                                                    source=f"《{case.title}》"))
 
 
+@_tool
 def run_similar(engine: SearchEngine, base_url: str, id: Any = None,
-                **arguments: Any) -> SearchOutput:
-    """The `similar_cases` tool (as `service.schema.SIMILAR`, min_match `partial`)."""
+                **arguments: Any) -> dict[str, Any]:
+    """The `similar_cases` tool (as `service.schema.SIMILAR`, min_match `partial`): a
+    SearchOutput."""
     args = validated(TOOLS["similar_cases"], {"id": id, **arguments})
-    try:
-        hits = engine.similar(args["id"], k=args["k"], same_city=args["same_city"],
-                              min_match=args["min_match"])
-    except UnknownCaseError as exc:
-        raise ToolInputError(f"no case has id {args['id']!r}; use the ids that search returns "
-                             f"(like 'sd2020-jinan-3')") from exc
+    hits = engine.similar(args["id"], k=args["k"], same_city=args["same_city"],
+                          min_match=args["min_match"])
     return _capped([_result(hit, base_url) for hit in hits])
 
 
+@_tool
 def run_compare(engine: SearchEngine, base_url: str, metric: Any = None,
-                **arguments: Any) -> CompareOutput:
-    """The `compare_figures` tool (as `service.schema.FIGURES`)."""
-    asked = validated(FIGURES, {"metric": metric, **arguments})["metric"]
-    try:
-        answer = metric_comparison(engine, asked)
-    except ApiError as exc:
-        raise ToolInputError(exc.detail) from None
-    rows: list[FigureRow] = [
-        {"city": row["city"], "year": row["year"], "value": row["value"], "unit": row["unit"],
-         "shown": row["shown"], "kind": row["kind"], "as_written": row["as_written"],
-         "scope": row["scope"], "sentence": row["text"], "case_id": row["case_id"],
-         "url": case_url(base_url, row["case_id"])}
-        for row in every_figure(answer)]
-    output: CompareOutput = {
-        "metric": answer["metric"], "unit": answer["unit"], "kind": answer["kind"],
-        "similarity": answer.get("similarity", 1.0),
-        "url": f"{base_url.rstrip('/')}/figures/{answer['id']}", "figures": rows,
-        "other_groups": [{name: other[name] for name in OtherGroup.__annotations__}
-                         for other in answer["other_groups"]]}
+                **arguments: Any) -> dict[str, Any]:
+    """The `compare_figures` tool (as `service.schema.FIGURES`): a CompareOutput."""
+    answer = metric_comparison(engine, validated(FIGURES, {"metric": metric, **arguments})
+                               ["metric"])
+    rows = [records.project(FigureRow, row, url=case_url(base_url, row["case_id"]))
+            for row in every_figure(answer)]
+    output = records.project(
+        CompareOutput, answer, url=f"{base_url.rstrip('/')}/figures/{answer['id']}",
+        figures=rows, other_groups=[records.project(OtherGroup, other)
+                                    for other in answer["other_groups"]])
     while output["figures"] and len(json.dumps(output, ensure_ascii=False)) > MAX_OUTPUT_CHARS:
         output["figures"] = output["figures"][:-1]
     return output

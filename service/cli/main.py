@@ -254,8 +254,8 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
     asked = _arguments(FIGURES, {"metric": metric})["metric"]
     try:
         answer = metric_comparison(engine, asked)
-    except ApiError as exc:
-        fail(exc.detail)
+    except (ApiError, *USER_ERRORS) as exc:
+        fail(exc)
     if as_csv:
         click.echo(comparison_csv(answer), nl=False)
     elif as_json:
@@ -316,8 +316,8 @@ def brief(out: Path | None, **options) -> None:
         made = make_brief(engine, ids=args["ids"], query=args["query"], k=args["k"],
                           figures=args["figures"], title=args["title"],
                           base_url=settings.public_url, corpus=engine_summary(engine))
-    except ApiError as exc:
-        fail(exc.detail)
+    except (ApiError, *USER_ERRORS) as exc:
+        fail(exc)
     data = render_brief(made, args["format"])
     if out is None:
         if args["format"] == "docx":

@@ -6,7 +6,9 @@ from functools import lru_cache
 from typing import Any
 
 from service.describe import version
+from service.export import CSV_COLUMNS
 from service.figures import CSV_COLUMNS as FIGURE_CSV_COLUMNS
+from service.records import component_schemas
 from service.schema import BATCH, BRIEF, CASES, FIGURES, FORMAT, SEARCH, SIMILAR, RequestSpec
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -20,11 +22,11 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _with_csv(response: dict[str, Any], columns: str = "rank,id,city,seq,year,province,score,"
-                                                        "match,text") -> dict[str, Any]:
-    """A JSON response that `format=csv` turns into CSV (`service.export.CSV_COLUMNS`)."""
+def _with_csv(response: dict[str, Any],
+              columns: tuple[str, ...] = CSV_COLUMNS) -> dict[str, Any]:
+    """A JSON response that `format=csv` turns into CSV, with these columns."""
     csv = {"schema": {"type": "string",
-                      "description": f"{columns}; a header, then a row a result"}}
+                      "description": f"{','.join(columns)}; a header, then a row a result"}}
     return {**response, "content": {**response["content"], "text/csv": csv}}
 
 
@@ -44,131 +46,11 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str,
 CASE_ID = _param("case_id", "path", {"type": "string"}, "Case id, e.g. sd2020-jinan-3", True)
 GROUP_ID = _param("group_id", "path", {"type": "string"},
                   "Figure group id, from GET /api/figures", True)
-_NUMBER_OR_NULL = {"type": ["number", "null"]}
-_FIGURE_ROW = {
-    "type": "object",
-    "required": ["city", "case_id", "year", "value", "unit", "shown", "kind", "as_written",
-                 "text", "span"],
-    "properties": {
-        "city": {"type": "string"}, "case_id": {"type": "string"}, "year": {"type": "integer"},
-        "value": {**_NUMBER_OR_NULL, "description": "Normalized: money in 元, 万/亿 multiplied "
-                                                    "out; null for a rank such as 前列"},
-        "high": {**_NUMBER_OR_NULL, "description": "The end of a range, else null"},
-        "unit": {"type": "string", "description": "元, %, 人, 所, 个, 名次 (a rank) …"},
-        "shown": {"type": "string", "description": "As a reader expects it: 213.8 亿元"},
-        "kind": {"type": "string", "enum": ["level", "change", "rank"]},
-        "as_written": {"type": "string", "description": "The figure as the text writes it"},
-        "approx": {"type": "string"}, "metric": {"type": "string"},
-        "scope": {"type": "string", "description": "A part of the city it is about, or empty"},
-        "text": {"type": "string", "description": "The sentence it comes from"},
-        "span": {"type": "array", "items": {"type": "integer"},
-                 "description": "[start, end) of the figure in its case's text"},
-    },
-}
-
+# The records the API returns (service.records), then the request bodies (service.schema).
 SCHEMAS: dict[str, Any] = {
-    "Case": {
-        "type": "object",
-        "required": ["id", "city", "seq", "text", "title", "year", "province", "doc_id", "line"],
-        "properties": {
-            "id": {"type": "string", "description": "Stable, URL-safe id"},
-            "city": {"type": "string", "description": "City (section) name, e.g. 济南市"},
-            "seq": {"type": "integer", "description": "Item number within its city, from 1"},
-            "text": {"type": "string"},
-            "title": {"type": "string", "description": "Title of the source document"},
-            "year": {"type": "integer"},
-            "province": {"type": "string"},
-            "doc_id": {"type": "string", "description": "Id of the source document"},
-            "line": {"type": "integer", "description": "Line of the item in its document"},
-        },
-    },
-    "Result": {
-        "type": "object",
-        "required": ["id", "city", "seq", "text", "score", "snippet", "match"],
-        "properties": {
-            "id": {"type": "string"}, "city": {"type": "string"}, "seq": {"type": "integer"},
-            "text": {"type": "string"},
-            "score": {"type": "number",
-                      "description": "Relevance in [0, 1] (fused signals), higher is closer. "
-                                     "Results are best first, except that a city named in "
-                                     "the question puts its relevant cases ahead"},
-            "snippet": {"type": "string",
-                        "description": "The sentence that answers, HTML-escaped, with the "
-                                       "question's terms in <mark>"},
-            "match": {"type": "string", "enum": ["strong", "partial", "weak"],
-                      "description": "How good a match it is: strong (answers the question), "
-                                     "partial (answers part of it), weak (related at most); "
-                                     "calibrated on judged questions (docs/QUALITY.md)"},
-            "year": {"type": "integer"}, "province": {"type": "string"},
-        },
-    },
-    "FigureGroup": {
-        "type": "object", "required": ["id", "metric", "unit", "kind", "cities", "count"],
-        "properties": {"id": {"type": "string"}, "metric": {"type": "string"},
-                       "unit": {"type": "string"},
-                       "kind": {"type": "string", "enum": ["level", "change", "rank"]},
-                       "cities": {"type": "integer"}, "count": {"type": "integer"},
-                       "similarity": {"type": "number"}},
-    },
-    "FigureGroups": {
-        "type": "object", "required": ["total", "groups"],
-        "properties": {"total": {"type": "integer"},
-                       "groups": {"type": "array", "items": _ref("FigureGroup")}},
-    },
-    "FigureComparison": {
-        "type": "object",
-        "required": ["id", "metric", "unit", "kind", "cities", "count", "figures"],
-        "properties": {
-            "id": {"type": "string"}, "metric": {"type": "string"}, "unit": {"type": "string"},
-            "kind": {"type": "string"}, "cities": {"type": "integer"},
-            "count": {"type": "integer"}, "query": {"type": "string"},
-            "similarity": {"type": "number", "description": "How near the group is to the "
-                                                            "metric asked, in [0, 1]"},
-            "figures": {"type": "array", "description": "One row per city and year, largest "
-                                                        "first", "items": {
-                **_FIGURE_ROW, "properties": {
-                    **_FIGURE_ROW["properties"],
-                    "also": {"type": "array", "items": _FIGURE_ROW,
-                             "description": "The city's other figures of that year in the "
-                                            "group"}}}},
-            "other_groups": {"type": "array", "items": _ref("FigureGroup")},
-        },
-    },
+    **component_schemas(),
     "SearchRequest": SEARCH.json_schema(),
     "SearchBatchRequest": BATCH.json_schema(),
-    "SearchBatchResponse": {
-        "type": "object", "required": ["results", "took_ms"],
-        "properties": {"results": {"type": "array", "items": {
-            "type": "object", "required": ["query", "results"],
-            "properties": {"query": {"type": "string"},
-                           "results": {"type": "array", "items": _ref("Result")}}}},
-            "took_ms": {"type": "number"}},
-    },
-    "SearchResponse": {
-        "type": "object", "required": ["query", "results", "took_ms"],
-        "properties": {"query": {"type": "string"},
-                       "results": {"type": "array", "items": _ref("Result")},
-                       "took_ms": {"type": "number"}},
-    },
-    "SimilarResponse": {
-        "type": "object", "required": ["case", "results", "took_ms"],
-        "properties": {"case": _ref("Case"),
-                       "results": {"type": "array", "items": _ref("Result")},
-                       "took_ms": {"type": "number"}},
-    },
-    "CaseList": {
-        "type": "object", "required": ["total", "cases"],
-        "properties": {"total": {"type": "integer"}, "limit": {"type": "integer"},
-                       "offset": {"type": "integer"},
-                       "cases": {"type": "array", "items": _ref("Case")}},
-    },
-    "City": {"type": "object", "required": ["city", "count"],
-             "properties": {"city": {"type": "string"}, "count": {"type": "integer"}}},
-    "Problem": {
-        "type": "object", "required": ["title", "status", "detail"],
-        "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                       "status": {"type": "integer"}, "detail": {"type": "string"}},
-    },
 }
 
 
@@ -226,14 +108,14 @@ def _paths() -> dict[str, Any]:
             "responses": {"200": _with_csv({"description": "The groups, or one comparison",
                                             "content": {"application/json": {"schema": {
                                                 "oneOf": [_ref("FigureGroups"),
-                                                          _ref("FigureComparison")]}}}},
-                                           ",".join(FIGURE_CSV_COLUMNS)),
+                                                          _ref("MetricComparison")]}}}},
+                                           FIGURE_CSV_COLUMNS),
                           **_problems(404, 422, 503)}}},
         "/api/figures/{group_id}": {"get": {
             "summary": "One group of figures compared across cities",
             "operationId": "figureGroup", "parameters": [GROUP_ID] + format_param,
             "responses": {"200": _with_csv(_json(_ref("FigureComparison"), "The comparison"),
-                                           ",".join(FIGURE_CSV_COLUMNS)),
+                                           FIGURE_CSV_COLUMNS),
                           **_problems(404, 503)}}},
         "/api/brief": {"get": {
             "summary": "A brief to download: chosen practices (or a question's best), with "

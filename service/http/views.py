@@ -31,6 +31,7 @@ from index.retrieval.topics import TOPICS, assign_topics
 from service.describe import engine_summary
 from service.figures import KIND_LABELS, comparison, resolve_group
 from service.problems import ApiError
+from service.records import LEVEL_WORDS
 from service.schema import FIGURES, MAX_BRIEF_CASES, MAX_QUERY_CHARS, SEARCH
 
 bp = Blueprint("views", __name__)
@@ -56,9 +57,9 @@ def as_markup(snippet: str) -> Markup:
     return Markup(snippet)
 
 
-MATCH_LABELS = {"strong": "回答 · answers", "partial": "部分 · partly", "weak": "较弱 · weak"}
-MATCH_TITLES = {"strong": "answers the question", "partial": "answers part of the question",
-                "weak": "related at most"}
+MATCH_LABELS = {level: f"{chinese} · {english}" for level, (chinese, english, _)
+                in LEVEL_WORDS.items()}
+MATCH_TITLES = {level: meaning for level, (_, _, meaning) in LEVEL_WORDS.items()}
 
 
 @bp.app_context_processor

@@ -68,7 +68,6 @@ def test_a_markdown_brief_of_a_questions_best(client, engine):
 
 @pytest.mark.parametrize("query, words", [
     ("", "say what goes into the brief"),
-    ("id=sd2020-jinan-3&id=../../etc/passwd", "no case has id '../../etc/passwd'"),
     ("&".join(f"id=sd2020-jinan-{n}" for n in range(21)), "at most 20"),
     ("id=sd2020-jinan-3&format=pdf", "format must be one of"),
     ("q=%E2%80%8B", "has no words"),
@@ -76,6 +75,12 @@ def test_a_markdown_brief_of_a_questions_best(client, engine):
 def test_a_brief_that_cannot_be_made_says_why(client, query, words):
     response = client.get(f"/api/brief?{query}")
     assert response.status_code == 422 and words in response.get_json(force=True)["detail"]
+
+
+def test_an_unknown_id_is_not_found_as_from_the_api(client):
+    response = client.get("/api/brief?id=sd2020-jinan-3&id=../../etc/passwd")
+    assert response.status_code == 404 == client.get("/api/cases/nope").status_code
+    assert "no case has id '../../etc/passwd'" in response.get_json(force=True)["detail"]
 
 
 def test_characters_a_word_file_cannot_hold_are_left_out(client):

@@ -55,7 +55,7 @@ def test_a_group_by_its_id_and_as_csv(client):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [row["city"] for row in rows] == ["东营市", "威海市", "青岛市", "德州市"]
-    assert rows[0]["as_written"] == "93.37%" and rows[0]["sentence"].endswith("。")
+    assert rows[0]["as_written"] == "93.37%" and rows[0]["text"].endswith("。")
     assert (rows[0]["value"], rows[2]["value"], rows[0]["high"]) == ("93.37", "90", "")
     assert client.get(f"/api/figures?metric={COVERAGE}&format=csv").status_code == 200
 
@@ -86,7 +86,7 @@ def test_the_tool_compares_and_cites(engine):
     assert output["metric"] == COVERAGE and len(output["figures"]) == 4
     first = output["figures"][0]
     assert first["url"] == f"{BASE}/cases/{first['case_id']}"
-    assert first["as_written"] in first["sentence"]
+    assert first["as_written"] in first["text"]
     assert output["url"].startswith(f"{BASE}/figures/")
     with pytest.raises(ToolInputError, match="metric"):
         run_compare(engine, BASE, "   ")

@@ -44,7 +44,7 @@ async def _exercise(client: Client) -> None:
     assert missing.is_error
     compared = await client.call_tool("compare_figures", {"metric": "teachers' housing"})
     rows = compared.structured_content["figures"]
-    assert rows and all(row["as_written"] in row["sentence"] for row in rows)
+    assert rows and all(row["as_written"] in row["text"] for row in rows)
 
 
 def test_stdio(env):

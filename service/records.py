@@ -1,0 +1,249 @@
+"""The records the service returns, each declared once as a pydantic model.
+
+From each record come its JSON Schema for OpenAPI (`component_schemas`), the MCP tools' output
+schemas (`service.assistants.tools`, projections of these made with `projected`) and the CSV
+headers (`service.export`, `service.figures`). The JSON itself is made by the core where the
+core owns the record (`Case.to_dict`, `Hit.to_dict`) and through `shaped` here otherwise;
+tests/service/test_one_definition.py proves that every interface agrees with these.
+
+To add a field to a result: add it to `Hit.to_dict` and to `Result` below, with its description.
+A case's fields are read from `corpus.models.Case` itself: add a description here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+
+from corpus import models
+from corpus.figures import KINDS
+from index.retrieval.match import LEVELS
+
+Level = Literal[LEVELS]  # type: ignore[valid-type]
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+
+# How each match level is told to people: (Chinese, short English, what it means).
+LEVEL_WORDS = dict(zip(LEVELS, (("回答问题", "answers", "answers the question"),
+                                ("部分回答", "partly", "answers part of it"),
+                                ("相关", "related", "related at most")), strict=True))
+LEVELS_MEANING = ", ".join(f"`{level}` ({words[2]})" for level, words in LEVEL_WORDS.items())
+
+
+class Record(BaseModel):
+    """A record the service returns: no field but those declared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def projected(name: str, record: type[BaseModel], keep: tuple[str, ...] = (),
+              drop: tuple[str, ...] = (), doc: str = "", **added: Any) -> type[Record]:
+    """A record made of some of `record`'s fields (`keep`, or all but `drop`), as declared
+    there, then the `added` ones (`name=(type, Field(...))`)."""
+    names = keep or tuple(name for name in record.model_fields if name not in drop)
+    fields = {name: (record.model_fields[name].annotation, record.model_fields[name])
+              for name in names}
+    return create_model(name, __base__=Record, __doc__=doc or record.__doc__,
+                        **fields, **added)
+
+
+def shaped(record: type[BaseModel], /, **values: Any) -> dict[str, Any]:
+    """`values` as the JSON object of `record`, in its fields' order.
+
+    Raises:
+        TypeError: a field of the record is missing from `values`, or one is not the record's.
+    """
+    fields = record.model_fields
+    if values.keys() != fields.keys():
+        raise TypeError(f"{record.__name__} has the fields {', '.join(fields)}; "
+                        f"got {', '.join(values)}")
+    return {name: values[name] for name in fields}
+
+
+def project(record: type[BaseModel], source: dict[str, Any], /, **values: Any) -> dict[str, Any]:
+    """The JSON of a `projected` record from that of its source: the fields they share taken
+    from `source`, the others (or replaced ones) from `values`."""
+    shared = {name: source[name] for name in record.model_fields
+              if name in source and name not in values}
+    return shaped(record, **shared, **values)
+
+
+# Cases and results
+
+CASE_FIELDS = {
+    "id": "Stable, URL-safe id", "city": "City (section) name, e.g. 济南市",
+    "seq": "Item number within its city, from 1", "text": "The practice, in full",
+    "title": "Title of the source document", "year": "Year of the source document",
+    "province": "Province of the source document, e.g. 山东省",
+    "doc_id": "Id of the source document", "line": "Line of the item in its document",
+}
+Case = create_model(
+    "Case", __base__=Record, __doc__="One numbered practice of one city of a document.",
+    **{field.name: (get_type_hints(models.Case)[field.name],
+                    Field(description=CASE_FIELDS.get(field.name)))
+       for field in dataclasses.fields(models.Case)})
+
+Result = projected(
+    "Result", Case, keep=("id", "city", "seq", "year", "province"),
+    doc="A search or similar-cases result: a case, how close it is, the sentence that answers.",
+    score=(float, Field(description="Relevance in [0, 1] (fused signals), higher is closer. "
+                                    "Results are best first, except that a city named in the "
+                                    "question puts its relevant cases ahead")),
+    match=(Level, Field(description=f"How good a match it is: {LEVELS_MEANING}; calibrated on "
+                                    f"judged questions (docs/QUALITY.md)")),
+    text=(str, Case.model_fields["text"]),
+    snippet=(str, Field(description="The sentence that answers, HTML-escaped, with the "
+                                    "question's terms in <mark>")))
+
+
+class SearchResponse(Record):
+    """A question's results, best first."""
+
+    query: str
+    results: list[Result]  # type: ignore[valid-type]
+    took_ms: float
+
+
+class BatchAnswer(Record):
+    """One question of a batch and its results."""
+
+    query: str
+    results: list[Result]  # type: ignore[valid-type]
+
+
+class SearchBatchResponse(Record):
+    """The results of each question of a batch, in order."""
+
+    results: list[BatchAnswer]
+    took_ms: float
+
+
+class SimilarResponse(Record):
+    """A case and the practices most like it."""
+
+    case: Case  # type: ignore[valid-type]
+    results: list[Result]  # type: ignore[valid-type]
+    took_ms: float
+
+
+class CaseList(Record):
+    """A page of cases, in document order."""
+
+    total: int
+    limit: int
+    offset: int
+    cases: list[Case]  # type: ignore[valid-type]
+
+
+class City(Record):
+    """A city and how many cases it has."""
+
+    city: str
+    count: int
+
+
+# Figures
+
+class FigureRow(Record):
+    """One figure of a case, with the sentence it comes from."""
+
+    metric: str = Field(description="What it measures, as the text names it")
+    city: str
+    year: int = Field(description="The year the text states for it, else its document's")
+    value: float | None = Field(description="Normalized: money in 元, 万/亿 multiplied out; "
+                                            "null for a rank such as 前列")
+    high: float | None = Field(description="The end of a range, else null")
+    unit: str = Field(description="元, %, 人, 所, 个, 名次 (a rank) …")
+    shown: str = Field(description="As a reader expects it: 213.8 亿元")
+    kind: Kind = Field(description="level, change (against an earlier value, a target, or a "
+                                   "growth rate) or rank")
+    as_written: str = Field(description="The figure as the text writes it")
+    approx: str = Field(description="How the text qualifies it (约, 近, 余, 以上), or empty")
+    scope: str = Field(description="A part of the city it is about, or empty")
+    case_id: str
+    text: str = Field(description="The sentence it comes from")
+    span: list[int] = Field(description="[start, end) of the figure in its case's text")
+
+
+class ComparedFigure(FigureRow):
+    """A city's figure of a year in a comparison, with its others of that year."""
+
+    also: list[FigureRow] = Field(description="The city's other figures of that year in the "
+                                              "group (its districts, say)")
+
+
+class FigureGroup(Record):
+    """Figures that measure the same thing, in one unit, across cities."""
+
+    id: str
+    metric: str = Field(description="What the group measures")
+    unit: str
+    kind: Kind
+    cities: int = Field(description="How many cities report it")
+    count: int = Field(description="How many figures it holds")
+
+
+class NearGroup(FigureGroup):
+    """A group near a metric asked for."""
+
+    similarity: float = Field(description="How near the group is to the metric asked, in "
+                                          "[0, 1]")
+
+
+class FigureGroups(Record):
+    """Every figure group, those reported by the most cities first."""
+
+    total: int
+    groups: list[FigureGroup]
+
+
+class FigureComparison(FigureGroup):
+    """A group's figures compared across cities."""
+
+    figures: list[ComparedFigure] = Field(description="One row per city and year, largest "
+                                                      "first")
+
+
+class MetricComparison(FigureComparison):
+    """The comparison of the group nearest a metric, and the next nearest groups."""
+
+    query: str = Field(description="The metric asked for")
+    similarity: float = NearGroup.model_fields["similarity"]
+    other_groups: list[NearGroup]
+
+
+class Problem(Record):
+    """An error (RFC 9457); some carry more members, such as nearest_groups."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+API_RECORDS = (Case, Result, SearchResponse, BatchAnswer, SearchBatchResponse, SimilarResponse,
+               CaseList, City, FigureRow, ComparedFigure, FigureGroup, NearGroup, FigureGroups,
+               FigureComparison, MetricComparison, Problem)
+
+
+class _Schema(GenerateJsonSchema):
+    """JSON Schema without a title for every property (the name says it)."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def json_schema(record: type[BaseModel]) -> dict[str, Any]:
+    """A record's JSON Schema, the records it holds under `$defs`."""
+    return record.model_json_schema(mode="serialization", schema_generator=_Schema)
+
+
+def component_schemas(prefix: str = "#/components/schemas/") -> dict[str, dict[str, Any]]:
+    """Every record the API returns, by name, as OpenAPI component schemas."""
+    _, found = models_json_schema([(record, "serialization") for record in API_RECORDS],
+                                  ref_template=prefix + "{model}", schema_generator=_Schema)
+    return found["$defs"]
