@@ -4,13 +4,18 @@ fields, bounds and defaults, and what they say about the corpus follows the load
 from __future__ import annotations
 
 import asyncio
+import copy
+import csv
+import dataclasses
+import io
 import shutil
 
 import pytest
 from click.testing import CliRunner
+from jsonschema import Draft202012Validator
 from mcp import Client
 
-from corpus import CorpusStore, load_corpus
+from corpus import CorpusStore, load_corpus, models
 from corpus.load import DEFAULT_DATA_DIR
 from index.artifact.store import build_index, load_index
 from index.retrieval.search import SearchEngine
@@ -140,8 +145,201 @@ def test_descriptions_follow_the_index_after_a_corpus_add(tmp_path, corpus):
     assert f"{total} cases" in info
 
 
-@pytest.mark.parametrize("spec", [SEARCH, SIMILAR])
-def test_every_field_is_documented(spec):
-    for field in spec.fields:
-        assert field.description and field.kind in ("text", "id", "int", "bool", "choice",
-                                                     "names", "years")
+def test_every_fields_description_reaches_every_schema(client, engine):
+    """A request field's description is what OpenAPI, function calling and MCP say of it."""
+    document = client.get("/openapi.json").get_json()
+    body = document["components"]["schemas"]["SearchRequest"]["properties"]
+    similar = {p["name"]: p for p in
+               document["paths"]["/api/cases/{case_id}/similar"]["get"]["parameters"]}
+    tools = {t["function"]["name"]: t["function"]["parameters"]["properties"]
+             for t in openai_tools()}
+    mcp = _mcp_schemas(engine)
+    for spec, openapi in ((SEARCH, {name: s["description"] for name, s in body.items()}),
+                          (SIMILAR, {f.name: similar[f.query_name or "case_id"]["description"]
+                                     for f in SIMILAR.fields})):
+        assert set(openapi) == {field.name for field in spec.fields}
+        for field in spec.fields:
+            said = field.description
+            assert openapi[field.name].startswith(said), (spec.name, field.name)
+            assert tools[spec.name][field.name]["description"].startswith(said)
+            assert mcp[spec.name].input_schema["properties"][field.name]["description"] == said
+
+
+# The records: the JSON the routes return, the OpenAPI component schemas, the MCP tools'
+# output schemas and the CSV headers agree field by field. The only differences are these,
+# deliberate: what an MCP output leaves out of the API's record and adds to it (a fetched
+# case's metadata is read flattened), and what a CSV leaves out and adds.
+MCP_DIFFERS = {  # record: (tool, path to it in the tool's output schema, left out, added)
+    "Result": ("search", ("results",), {"text"}, {"title", "url"}),
+    "Case": ("fetch", (), set(), {"url", "source"}),
+    "FigureRow": ("compare_figures", ("figures",), {"metric", "high", "approx", "span"},
+                  {"url"}),
+    "NearGroup": ("compare_figures", ("other_groups",), {"id", "count"}, set()),
+    "MetricComparison": ("compare_figures", (), {"id", "cities", "count", "query"}, {"url"}),
+}
+CSV_DIFFERS = {"Result": ({"snippet"}, {"rank"}), "FigureRow": ({"span"}, set())}
+COVERAGE = "普惠性幼儿园覆盖率"
+
+
+def _resolved(schema: dict, root: dict) -> dict:
+    """A schema with its `$ref` (`#/components/schemas/X`, `#/$defs/X`) followed."""
+    while "$ref" in schema:
+        target = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        schema = target
+    return schema
+
+
+def _shape(schema: dict, root: dict) -> object:
+    """A property's type, however a generator spelled it: a type and its choices, an array of
+    a shape, or an object (whose fields are checked as a record of their own)."""
+    schema = _resolved(schema, root)
+    if "anyOf" in schema:
+        return tuple(sorted(repr(_shape(each, root)) for each in schema["anyOf"]))
+    if schema.get("type") == "array":
+        return ("array", _shape(schema.get("items", {}), root))
+    if schema.get("type") == "object" or "properties" in schema:
+        return "object"
+    return (schema.get("type"), tuple(schema.get("enum", ())))
+
+
+def _fields(schema: dict, root: dict) -> dict[str, object]:
+    """An object schema's fields and their shapes."""
+    schema = _resolved(schema, root)
+    return {name: _shape(prop, root) for name, prop in schema["properties"].items()}
+
+
+def _mcp_fields(record: str, outputs: dict[str, dict]) -> dict[str, object]:
+    """The fields of the MCP output that stands for the API's `record`."""
+    tool, path, _, _ = MCP_DIFFERS[record]
+    root = outputs[tool]
+    schema = root
+    for name in path:
+        schema = _resolved(schema, root)["properties"][name]["items"]
+    fields = _fields(schema, root)
+    if "metadata" in fields:  # a fetched case: where it comes from, one level down
+        meta = _resolved(schema, root)["properties"]["metadata"]
+        fields = {**{k: v for k, v in fields.items() if k != "metadata"}, **_fields(meta, root)}
+    return fields
+
+
+def _answers(client) -> dict[str, list[dict]]:
+    """Real answers of the routes (fake engine), by the record each is."""
+    search = client.get("/api/search?q=校车&k=5").get_json()
+    posted = client.post("/api/search", json={"query": "teachers housing", "k": 3}).get_json()
+    batch = client.post("/api/search/batch", json={"queries": ["校车", "教师"], "k": 2}
+                        ).get_json()
+    similar = client.get("/api/cases/sd2020-jinan-3/similar?k=3").get_json()
+    cases = client.get("/api/cases?limit=3").get_json()
+    listing = client.get("/api/figures").get_json()
+    compared = [client.get(f"/api/figures/{group['id']}").get_json()
+                for group in listing["groups"]]
+    metric = client.get(f"/api/figures?metric={COVERAGE}").get_json()
+    rows = [row for answer in compared for row in answer["figures"]]
+    return {
+        "Case": [client.get("/api/cases/sd2020-jinan-3").get_json(), *cases["cases"],
+                 similar["case"]],
+        "Result": [*search["results"], *posted["results"], *similar["results"],
+                   *(hit for answer in batch["results"] for hit in answer["results"])],
+        "SearchResponse": [search, posted], "SimilarResponse": [similar],
+        "SearchBatchResponse": [batch], "BatchAnswer": batch["results"], "CaseList": [cases],
+        "City": client.get("/api/cities").get_json(),
+        "FigureGroups": [listing], "FigureGroup": listing["groups"],
+        "NearGroup": metric["other_groups"], "FigureComparison": compared,
+        "MetricComparison": [metric], "ComparedFigure": rows,
+        "FigureRow": [other for row in rows for other in row["also"]],
+        "Problem": [client.get("/api/cases/nope").get_json(),
+                    client.get("/api/search?q=校车&k=0").get_json()],
+    }
+
+
+def _csv_headers(client, group_id: str) -> dict[str, list[str]]:
+    return {"Result": next(csv.reader(io.StringIO(client.get(
+                "/api/search?q=校车&format=csv").get_data(as_text=True)))),
+            "FigureRow": next(csv.reader(io.StringIO(client.get(
+                f"/api/figures/{group_id}?format=csv").get_data(as_text=True))))}
+
+
+def disagreements(document: dict, answers: dict[str, list[dict]], outputs: dict[str, dict],
+                  headers: dict[str, list[str]]) -> list[str]:
+    """Every way the four interfaces disagree about a record's fields, in words."""
+    found = []
+    components = document["components"]["schemas"]
+    for record, objects in answers.items():
+        openapi = _fields(components[record], document)
+        required = set(components[record].get("required", ()))
+        if required != set(openapi) and record != "Problem":
+            found.append(f"{record}: OpenAPI requires {sorted(required)} of {sorted(openapi)}")
+        assert objects, f"no answer holds a {record}"
+        for value in objects:
+            if record != "Problem" and set(value) != set(openapi):
+                found.append(f"{record}: the JSON has {sorted(value)}, OpenAPI {sorted(openapi)}")
+            errors = Draft202012Validator({**components[record], **document}
+                                          ).iter_errors(value)
+            found += [f"{record}: the JSON against OpenAPI: {error.message}" for error in errors]
+        if record in MCP_DIFFERS:
+            _, _, left_out, added = MCP_DIFFERS[record]
+            mcp = _mcp_fields(record, outputs)
+            if set(mcp) != set(openapi) - left_out | added:
+                found.append(f"{record}: MCP has {sorted(mcp)}, OpenAPI {sorted(openapi)}")
+            found += [f"{record}.{name}: MCP {mcp[name]}, OpenAPI {openapi[name]}"
+                      for name in set(mcp) & set(openapi) if mcp[name] != openapi[name]]
+        if record in CSV_DIFFERS:
+            left_out, added = CSV_DIFFERS[record]
+            if set(headers[record]) != set(openapi) - left_out | added:
+                found.append(f"{record}: the CSV has {headers[record]}, OpenAPI "
+                             f"{sorted(openapi)}")
+    return found
+
+
+@pytest.fixture
+def interfaces(client, engine):
+    answers = _answers(client)
+    outputs = {name: tool.output_schema for name, tool in _mcp_schemas(engine).items()}
+    headers = _csv_headers(client, answers["FigureComparison"][0]["id"])
+    return client.get("/openapi.json").get_json(), answers, outputs, headers
+
+
+def test_json_openapi_mcp_and_csv_agree_on_every_record(interfaces):
+    document, answers, _, _ = interfaces
+    assert disagreements(*interfaces) == []
+    documented = set(document["components"]["schemas"]) - {"SearchRequest",
+                                                            "SearchBatchRequest"}
+    assert set(answers) == documented  # every record the API documents is checked
+
+
+def _with_colour(where: str, document, answers, outputs, headers):
+    """The interfaces with a field `colour` added to a result in one of them only."""
+    document, answers = copy.deepcopy(document), copy.deepcopy(answers)
+    outputs, headers = copy.deepcopy(outputs), copy.deepcopy(headers)
+    if where == "json":
+        answers["Result"][0]["colour"] = "red"
+    elif where == "openapi":
+        document["components"]["schemas"]["Result"]["properties"]["colour"] = {"type": "string"}
+    elif where == "mcp":
+        outputs["search"]["$defs"]["SearchResult"]["properties"]["colour"] = {"type": "string"}
+    else:
+        headers["Result"].append("colour")
+    return document, answers, outputs, headers
+
+
+@pytest.mark.parametrize("where", ["json", "openapi", "mcp", "csv"])
+def test_a_field_added_to_one_interface_only_is_caught(interfaces, where):
+    found = disagreements(*_with_colour(where, *interfaces))
+    assert any(problem.startswith("Result") and "colour" in problem for problem in found)
+
+
+def test_a_field_of_another_type_in_mcp_is_caught(interfaces):
+    document, answers, outputs, headers = copy.deepcopy(interfaces)
+    outputs["search"]["$defs"]["SearchResult"]["properties"]["seq"] = {"type": "string"}
+    assert disagreements(document, answers, outputs, headers) == [
+        "Result.seq: MCP ('string', ()), OpenAPI ('integer', ())"]
+
+
+def test_every_case_field_is_described(client):
+    """A field added to corpus.models.Case reaches every interface by itself; it needs only
+    its description (service.records.CASE_FIELDS)."""
+    case = client.get("/openapi.json").get_json()["components"]["schemas"]["Case"]
+    assert set(case["properties"]) == {field.name for field in dataclasses.fields(models.Case)}
+    assert all(prop.get("description") for prop in case["properties"].values())
