@@ -115,6 +115,9 @@ def test_the_command_line_writes_word_and_markdown(built_cli, tmp_path):
     assert markdown.read_text(encoding="utf-8").startswith("# ")
     refused = built_cli("brief", "--ids", "nope")
     assert refused.exit_code == 1 and "no case has id 'nope'" in refused.output
+    assert isinstance(refused.exception, SystemExit)  # a message, not a traceback
+    wordless = built_cli("brief", "--ids", CHOSEN[0], "--figures", "\u200b")
+    assert wordless.exit_code == 1 and "has no words" in wordless.output
 
 
 @pytest.mark.slow

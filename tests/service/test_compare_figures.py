@@ -123,6 +123,18 @@ def test_the_command_line_lists_compares_and_writes_csv(built_cli):
     assert empty.exit_code == 1 and "metric is empty" in empty.output
 
 
+def test_the_cores_refusals_are_messages_on_every_interface(client, built_cli, engine):
+    """A metric without words is refused by the core (InvalidRequestError): 422 over HTTP, a
+    message from the command line and a tool error for a model, never a traceback."""
+    response = client.get("/api/figures?metric=%E2%80%8B")
+    assert response.status_code == 422 and "has no words" in response.get_json()["detail"]
+    printed = built_cli("figures", "\u200b")
+    assert printed.exit_code == 1 and "has no words" in printed.output
+    assert printed.exception is None or isinstance(printed.exception, SystemExit)
+    with pytest.raises(ToolInputError, match="has no words"):
+        run_compare(engine, BASE, "\u200b")
+
+
 def test_the_case_page_links_each_figure_to_other_cities(client):
     page = client.get("/cases/sd2020-jinan-1").get_data(as_text=True)
     links = re.findall(r'<a class="figure" href="([^"]+)"[^>]*>([^<]+)</a>', page)
