@@ -7,7 +7,7 @@ its sentence). Their arguments are the API's requests (`TOOLS`, from service.sch
 outputs are projections of the API's records (service.records), smaller for a model: a
 readable `title`, a `url` on the service, the answering sentence as plain text. A refusal,
 the service's or the core's, reaches the model as a `ToolInputError` saying what to change
-(`_refusals`). Nothing here imports Flask or the MCP SDK.
+(`_refused_as_input`). Nothing here imports Flask or the MCP SDK.
 """
 
 from __future__ import annotations
