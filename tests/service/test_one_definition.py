@@ -337,6 +337,17 @@ def test_a_field_of_another_type_in_mcp_is_caught(interfaces):
         "Result.seq: MCP ('string', ()), OpenAPI ('integer', ())"]
 
 
+def test_a_csv_row_holds_the_values_of_the_json(client):
+    """Each result's CSV row gives its JSON values, column by column, in rank order."""
+    json_results = client.get("/api/search?q=校车&k=5").get_json()["results"]
+    text = client.get("/api/search?q=校车&k=5&format=csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["rank"] for row in rows] == [str(rank) for rank in range(1, 6)]
+    for row, result in zip(rows, json_results, strict=True):
+        assert {name: row[name] for name in row if name != "rank"} == {
+            name: str(result[name]) for name in row if name != "rank"}
+
+
 def test_every_case_field_is_described(client):
     """A field added to corpus.models.Case reaches every interface by itself; it needs only
     its description (service.records.CASE_FIELDS)."""
