@@ -33,9 +33,10 @@ from service.schema import (
 from service.validate import decode_json
 
 bp = Blueprint("api", __name__)
-# A batch's body holds MAX_BATCH_CHARS of questions, each character possibly written as a
-# \uXXXX escape (json.dumps writes Chinese so by default), and the filters.
-BATCH_BODY_BYTES = MAX_BATCH_CHARS * 6 + MAX_BATCH * 4 + 4096
+# A batch's body holds MAX_BATCH_CHARS of questions, each character possibly written as
+# escapes (json.dumps writes Chinese as \uXXXX by default; a character beyond the BMP, such as
+# 𠀀 or an emoji, as two: 12 bytes), and the filters.
+BATCH_BODY_BYTES = MAX_BATCH_CHARS * 12 + MAX_BATCH * 4 + 4096
 # A batch is embedded 8 questions a call (almost all of batching's saving) on one core, so
 # that single searches keep the other; it stops starting new calls after BATCH_SECONDS, well
 # within the worker's deadline for a whole request.

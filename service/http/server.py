@@ -45,11 +45,17 @@ from service.runtime.settings import Settings, default_of
 # `?q=校车` as raw UTF-8, which HTTP does not allow; browsers percent-encode it).
 _RAW_TEXT_IN_TARGET = re.compile(r"[A-Z]{3,7} \S*[^\x00-\x7f]\S* HTTP/1\.[01]\Z")
 MAX_REQUEST_LINE = 8190  # gunicorn's largest: a 500-character Chinese question fits by GET
-BODY_LIMIT = 128 * 1024  # read ahead within the read deadline (the largest body the app takes)
-# Read by the event loop before a thread is given: the headers (gunicorn's own limits: a request
-# line and 100 fields of 8 KB), then a body of up to BODY_LIMIT announced by Content-Length.
-EARLY_LIMIT = MAX_REQUEST_LINE + 100 * 8190 + BODY_LIMIT
+# Read by the event loop before a thread is given: the head (a request line, and headers of at
+# most 32 KB in all, as nginx's `large_client_header_buffers 4 8k` allows), then a body of up to
+# BODY_LIMIT (the largest the app takes is a batch's, service.http.api). A larger announced
+# body is refused at once: nothing would read it but a thread, at the client's pace.
+HEAD_LIMIT = MAX_REQUEST_LINE + 4 * 8192
+BODY_LIMIT = 64 * 1024
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,12})[ \t]*\r\n", re.I)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r\n]*chunked", re.I)
+_EXPECTS_CONTINUE = re.compile(rb"\r\nexpect:[ \t]*100-continue", re.I)
+_LAST_CHUNK = re.compile(rb"(?:^|\r\n)0+(?:;[^\r\n]*)?\r\n(?:[^\r\n]+\r\n)*\r\n")
 CUT = "casesearch.cut"  # environ key: set when the request was cut at its deadline
 REQUEST_SECONDS = 30.0  # a search takes milliseconds; this only ends stuck connections
 log = logging.getLogger(__name__)
@@ -90,20 +96,62 @@ def status_of(exc: BaseException) -> tuple[int, str]:
     return 500, "an unexpected error occurred; it has been logged"
 
 
-def request_received(buffer: bytes | bytearray) -> bool:
-    """Whether `buffer` holds a request's head and the body its Content-Length announces, or
-    enough for gunicorn's parser to refuse it (a line or headers past its limits). A chunked
-    body, or one larger than BODY_LIMIT, is read by the request thread within the deadline."""
-    end = re.search(rb"\r?\n\r?\n", buffer)
-    if end is None:
-        first_line_too_long = b"\n" not in buffer[:MAX_REQUEST_LINE + 2]
-        return len(buffer) >= EARLY_LIMIT or (len(buffer) > MAX_REQUEST_LINE + 2
-                                              and first_line_too_long)
-    length = _CONTENT_LENGTH.search(buffer[:end.start()] + b"\r\n")
-    if length is None:
+class Arrival:
+    """What has arrived of a connection's next request, read by the event loop."""
+
+    def __init__(self, seed: bytes = b"") -> None:
+        self.buffer = bytearray(seed)
+        self.scanned = 0           # where the search for the head's end goes on from
+        self.body_at: int | None = None
+        self.length: int | None = None
+        self.chunked = self.expects_continue = self.continued = False
+
+    def verdict(self) -> str | tuple[int, str]:
+        """`ready` (all of it is in, or enough for gunicorn's parser to refuse it), `more`,
+        or (status, detail) to refuse it with at once."""
+        if self.body_at is None and not self._find_head():
+            return self._incomplete_head()
+        if self.chunked and self.length is None:
+            body = bytes(self.buffer[self.body_at:])
+            if len(body) > BODY_LIMIT:
+                return 413, self._too_large(len(body))
+            return "ready" if _LAST_CHUNK.search(body) else "more"
+        if self.length is not None and not self.chunked:
+            if self.length > BODY_LIMIT:
+                return 413, self._too_large(self.length)
+            return "ready" if len(self.buffer) >= self.body_at + self.length else "more"
+        return "ready"  # no body, or both a length and chunks (which the parser refuses)
+
+    def _find_head(self) -> bool:
+        end = _HEAD_END.search(self.buffer, max(0, self.scanned - 3))
+        self.scanned = len(self.buffer)
+        if end is None:
+            return False
+        head = bytes(self.buffer[:end.start()]) + b"\r\n"
+        self.body_at = end.end()
+        length = _CONTENT_LENGTH.search(head)
+        self.length = int(length.group(1)) if length else None
+        self.chunked = bool(_CHUNKED.search(head))
+        self.expects_continue = bool(_EXPECTS_CONTINUE.search(head))
         return True
-    wanted = int(length.group(1))
-    return wanted > BODY_LIMIT or len(buffer) >= end.end() + wanted
+
+    def _incomplete_head(self) -> str | tuple[int, str]:
+        if len(self.buffer) > MAX_REQUEST_LINE + 2 and b"\n" not in self.buffer[
+                :MAX_REQUEST_LINE + 2]:
+            return "ready"  # the parser answers 414, with its own words
+        if len(self.buffer) > HEAD_LIMIT:
+            return 431, "the request headers are too large"
+        return "more"
+
+    @staticmethod
+    def _too_large(size: int) -> str:
+        return (f"the body is {size:,} bytes or more; this server takes at most "
+                f"{BODY_LIMIT:,} (a request's JSON, not a document)")
+
+    def wants_continue(self) -> bool:
+        """Whether the client waits for `100 Continue` before it sends its body."""
+        return (self.body_at is not None and self.expects_continue and not self.continued
+                and len(self.buffer) == self.body_at)
 
 
 class GuardedThreadWorker(ThreadWorker):
@@ -154,15 +202,34 @@ class GuardedThreadWorker(ThreadWorker):
 
     def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
         """A kept-alive connection's next request: read like a new one."""
+        if self.cfg.is_ssl:
+            super().on_client_socket_readable(conn, client)
+            return
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
         self._read_early(conn)
 
-    def _read_early(self, conn: Any) -> None:
-        conn.early = bytearray()
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """After a request: the next one already in the buffer (pipelined) is read on by the
+        event loop too, not by a thread waiting for the rest of it."""
+        leftover = b""
+        if (not self.cfg.is_ssl and self.alive and not fs.cancelled()
+                and fs.exception() is None and fs.result() is True
+                and conn.parser is not None):
+            leftover = conn.parser.unreader.buf.getvalue()
+        if not leftover:
+            super().finish_request(conn, fs)
+            return
+        conn.parser.unreader.buf = io.BytesIO()
+        self._read_early(conn, leftover)
+
+    def _read_early(self, conn: Any, seed: bytes = b"") -> None:
+        conn.early = Arrival(seed)
         conn.sock.setblocking(False)
         with self._guard:
             self._deadlines[conn] = (time.monotonic() + self.read_seconds, "read")
+        if seed and self._judge(conn, registered=False) != "more":
+            return
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
 
     def _on_bytes(self, conn: Any, client: socket.socket) -> None:
@@ -174,34 +241,71 @@ class GuardedThreadWorker(ThreadWorker):
             chunk = b""
         if not chunk:  # the client has gone, or its deadline shut the connection
             self.poller.unregister(client)
-            with self._guard:
-                self._deadlines.pop(conn, None)
-            self.nr_conns -= 1
-            conn.close()
+            self._close_early(conn)
             return
-        conn.early += chunk
-        if request_received(conn.early):
-            self.poller.unregister(client)
+        conn.early.buffer += chunk
+        self._judge(conn, registered=True)
+
+    def _judge(self, conn: Any, *, registered: bool) -> str | tuple[int, str]:
+        """Hand a request that is all in to a thread, refuse one that cannot be taken, or ask
+        for its body; the verdict. The connection leaves the event loop first."""
+        arrival = conn.early
+        verdict = arrival.verdict()
+        if verdict != "more" and registered:
+            self.poller.unregister(conn.sock)
+        if verdict == "ready":
+            with self._guard:  # waiting for a free thread is not the client's slowness
+                self._deadlines.pop(conn, None)
             conn.data_ready = True
             self.enqueue_req(conn)
+        elif verdict != "more":
+            status, detail = verdict
+            self.log.warning("refused a request from %s: %s (%s)", conn.client, status, detail)
+            try:
+                conn.sock.send(problem_bytes(status, detail), socket.MSG_DONTWAIT)
+            except OSError:
+                pass
+            self._close_early(conn)
+        elif arrival.wants_continue():
+            arrival.continued = True
+            try:
+                conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n", socket.MSG_DONTWAIT)
+            except OSError:
+                pass
+        return verdict
+
+    def _close_early(self, conn: Any) -> None:
+        with self._guard:
+            self._deadlines.pop(conn, None)
+        self.nr_conns -= 1
+        conn.close()
 
     def handle(self, conn: Any) -> Any:
         self._local.conn = conn
-        with self._guard:  # a request read early keeps the deadline it had from its start
-            self._deadlines.setdefault(conn, (time.monotonic() + self.read_seconds, "read"))
+        self._set_deadline(self.read_seconds, "read")  # for what the buffer does not hold
         try:
-            early = getattr(conn, "early", None)
-            if early:
+            arrival = getattr(conn, "early", None)
+            if arrival is not None:
                 conn.early = None
                 conn.sock.setblocking(True)
                 conn.init()
-                conn.parser.unreader.unread(bytes(early))
+                conn.parser.unreader.unread(bytes(arrival.buffer))
             return super().handle(conn)
         finally:
             with self._guard:
                 self._deadlines.pop(conn, None)
                 self._cuts.pop(conn, None)
             self._local.conn = None
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        """Answer one request; what follows it (reading the rest of a body the app did not
+        read) has a read deadline again, and is no longer the app's time."""
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            with self._guard:
+                self._cuts.pop(conn, None)
+            self._set_deadline(self.read_seconds, "drain")
 
     def _set_deadline(self, seconds: float, phase: str) -> None:
         conn = getattr(self._local, "conn", None)
@@ -243,7 +347,9 @@ class GuardedThreadWorker(ThreadWorker):
         except OSError:
             pass
         if cut is None:
-            self.log.warning("closed a connection from %s: %s took too long", conn.client, phase)
+            what = {"read": "its request", "drain": "the rest of its body",
+                    "app": "its answer"}.get(phase, phase)
+            self.log.warning("closed a connection from %s: %s took too long", conn.client, what)
             return
         event, environ = cut
         event.set()

@@ -83,39 +83,52 @@ class FakeServer:
                               capture_output=True, text=True, timeout=120)
 
 
+def _start_fake(folder: Path, servers: list, **settings: str) -> FakeServer:
+    """`casesearch serve` with the fake models over a corpus copy in `folder`."""
+    data = folder / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
+    port = free_port()
+    env = {**os.environ, "CASESEARCH_HOME": str(folder / "home"),
+           "CASESEARCH_DATA": str(data), "CASESEARCH_MODEL": "fake/char-ngrams",
+           "CASESEARCH_SECOND_MODEL": "fake/second", "PORT": str(port), **settings}
+    server = FakeServer(f"http://127.0.0.1:{port}", port, folder, env, folder / "server.log")
+    assert server.cli("build").returncode == 0
+    # The log goes to a file, not a pipe: an unread pipe would stall the server.
+    process = subprocess.Popen([sys.executable, str(FAKE_CLI), "serve"], env=env, cwd=ROOT,
+                               stdout=server.log.open("w"), stderr=subprocess.STDOUT)
+    servers.append(process)
+    server.process = process
+    deadline, ready_in_a_row = time.monotonic() + 60, 0
+    while time.monotonic() < deadline:
+        try:  # every worker loads on its own: ready many times in a row means all are
+            ready_in_a_row = ready_in_a_row + 1 if get_json(
+                server.base + "/readyz")[0] == 200 else 0
+        except (urllib.error.URLError, ConnectionError):
+            ready_in_a_row = 0
+        if ready_in_a_row >= 10:
+            return server
+        time.sleep(0.05)
+    pytest.fail(f"the server did not start:\n{server.log.read_text()}")
+
+
+def _stop(servers: list) -> None:
+    for process in servers:
+        process.terminate()
+        process.wait(30)
+
+
 @pytest.fixture
 def serve_fake(tmp_path):
     """Start a real server with the fake models; settings as environment variables."""
     servers: list[subprocess.Popen] = []
+    yield lambda **settings: _start_fake(tmp_path, servers, **settings)
+    _stop(servers)
 
-    def start(**settings: str) -> FakeServer:
-        data = tmp_path / "data"
-        shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
-        port = free_port()
-        env = {**os.environ, "CASESEARCH_HOME": str(tmp_path / "home"),
-               "CASESEARCH_DATA": str(data), "CASESEARCH_MODEL": "fake/char-ngrams",
-               "CASESEARCH_SECOND_MODEL": "fake/second", "PORT": str(port), **settings}
-        server = FakeServer(f"http://127.0.0.1:{port}", port, tmp_path, env,
-                            tmp_path / "server.log")
-        assert server.cli("build").returncode == 0
-        # The log goes to a file, not a pipe: an unread pipe would stall the server.
-        process = subprocess.Popen([sys.executable, str(FAKE_CLI), "serve"], env=env, cwd=ROOT,
-                                   stdout=server.log.open("w"), stderr=subprocess.STDOUT)
-        servers.append(process)
-        server.process = process
-        deadline, ready_in_a_row = time.monotonic() + 60, 0
-        while time.monotonic() < deadline:
-            try:  # every worker loads on its own: ready many times in a row means all are
-                ready_in_a_row = ready_in_a_row + 1 if get_json(
-                    server.base + "/readyz")[0] == 200 else 0
-            except (urllib.error.URLError, ConnectionError):
-                ready_in_a_row = 0
-            if ready_in_a_row >= 10:
-                return server
-            time.sleep(0.05)
-        pytest.fail(f"the server did not start:\n{server.log.read_text()}")
 
-    yield start
-    for process in servers:
-        process.terminate()
-        process.wait(30)
+@pytest.fixture(scope="module")
+def serve_fake_shared(tmp_path_factory):
+    """`serve_fake` for the tests of one module that can share their servers."""
+    servers: list[subprocess.Popen] = []
+    yield lambda **settings: _start_fake(tmp_path_factory.mktemp("server"), servers,
+                                         **settings)
+    _stop(servers)

@@ -17,9 +17,23 @@ pytestmark = pytest.mark.slow  # real server processes: seconds, not millisecond
 READ_TIMEOUT = 2.0
 
 
-@pytest.fixture
-def server(serve_fake):
-    return serve_fake(CASESEARCH_READ_TIMEOUT=str(READ_TIMEOUT), CASESEARCH_SERVER_THREADS="4")
+@pytest.fixture(scope="module")
+def server(serve_fake_shared):
+    """One server for the tests that leave it as they found it."""
+    return serve_fake_shared(CASESEARCH_READ_TIMEOUT=str(READ_TIMEOUT),
+                             CASESEARCH_SERVER_THREADS="4")
+
+
+@pytest.fixture(scope="module")
+def trickled(serve_fake_shared):
+    """A server with a single request thread and the default 5 s read deadline."""
+    return serve_fake_shared(CASESEARCH_SERVER_THREADS="1")
+
+
+@pytest.fixture(scope="module")
+def one_thread(serve_fake_shared):
+    """A server with a single request thread and a short read deadline."""
+    return serve_fake_shared(CASESEARCH_SERVER_THREADS="1", CASESEARCH_READ_TIMEOUT="1")
 
 
 def _raw(port: int, data: bytes, timeout: float = 10) -> tuple[int, str, dict]:
@@ -80,10 +94,10 @@ def test_more_slow_clients_than_threads_do_not_starve_the_others(server):
           f"search {search_s * 1000:.0f} ms (read timeout {READ_TIMEOUT:g} s)")
 
 
-def test_clients_trickling_their_headers_hold_no_request_thread(serve_fake):
-    """Headers are read by the event loop: 8 clients sending a byte every 1.5 s (on 2 request
-    threads, with the default 5 s read deadline) do not delay anyone, even before they are cut."""
-    server = serve_fake(CASESEARCH_SERVER_THREADS="2")
+def test_clients_trickling_their_headers_hold_no_request_thread(trickled):
+    """Headers are read by the event loop: 8 clients sending a byte every 1.5 s (on 1 request
+    thread, with the default 5 s read deadline) do not delay anyone, even before they are cut."""
+    server = trickled
     trickles = [Trickle(server.port, every=1.5) for _ in range(8)]
     for trickle in trickles:
         trickle.start()
@@ -137,3 +151,93 @@ def test_a_foreign_host_is_refused_by_the_real_server(server):
     status, _, problem = _raw(server.port, b"GET /api/cities HTTP/1.1\r\nHost: evil.example\r\n"
                                             b"Connection: close\r\n\r\n")
     assert status == 400 and "host name" in problem["detail"]
+
+
+class Slow(threading.Thread):
+    """A client that sends `head` at once, then `tail` one byte every `every` seconds."""
+
+    def __init__(self, port: int, head: bytes, tail: bytes, every: float = 0.3) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.head, self.tail, self.every, self.answer = head, tail, every, b""
+
+    def run(self) -> None:
+        try:
+            self.sock.sendall(self.head)
+            for byte in self.tail:
+                self.sock.send(bytes([byte]))
+                time.sleep(self.every)
+        except OSError:
+            pass
+        try:
+            self.answer = self.sock.recv(65536)
+        except OSError:
+            pass
+
+
+HEALTH = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+CHUNKED = (b"POST /api/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n")
+
+
+@pytest.mark.parametrize(("head", "tail"), [
+    (CHUNKED, b"10\r\n{\"query\": \"abc\"}\r\n0\r\n\r\n"),   # a chunked body, trickled
+    (HEALTH + b"GET /healthz HTTP/1.1\r\nHo", b"st: 127.0.0.1\r\n\r\n"),  # pipelined
+    (b"POST /api/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+     b"Content-Length: 17\r\n\r\n{\"q", b"uery\": \"abc\"}"),  # a small body, trickled
+])
+def test_trickled_bodies_and_pipelined_requests_hold_no_thread(trickled, head, tail):
+    server = trickled
+    slow = [Slow(server.port, head, tail) for _ in range(3)]
+    for client in slow:
+        client.start()
+    time.sleep(0.5)
+    started = time.perf_counter()
+    assert get_json(server.base + "/healthz", timeout=5)[0] == 200
+    assert time.perf_counter() - started < 2.0  # not after a slow client's 5 s deadline
+    for client in slow:
+        client.sock.close()
+
+
+def test_a_body_too_large_to_take_is_refused_before_it_is_sent(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 200000\r\n\r\n")
+        started = time.perf_counter()
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413") and b"application/problem+json" in answer
+    assert time.perf_counter() - started < 2.0
+
+
+def test_a_client_that_expects_100_continue_is_told_to_go_on(server):
+    body = json.dumps({"queries": ["校车安全"] * 8}).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /api/search/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                     b"Connection: close\r\nContent-Length: " + str(len(body)).encode()
+                     + b"\r\n\r\n")
+        started = time.perf_counter()
+        assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue")
+        assert time.perf_counter() - started < 1.0
+        sock.sendall(body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert b"HTTP/1.1 200" in answer
+
+
+def test_a_request_waiting_for_a_thread_is_not_blamed_for_the_wait(one_thread):
+    """Complete requests queued behind busy threads are answered, not cut with a 408."""
+    server = one_thread
+    results: list[int] = []
+
+    def ask(i: int) -> None:
+        status, _ = get_json(server.base + "/api/search?q=" + urllib.parse.quote(f"校车{i}"),
+                             timeout=30)
+        results.append(status)
+
+    askers = [threading.Thread(target=ask, args=(i,)) for i in range(12)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join(30)
+    assert results == [200] * 12
