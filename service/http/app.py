@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from index.models.embedders import CachedEmbedder
+from index.retrieval.observe import StageFunction
 from index.retrieval.search import SearchEngine
 from service.http.errors import register_error_handlers
 from service.http.observability import observe_cache, observe_stage, register_observability
@@ -87,7 +88,7 @@ def _watch_index(app: Flask, state: EngineState) -> None:
 def observed(engine: SearchEngine) -> SearchEngine:
     """The engine with its search stages and query-cache lookups reported as metrics."""
     if isinstance(engine, SearchEngine):
-        engine.on_stage = observe_stage
+        engine.observe(StageFunction(observe_stage))
         if isinstance(engine.embedder, CachedEmbedder):
             engine.embedder.on_lookup = observe_cache
     return engine

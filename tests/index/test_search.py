@@ -261,3 +261,51 @@ def test_a_reconfigured_engine_shares_the_index_and_changes_only_what_is_asked(e
     assert engine.reconfigured(second=False).second is None and engine.second is not None
     lexical = engine.reconfigured(replace(engine.config, mode="lexical"))
     assert lexical.config.mode == "lexical" and engine.config.mode == "hybrid"
+
+
+def test_a_similar_case_lookup_counts_as_a_search_running(engine, monkeypatch):
+    from index.retrieval.in_flight import SEARCHES
+
+    seen = []
+    rank = engine.ranker.rank
+    monkeypatch.setattr(engine.ranker, "rank",
+                        lambda *args: seen.append(SEARCHES.count) or rank(*args))
+    engine.similar("sd2020-jinan-3", k=3)
+    assert seen == [1] and SEARCHES.count == 0
+
+
+class _Stages:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def stage(self, name: str, seconds: float) -> None:
+        assert seconds >= 0
+        self.seen.append(name)
+
+
+def test_an_observer_is_told_each_stage_of_a_search_once(engine):
+    stages = _Stages()
+    watched = engine.reconfigured().observe(stages)
+    watched.search("校车安全", k=3)
+    assert stages.seen == ["embedding", "ranking", "snippets"]
+    with pytest.raises(InvalidRequestError):
+        watched.search("校车", k=0)
+    assert len(stages.seen) == 3  # a refused search reports nothing
+    stages.seen.clear()
+    watched.search_batch(["校车", "教师"], k=3)
+    assert stages.seen == ["embedding", "ranking", "snippets", "ranking", "snippets"]
+    assert engine.observer is None  # observing one engine leaves the others alone
+
+
+def test_a_batch_answers_each_question_like_a_single_search(engine):
+    questions = ["购置新国标校车", "青岛 教师", "school bus safety"]
+    batch = engine.search_batch(questions, k=5, min_match="weak")
+    assert [[h.case.id for h in hits] for hits in batch] == [
+        [h.case.id for h in engine.search(q, k=5)] for q in questions]
+
+
+def test_a_batch_is_checked_before_anything_is_embedded(engine, fake_embedder):
+    fake_embedder.calls.clear()
+    with pytest.raises(InvalidRequestError, match="k must be"):
+        engine.search_batch(["校车", "教师"], k=0)
+    assert fake_embedder.calls == []

@@ -1,0 +1,120 @@
+"""From a ranking to what a reader sees: each `Hit` with the sentence that answers (matched
+terms marked) and its match level, for the page of results a `Query` asks for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from corpus.models import Case
+from index.artifact.store import CaseIndex
+from index.retrieval.everyday import official_terms
+from index.retrieval.lexical import BM25Index
+from index.retrieval.match import level_at_least, match_models
+from index.retrieval.query import Query
+from index.retrieval.ranking import Ranking
+from index.retrieval.snippets import choose_span, mark_terms, markable
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: the case, its relevance score, and the sentence that answers."""
+
+    case: Case
+    score: float
+    snippet: str  # the answering sentence, HTML-escaped, matched terms in <mark>
+    span: tuple[int, int]  # where that sentence is in case.text
+    match: str = "weak"  # strong | partial | weak (index.retrieval.match)
+    features: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_dict(self) -> dict:
+        """The API's result object."""
+        case = self.case
+        return {"id": case.id, "city": case.city, "seq": case.seq, "text": case.text,
+                "score": round(float(self.score), 4), "match": self.match,
+                "snippet": self.snippet, "year": case.year, "province": case.province}
+
+
+class HitBuilder:
+    """Builds the hits of a ranking for one index: snippets, coverage and match levels."""
+
+    def __init__(self, index: CaseIndex, lexical: BM25Index, glosses: BM25Index | None,
+                 snippet_term_weight: float = 0.2, everyday: bool = True) -> None:
+        self.index = index
+        self.lexical = lexical
+        self.glosses = glosses
+        self.snippet_term_weight = snippet_term_weight  # sentence: cosine + this × term share
+        self.everyday = everyday
+
+    def hits(self, ranking: Ranking, query: Query) -> list[Hit]:
+        """The query's page of the ranking (k from its offset on), without the hits below
+        its `min_match`."""
+        model = match_models()["search" if query.source_row is None else "similar"]
+        shared_with = (None if query.source_row is None
+                       else set(self.lexical.document_terms[query.source_row]))
+        hits = []
+        for position in range(query.offset, min(query.offset + query.k, ranking.rows.size)):
+            row = int(ranking.rows[position])
+            marked = (list(query.marked) if shared_with is None
+                      else self.shared_terms(shared_with, row))
+            hit = self.hit(row, float(ranking.scores[position]), query.vector, marked)
+            features = self.features(ranking, position, query)
+            hits.append(replace(hit, match=model.level(features), features=features))
+        return [hit for hit in hits if level_at_least(hit.match, query.min_match)]
+
+    def features(self, ranking: Ranking, position: int, query: Query) -> dict[str, float]:
+        """What the match models read of a hit (index.retrieval.match.FEATURES)."""
+        row = int(ranking.rows[position])
+        return {"dense": ranking.signal("dense", position),
+                "dense_gap": ranking.signal("dense_gap", position),
+                "second": ranking.signal("second", position),
+                "coverage": self.coverage(row, list(query.words), bool(query.glosses)),
+                "score": float(ranking.scores[position]),
+                "cross_lingual": float(self._cross_lingual_signals(query))}
+
+    @staticmethod
+    def _cross_lingual_signals(query: Query) -> bool:
+        """The match feature `cross_lingual`, as calibrated: whether a question was also
+        ranked by signals meant for other languages (the glosses, the second embedder); never
+        for a case compared with cases, which the second embedder always ranks."""
+        return query.source_row is None and (bool(query.glosses) or query.second is not None)
+
+    def coverage(self, row: int, words: list[str], cross_lingual: bool) -> float:
+        """How much of the question the case holds: the share of its words' weight (BM25's
+        idf; a word the corpus never uses weighs most) found in the case's terms, or for a
+        question in another script, among the case's English glosses."""
+        if not words:
+            return 0.0
+        index = self.glosses if cross_lingual and self.glosses is not None else self.lexical
+        held = set(index.document_terms[row])
+        top = float(index.idf.max()) if index.idf.size else 1.0
+        weights = [float(index.idf[index.vocabulary[w]]) if w in index.vocabulary else top
+                   for w in words]
+        stands_for = (official_terms if not cross_lingual and self.everyday
+                      else lambda word: ())  # a word counts if an official term of it is held
+        found = [word in held or any(term in held for term in stands_for(word))
+                 for word in words]
+        return sum(w for w, hit in zip(weights, found, strict=True) if hit) / (sum(weights) or 1.0)
+
+    def hit(self, row: int, score: float, vector: np.ndarray | None,
+            terms: list[str]) -> Hit:
+        """The case of a row with the sentence that best answers: nearest the query vector,
+        helped by the share of `terms` it holds, which are marked."""
+        case = self.index.cases[row]
+        spans, vectors = self.index.sentences_of(row)
+        term_share = np.array([
+            sum(term in case.text[a:b] for term in terms) / max(len(terms), 1) for a, b in spans])
+        cosine = vectors @ vector if vector is not None else np.zeros(len(spans))
+        start, end = choose_span(spans, cosine + self.snippet_term_weight * term_share,
+                                 case.text)
+        sentence = case.text[start:end]
+        start += len(sentence) - len(sentence.lstrip())
+        end -= len(sentence) - len(sentence.rstrip())
+        return Hit(case, score, mark_terms(case.text[start:end], terms), (start, end))
+
+    def shared_terms(self, source_terms: set[str], row: int, limit: int = 6) -> list[str]:
+        """The rarest terms two cases share: what a reader sees as "why these are alike"."""
+        shared = [t for t in markable(self.lexical.document_terms[row]) if t in source_terms]
+        shared.sort(key=lambda term: -self.lexical.idf[self.lexical.vocabulary[term]])
+        return shared[:limit]
