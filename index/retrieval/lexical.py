@@ -80,8 +80,8 @@ class BM25Index:
     def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2,
                  b: float = 0.75) -> None:
         self.vocabulary: dict[str, int] = {}
-        # Each document's distinct terms in order of first use: what `query_terms(text)` would
-        # give for that document's text, kept so that comparing documents needs no re-tokenizing.
+        # Each document's distinct terms in order of first use, kept so that comparing
+        # documents needs no re-tokenizing.
         self.document_terms = [list(dict.fromkeys(terms)) for terms in documents]
         rows, cols, counts = [], [], []
         for row, terms in enumerate(documents):
@@ -110,14 +110,6 @@ class BM25Index:
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> BM25Index:
         return cls([tokenize(text) for text in texts])
-
-    def query_terms(self, query: str) -> list[str]:
-        """The query's terms that occur in the collection (others cannot score)."""
-        return [term for term in dict.fromkeys(tokenize(query)) if term in self.vocabulary]
-
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every document for the query (zeros where no term matches)."""
-        return self.term_scores(self.query_terms(query))
 
     def term_scores(self, terms: Iterable[str]) -> np.ndarray:
         """BM25 score of every document for a bag of known terms."""
