@@ -24,7 +24,7 @@ from service.assistants import tools
 from service.assistants.tools import CompareOutput, FetchOutput, SearchOutput, ToolInputError
 from service.describe import engine_summary, version
 from service.problems import problem_body
-from service.runtime.admission import FAILURE_WINDOW, FailedKeys, bearer_matches
+from service.runtime.admission import FAILURE_WINDOW, FailedKeys, bearer_matches, guesser
 from service.runtime.loader import EngineState
 from service.runtime.settings import LOOPBACK_NAMES
 from service.schema import RequestSpec
@@ -133,7 +133,7 @@ class RequireKey:
         if scope["type"] != "http" or not self.key:
             await self.app(scope, receive, send)
             return
-        address = (scope.get("client") or ("", 0))[0] or ""
+        address = guesser((scope.get("client") or ("", 0))[0] or "")
         wait = self.failures.retry_after(address)
         if wait:
             await _problem(send, 429, f"too many wrong keys from this address; try again in "

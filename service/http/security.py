@@ -25,7 +25,7 @@ from flask import (
 )
 
 from service.problems import ApiError
-from service.runtime.admission import FAILURE_WINDOW, FailedKeys, bearer_matches
+from service.runtime.admission import FAILURE_WINDOW, FailedKeys, bearer_matches, guesser
 from service.runtime.settings import SESSION_HOURS
 
 SESSION_COOKIE = "casesearch_session"
@@ -121,7 +121,12 @@ def _is_address(text: str) -> bool:
 
 
 def _is_loopback(text: str) -> bool:
-    return _is_address(text) and ipaddress.ip_address(text).is_loopback
+    """127.0.0.0/8, ::1, and ::ffff:127.0.0.1 (how a dual-stack socket sees IPv4 loopback)."""
+    if not _is_address(text):
+        return False
+    address = ipaddress.ip_address(text)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def served_over_https() -> bool:
@@ -132,14 +137,14 @@ def served_over_https() -> bool:
 
 
 def _refuse_guessing(address: str) -> None:
-    wait = current_app.extensions["casesearch.failed_keys"].retry_after(address)
+    wait = current_app.extensions["casesearch.failed_keys"].retry_after(guesser(address))
     if wait:
         raise ApiError(429, f"too many wrong keys from this address; try again in {wait} s",
                        retry_after=wait)
 
 
 def _wrong_key(address: str, how: str) -> None:
-    count = current_app.extensions["casesearch.failed_keys"].record(address)
+    count = current_app.extensions["casesearch.failed_keys"].record(guesser(address))
     log.warning("wrong API key (%s) from %s for %s %s: %d in the last %g s", how, address,
                 request.method, request.path, count, FAILURE_WINDOW)
 

@@ -12,6 +12,7 @@ clients sending such batches, each worker's four threads all ran batches: a batc
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import threading
 import time
 from collections import OrderedDict
@@ -101,3 +102,18 @@ def bearer_matches(authorization: str, key: str) -> bool | None:
     if scheme.lower() != "bearer":
         return None
     return hmac.compare_digest(given.strip().encode(), key.encode())
+
+
+def guesser(address: str) -> str:
+    """Whom wrong keys are counted against: an IPv4 address, or an IPv6 address's /64 (one
+    host is usually given a whole /64, and could otherwise take a new address each try)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    mapped = getattr(parsed, "ipv4_mapped", None)
+    if mapped is not None:
+        return str(mapped)
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

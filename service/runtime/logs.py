@@ -24,7 +24,7 @@ def escape_controls(text: str) -> str:
 class TextFormatter(logging.Formatter):
     """The text format, one record a line: whatever a client sent (a path, a header, a
     question) is escaped, so that it can neither start a line of its own nor move the cursor.
-    A traceback keeps its line breaks: it comes from the code, not from a client."""
+    A traceback keeps its line breaks, every line indented, so that none reads as a record."""
 
     def __init__(self, fmt: str = TEXT_FORMAT, *args: Any, **kwargs: Any) -> None:
         super().__init__(fmt, *args, **kwargs)
@@ -33,6 +33,12 @@ class TextFormatter(logging.Formatter):
         safe = logging.makeLogRecord({**record.__dict__, "message": escape_controls(
             record.message), "name": escape_controls(record.name)})
         return super().formatMessage(safe)
+
+    def formatException(self, exc_info: Any) -> str:  # noqa: N802 (logging's name)
+        """A traceback, each of its lines indented and escaped: an exception's message can
+        quote a client, and must not start a line that reads as a log record."""
+        text = super().formatException(exc_info)
+        return "\n".join(f"    {escape_controls(line)}" for line in text.split("\n"))
 
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is kept.

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from corpus.errors import CorpusError
+from corpus.filelock import LockWaitTimeout
 from corpus.store import CorpusStore, is_document
 from index.artifact.store import current_build
 from index.errors import CasesearchError
@@ -88,15 +89,18 @@ class IndexWatcher:
             return
         if seen == self._corpus_seen:
             return
-        self._corpus_seen = seen
         try:
             _, problems = CorpusStore(self.data_dir).load_readable()
             messages = tuple(problem.message for problem in problems)
+        except LockWaitTimeout as exc:  # no verdict on the documents: try again next time
+            log.warning("could not re-read the stored documents: %s", exc)
+            return
         except CorpusError as exc:
             messages = (str(exc),)
+        self._corpus_seen = seen
         if messages:
             log.warning("stored documents that cannot be read: %s", "; ".join(messages))
-        self.state.corpus_problems = tuple(without_paths(m) for m in messages)
+        self.state.corpus_problems = tuple(without_paths(m, self.data_dir) for m in messages)
 
     def stuck(self, now: float | None = None) -> list[str]:
         """What a check has been doing for longer than STUCK_SECONDS, for /readyz."""
@@ -135,7 +139,11 @@ class IndexWatcher:
                 log.exception("checking for a new index build or documents failed")
 
 
-def without_paths(message: str) -> str:
-    """A message with every absolute path shortened to its file name (clients of /readyz,
-    which is open even with a key, see file names, never the server's folders)."""
+def without_paths(message: str, *folders: Path) -> str:
+    """A message with the server's `folders` taken out and every other absolute path shortened
+    to its file name (clients of /readyz, which is open even with a key, see file names, never
+    the server's folders; a folder given is taken out even when its name holds a space)."""
+    for folder in folders:
+        for form in {str(Path(folder).resolve()), str(folder)}:
+            message = message.replace(f"{form}/", "")
     return _ABSOLUTE_PATH.sub(lambda match: match.group(1) or "/", message)

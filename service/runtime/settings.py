@@ -175,8 +175,8 @@ class Settings:
     batch_slots: int = setting(
         "CASESEARCH_BATCH_SLOTS", 1,
         "batch searches (`POST /api/search/batch`) a worker runs at once (at most its request "
-        "threads − 1); one more gets 503 with `Retry-After`, so that batches never take the "
-        "threads of single searches and health checks", whole(1, 64))
+        "threads − 1, so that one is always left for single searches and health checks, given "
+        "two or more); one more gets 503 with `Retry-After`", whole(1, 64))
     query_cache: int = setting(
         "CASESEARCH_QUERY_CACHE", 1024,
         "questions whose vectors are kept in an LRU cache (`0` turns it off)",
@@ -193,9 +193,9 @@ class Settings:
         "CASESEARCH_API_KEY", "",
         "if set, the API, `/openapi.json` and MCP over HTTP require `Authorization: Bearer "
         "<key>`, and the pages a sign-in with the key (kept as an `HttpOnly`, "
-        f"`SameSite=Strict` session cookie that ends with the browser, at sign-out or after "
-        f"{SESSION_HOURS} hours); at least {MIN_KEY_LENGTH} characters; `/healthz`, `/readyz` "
-        f"and static files stay open", secret_key, shown="unset")
+        f"`SameSite=Strict` session cookie, deleted at sign-out, forgotten with the browser and "
+        f"refused after {SESSION_HOURS} hours); at least {MIN_KEY_LENGTH} characters; "
+        f"`/healthz`, `/readyz` and static files stay open", secret_key, shown="unset")
     allowed_hosts: tuple[str, ...] = setting(
         "CASESEARCH_ALLOWED_HOSTS", (),
         "host names the service may be addressed as besides `127.0.0.1`, `localhost`, "

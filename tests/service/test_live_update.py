@@ -133,6 +133,26 @@ def test_documents_that_hang_never_stop_new_builds_being_served(tmp_path, corpus
         app.extensions["casesearch.watcher"].stop()
 
 
+def test_a_lock_held_too_long_is_no_verdict_on_the_documents(tmp_path, corpus, monkeypatch):
+    from corpus.filelock import LockWaitTimeout
+    from corpus.store import CorpusStore
+    from service.runtime.reload import IndexWatcher, without_paths
+
+    def stuck(self, **_):
+        raise LockWaitTimeout("gave up after 120 s … (held by process 42: casesearch serve)")
+
+    monkeypatch.setattr(CorpusStore, "load_readable", stuck)
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))
+    state = type("State", (), {"corpus_problems": ()})()
+    watcher = IndexWatcher(state, tmp_path / "index", reopen=reopen_engine, interval=0,
+                           data_dir=data)
+    watcher.check_corpus()
+    assert state.corpus_problems == () and watcher._corpus_seen is None  # tried again later
+    assert without_paths(f"{tmp_path}/case data/x.docx: bad", tmp_path / "case data") == (
+        "x.docx: bad")
+
+
 def test_unreadable_documents_are_named_on_readyz(tmp_path, corpus):
     data = tmp_path / "data"
     shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(".*"))

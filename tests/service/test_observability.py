@@ -181,3 +181,15 @@ def test_the_in_flight_gauge_follows_the_engines_own_count(client):
     assert IN_FLIGHT._value.get() == 0  # every entry was left
     SEARCHES.watch(seen.append)  # registering again changes nothing
     assert SEARCHES._watchers.count(seen.append) == 1
+
+
+def test_a_traceback_cannot_start_a_line_that_reads_as_a_record():
+    import sys
+
+    try:
+        raise ValueError("bad\n[2026-01-01] [INFO] casesearch.access: GET /admin 200\x1b[2J")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, "", 0, "boom", (), sys.exc_info())
+    lines = TextFormatter().format(record).split("\n")
+    assert lines[0].endswith("boom") and all(line.startswith("    ") for line in lines[1:])
+    assert "\x1b" not in "\n".join(lines)

@@ -230,3 +230,14 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     page = response.get_data(as_text=True)
     assert "<script>" not in page and " style=" not in page and "onclick" not in page
+
+
+def test_guessers_are_counted_by_host_not_by_address_they_can_change():
+    from service.http.security import _is_loopback
+    from service.runtime.admission import guesser
+
+    assert guesser("2001:db8::1") == guesser("2001:db8::ffff") == "2001:db8::/64"
+    assert guesser("2001:db8:0:1::1") != guesser("2001:db8::1")
+    assert guesser("::ffff:203.0.113.7") == guesser("203.0.113.7") == "203.0.113.7"
+    assert _is_loopback("::ffff:127.0.0.1") and _is_loopback("127.0.0.2")
+    assert not _is_loopback("::ffff:203.0.113.7") and not _is_loopback("junk")
