@@ -3,10 +3,13 @@ metadata, never written down where it could go stale (after `corpus add`, say)."
 
 from __future__ import annotations
 
+import functools
+import threading
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
 from importlib import metadata
+from typing import TypeVar
 
 from corpus.models import Case
 from index.retrieval.search import SearchEngine
@@ -41,7 +44,31 @@ def corpus_summary(cases: Iterable[Case]) -> str:
             f"{parts}")
 
 
-@lru_cache(maxsize=4)
+T = TypeVar("T")
+
+
+def per_engine(compute: Callable[[SearchEngine], T]) -> Callable[[SearchEngine], T]:
+    """`compute(engine)` worked out once per engine and kept while that engine lives. An
+    `lru_cache` keyed on the engine kept up to four replaced engines alive after live reloads,
+    each with its index and vectors; this memo lets them go (`python -m scripts.reload_memory`).
+    What `compute` returns must not hold the engine."""
+    memo: weakref.WeakKeyDictionary[SearchEngine, T] = weakref.WeakKeyDictionary()
+    lock = threading.Lock()
+
+    @functools.wraps(compute)
+    def once(engine: SearchEngine) -> T:
+        with lock:
+            if engine in memo:
+                return memo[engine]
+        value = compute(engine)
+        with lock:
+            memo.setdefault(engine, value)
+        return value
+
+    return once
+
+
+@per_engine
 def engine_summary(engine: SearchEngine) -> str:
     """`corpus_summary` of an engine's cases, computed once per engine (one per build)."""
     return corpus_summary(engine.cases)

@@ -8,7 +8,6 @@ the page's address up to date as practices are chosen.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from urllib.parse import urlencode
 
 from flask import (
@@ -28,7 +27,7 @@ from index.errors import InvalidRequestError
 from index.figures import FigureTable
 from index.retrieval.search import Hit, SearchEngine
 from index.retrieval.topics import TOPICS, assign_topics
-from service.describe import engine_summary
+from service.describe import engine_summary, per_engine
 from service.figures import KIND_LABELS, comparison, resolve_group
 from service.problems import ApiError
 from service.records import LEVEL_WORDS
@@ -154,7 +153,7 @@ def with_figures(case: Case, table: FigureTable) -> Markup:
     return out + escape(text[at:])
 
 
-@lru_cache(maxsize=4)
+@per_engine
 def _topic_members(search_engine: SearchEngine) -> dict[str, set[str]]:
     return assign_topics(search_engine)
 

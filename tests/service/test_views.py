@@ -74,3 +74,24 @@ def test_weak_matches_are_folded_under_their_own_heading(client):
     close, _, rest = page.partition('<details class="weaker">')
     assert rest and "Weaker matches (" in rest
     assert "match-weak" not in close and "match-weak" in rest
+
+
+def test_a_replaced_engine_is_not_kept_alive_by_a_cache():
+    """Live reloads replace the engine; what the pages computed of the old one goes with it."""
+    import gc
+    import weakref
+
+    from service.describe import per_engine
+
+    class Engine:
+        pass
+
+    calls: list[int] = []
+    measure = per_engine(lambda engine: calls.append(1) or len(calls))
+    engines = [Engine() for _ in range(6)]
+    refs = [weakref.ref(engine) for engine in engines]
+    assert [measure(engine) for engine in engines] == [1, 2, 3, 4, 5, 6]
+    assert measure(engines[-1]) == 6 and len(calls) == 6  # computed once per engine
+    del engines[:-1]
+    gc.collect()
+    assert [ref() is None for ref in refs] == [True] * 5 + [False]
