@@ -354,3 +354,33 @@ def test_every_case_field_is_described(client):
     case = client.get("/openapi.json").get_json()["components"]["schemas"]["Case"]
     assert set(case["properties"]) == {field.name for field in dataclasses.fields(models.Case)}
     assert all(prop.get("description") for prop in case["properties"].values())
+
+
+def _fields(record) -> str:
+    return "{" + ", ".join(f'"{name}"' for name in record.model_fields) + "}"
+
+
+def test_the_readme_names_each_records_fields_as_defined():
+    """The README's API table spells out what comes back; it is checked against the records,
+    so that adding a field without saying so there fails here."""
+    from pathlib import Path
+
+    from service import records
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    expected = [
+        f'"results": [{_fields(records.Result)}]',
+        f"→ `{_fields(records.SearchResponse)}`",
+        f"`{_fields(records.CaseList)}` in document order",
+        f"`{_fields(records.SimilarResponse)}`: analogous",
+        f"`{_fields(records.MetricComparison)}`",
+        f"`{_fields(records.FigureGroups)}`",
+        f"`{_fields(records.SearchBatchResponse)}`",
+        "one case: " + ", ".join(f"`{name}`" for name in records.Case.model_fields),
+        f"`[{_fields(records.City)}]`",
+        f'"groups": [{_fields(records.FigureGroup)}]',
+        f'"figures": [{_fields(records.ComparedFigure)}]',
+        f'"results": [{_fields(records.BatchAnswer)}]',
+    ]
+    missing = [text for text in expected if text not in readme]
+    assert not missing, f"README's API table does not say: {missing}"
