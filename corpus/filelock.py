@@ -5,6 +5,12 @@ change half made. The kernel drops a lock when its process dies, so a killed wri
 leaves a stale lock behind. A process that has to wait says whom it waits for: the processes
 that hold the lock now, as the kernel lists them (`/proc/locks`), not a pid written down by a
 holder long gone. A wait can be bounded: past it, the wait gives up, naming the holders.
+
+Why not the `filelock` package (installed, as a dependency of sentence-transformers): its
+`FileLock` has no shared mode, and its `ReadWriteLock` is an SQLite database, which needs
+the folder to be writable even to read (an installed corpus is not) and cannot say which
+process holds it. This module is in `corpus/` because the corpus folder is its first user;
+`index/` (a build's lock, the model export's) uses it as the layers allow: corpus → index.
 """
 
 from __future__ import annotations
