@@ -1,4 +1,11 @@
-"""Open the search engine the settings describe, failing fast on a stale or missing index."""
+"""Where the settings become the core's objects, so that nothing below `service/` reads them.
+
+- `load_embedders`: the model and the second embedder the settings name, with their threads;
+- `open_engine` / `reopen_engine`: the search engine over the index (again over a new build,
+  keeping the loaded models, for live reloads), failing fast on a stale or missing index;
+- `index_status`: whether the index on disk can serve these settings, and why not;
+- `build`: a build of the index from the corpus folder, one at a time (a lock).
+"""
 
 from __future__ import annotations
 
