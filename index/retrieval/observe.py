@@ -39,10 +39,6 @@ class Stopwatch:
         self.laps.append((name, now - self._last))
         self._last = now
 
-    def restart(self) -> None:
-        """Start the next stage now (what came before is not timed)."""
-        self._last = time.perf_counter()
-
     def report(self, observer: StageObserver | None) -> None:
         if observer is not None:
             for name, seconds in self.laps:

@@ -18,8 +18,14 @@ from index.retrieval.query import Query
 
 DENSE_ONLY = FusionConfig(weights={"dense": 1.0})
 # Indexes that keep the vectors whole: the score of a row they find is its exact inner
-# product (an approximate index is approximate in which rows it finds, not in their scores).
+# product (an approximate index is approximate in which rows it finds, not in their scores;
+# a compressed one, such as PQ, would score approximately and is recomputed).
 EXACT_SCORES = (faiss.IndexFlat, faiss.IndexIVFFlat, faiss.IndexHNSWFlat)
+
+
+def scores_exactly(index: faiss.Index) -> bool:
+    """Whether the index's search scores are the exact inner products of its rows."""
+    return isinstance(index, EXACT_SCORES) and index.metric_type == faiss.METRIC_INNER_PRODUCT
 
 
 @dataclass(frozen=True)
@@ -179,5 +185,5 @@ class Ranker:
                 vector: np.ndarray) -> np.ndarray:
         """Each candidate's inner product with the query vector: the ANN's own score where it
         found the row, the stored vector's for a row that BM25 or the other embedder brought."""
-        return scores_at(rows, found, isinstance(index, EXACT_SCORES),
+        return scores_at(rows, found, scores_exactly(index),
                          lambda missing: vectors_of(missing) @ vector)

@@ -8,7 +8,7 @@ import faiss
 import numpy as np
 import pytest
 
-from index.retrieval.ranking import EXACT_SCORES, Ranking, nearest, scores_at
+from index.retrieval.ranking import Ranking, nearest, scores_at, scores_exactly
 
 
 def _unit(rng: np.random.Generator, n: int, d: int = 32) -> np.ndarray:
@@ -26,9 +26,15 @@ def test_an_ann_index_scores_the_rows_it_finds_exactly(kind):
              "hnsw": lambda: faiss.IndexHNSWFlat(32, 16, faiss.METRIC_INNER_PRODUCT)}[kind]()
     index.train(vectors)
     index.add(vectors)
-    assert isinstance(index, EXACT_SCORES)
+    assert scores_exactly(index)
     rows, scores = nearest(index, vectors[7], 20)
     np.testing.assert_allclose(scores, vectors[rows] @ vectors[7], rtol=0, atol=1e-5)
+
+
+def test_distances_and_compressed_scores_are_not_taken_for_inner_products():
+    assert not scores_exactly(faiss.IndexFlatL2(32))
+    assert not scores_exactly(faiss.IndexIVFPQ(faiss.IndexFlatIP(32), 32, 4, 4, 8,
+                                               faiss.METRIC_INNER_PRODUCT))
 
 
 def test_nearest_keeps_to_the_allowed_rows():
