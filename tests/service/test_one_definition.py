@@ -356,7 +356,7 @@ def test_every_case_field_is_described(client):
     assert all(prop.get("description") for prop in case["properties"].values())
 
 
-def _fields(record) -> str:
+def _quoted(record) -> str:
     return "{" + ", ".join(f'"{name}"' for name in record.model_fields) + "}"
 
 
@@ -369,18 +369,18 @@ def test_the_readme_names_each_records_fields_as_defined():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     expected = [
-        f'"results": [{_fields(records.Result)}]',
-        f"→ `{_fields(records.SearchResponse)}`",
-        f"`{_fields(records.CaseList)}` in document order",
-        f"`{_fields(records.SimilarResponse)}`: analogous",
-        f"`{_fields(records.MetricComparison)}`",
-        f"`{_fields(records.FigureGroups)}`",
-        f"`{_fields(records.SearchBatchResponse)}`",
+        f'"results": [{_quoted(records.Result)}]',
+        f"→ `{_quoted(records.SearchResponse)}`",
+        f"`{_quoted(records.CaseList)}` in document order",
+        f"`{_quoted(records.SimilarResponse)}`: analogous",
+        f"`{_quoted(records.MetricComparison)}`",
+        f"`{_quoted(records.FigureGroups)}`",
+        f"`{_quoted(records.SearchBatchResponse)}`",
         "one case: " + ", ".join(f"`{name}`" for name in records.Case.model_fields),
-        f"`[{_fields(records.City)}]`",
-        f'"groups": [{_fields(records.FigureGroup)}]',
-        f'"figures": [{_fields(records.ComparedFigure)}]',
-        f'"results": [{_fields(records.BatchAnswer)}]',
+        f"`[{_quoted(records.City)}]`",
+        f'"groups": [{_quoted(records.FigureGroup)}]',
+        f'"figures": [{_quoted(records.ComparedFigure)}]',
+        f'"results": [{_quoted(records.BatchAnswer)}]',
     ]
     missing = [text for text in expected if text not in readme]
     assert not missing, f"README's API table does not say: {missing}"
