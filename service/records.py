@@ -6,8 +6,9 @@ headers (`service.export`, `service.figures`). The JSON itself is made by the co
 core owns the record (`Case.to_dict`, `Hit.to_dict`) and through `shaped` here otherwise;
 tests/service/test_one_definition.py proves that every interface agrees with these.
 
-To add a field to a result: add it to `Hit.to_dict` and to `Result` below, with its description.
-A case's fields are read from `corpus.models.Case` itself: add a description here.
+To add a field to a result: name it in `index.retrieval.hits.RESULT_FIELDS` (a field of the
+hit's own also needs its type and description in `HIT_FIELDS` here). A case's fields are read
+from `corpus.models.Case` itself: add a description here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from corpus import models
 from corpus.figures import KINDS
+from index.retrieval.hits import RESULT_FIELDS
 from index.retrieval.match import LEVELS
 
 Level = Literal[LEVELS]  # type: ignore[valid-type]
@@ -85,17 +87,24 @@ Case = create_model(
                     Field(description=CASE_FIELDS.get(field.name)))
        for field in dataclasses.fields(models.Case)})
 
-Result = projected(
-    "Result", Case, keep=("id", "city", "seq", "year", "province"),
-    doc="A search or similar-cases result: a case, how close it is, the sentence that answers.",
-    score=(float, Field(description="Relevance in [0, 1] (fused signals), higher is closer. "
-                                    "Results are best first, except that a city named in the "
-                                    "question puts its relevant cases ahead")),
-    match=(Level, Field(description=f"How good a match it is: {LEVELS_MEANING}; calibrated on "
-                                    f"judged questions (docs/QUALITY.md)")),
-    text=(str, Case.model_fields["text"]),
-    snippet=(str, Field(description="The sentence that answers, HTML-escaped, with the "
-                                    "question's terms in <mark>")))
+# What a result holds besides its case's fields (index.retrieval.hits.RESULT_FIELDS names them
+# all, in order; a field of the case named there needs nothing here).
+HIT_FIELDS: dict[str, tuple[Any, Any]] = {
+    "score": (float, Field(description="Relevance in [0, 1] (fused signals), higher is closer. "
+                                       "Results are best first, except that a city named in "
+                                       "the question puts its relevant cases ahead")),
+    "match": (Level, Field(description=f"How good a match it is: {LEVELS_MEANING}; "
+                                       f"calibrated on judged questions (docs/QUALITY.md)")),
+    "snippet": (str, Field(description="The sentence that answers, HTML-escaped, with the "
+                                       "question's terms in <mark>")),
+}
+Result = create_model(
+    "Result", __base__=Record,
+    __doc__="A search or similar-cases result: a case, how close it is, the sentence that "
+            "answers.",
+    **{name: HIT_FIELDS[name] if name in HIT_FIELDS
+       else (Case.model_fields[name].annotation, Case.model_fields[name])
+       for name in RESULT_FIELDS})
 
 
 class SearchResponse(Record):

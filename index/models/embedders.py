@@ -90,7 +90,13 @@ class CachedEmbedder(WrappingEmbedder):
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
-        self.on_lookup: Callable[[bool], None] | None = None  # told hit (True) or miss
+        self._watchers: list[Callable[[bool], None]] = []
+
+    def observe(self, on_lookup: Callable[[bool], None]) -> None:
+        """Tell `on_lookup` of each question looked up: True when the cache had its vector
+        (a hook this class owns, as SearchEngine.observe is the engine's; once per watcher)."""
+        if on_lookup not in self._watchers:
+            self._watchers.append(on_lookup)
 
     def embed_query(self, text: str) -> np.ndarray:
         key = " ".join(text.split())
@@ -99,8 +105,8 @@ class CachedEmbedder(WrappingEmbedder):
             if vector is not None:
                 self._cache.move_to_end(key)
                 self.hits += 1
-        if self.on_lookup is not None:
-            self.on_lookup(vector is not None)
+        for watcher in self._watchers:
+            watcher(vector is not None)
         if vector is not None:
             return vector
         with self._lock:

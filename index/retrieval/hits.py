@@ -16,6 +16,11 @@ from index.retrieval.query import Query
 from index.retrieval.ranking import Ranking
 from index.retrieval.snippets import choose_span, mark_terms, markable
 
+# A result's fields, in order: a case's, or the hit's own (score, match, snippet). Every
+# interface's result — the JSON, OpenAPI, MCP's output schema, the CSV header — is made from
+# this one list (service.records.Result): a field is added to results here, once.
+RESULT_FIELDS = ("id", "city", "seq", "year", "province", "score", "match", "text", "snippet")
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -29,11 +34,11 @@ class Hit:
     features: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict:
-        """The API's result object."""
-        case = self.case
-        return {"id": case.id, "city": case.city, "seq": case.seq, "text": case.text,
-                "score": round(float(self.score), 4), "match": self.match,
-                "snippet": self.snippet, "year": case.year, "province": case.province}
+        """The API's result object: RESULT_FIELDS, from the hit or else from its case."""
+        own = {"score": round(float(self.score), 4), "match": self.match,
+               "snippet": self.snippet}
+        return {name: own[name] if name in own else getattr(self.case, name)
+                for name in RESULT_FIELDS}
 
 
 class HitBuilder:

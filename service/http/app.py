@@ -90,7 +90,7 @@ def observed(engine: SearchEngine) -> SearchEngine:
     if isinstance(engine, SearchEngine):
         engine.observe(StageFunction(observe_stage))
         if isinstance(engine.embedder, CachedEmbedder):
-            engine.embedder.on_lookup = observe_cache
+            engine.embedder.observe(observe_cache)
     return engine
 
 

@@ -65,7 +65,7 @@ def observe_stage(stage: str, seconds: float) -> None:
 
 
 def observe_cache(hit: bool) -> None:
-    """Record one query-cache lookup (the cached embedder's `on_lookup` hook)."""
+    """Record one query-cache lookup (what the cached embedder tells its watchers)."""
     CACHE.labels("hit" if hit else "miss").inc()
 
 
