@@ -67,7 +67,11 @@ def hostname(host_header: str) -> str:
 
 def require_allowed_host() -> None:
     """Answer only requests addressed to a name this service is served as. A web page on
-    another site cannot then reach a service on 127.0.0.1 by rebinding its own name to it."""
+    another site cannot then reach a service on 127.0.0.1 by rebinding its own name to it.
+
+    Not Flask's TRUSTED_HOSTS: that check runs wherever `request.host` is first read (a 400
+    in Werkzeug's words, from inside whatever read it) and wants each port listed; this one
+    runs first, before routing, accepts a name on any port, and says how to allow more."""
     allowed = current_app.config.get("ALLOWED_HOSTS") or ()
     if "*" in allowed:
         return

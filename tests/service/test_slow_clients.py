@@ -49,30 +49,36 @@ def _raw(port: int, data: bytes, timeout: float = 10) -> tuple[int, str, dict]:
     return int(lines[0].split()[1]), headers.get("Content-Type", ""), json.loads(body or b"{}")
 
 
-class Trickle(threading.Thread):
-    """A client that sends a request one byte at a time, slowly."""
+class Slow(threading.Thread):
+    """A client that sends `head` at once, then `tail` one byte every `every` seconds."""
 
-    def __init__(self, port: int, every: float = 0.5) -> None:
+    def __init__(self, port: int, head: bytes, tail: bytes, every: float = 0.3) -> None:
         super().__init__(daemon=True)
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.every, self.answer = every, b""
+        self.head, self.tail, self.every, self.answer = head, tail, every, b""
 
     def run(self) -> None:
-        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
         try:
-            for byte in request:
+            self.sock.sendall(self.head)
+            for byte in self.tail:
                 self.sock.send(bytes([byte]))
                 time.sleep(self.every)
         except OSError:
             pass
         try:
-            self.answer = self.sock.recv(4096)
+            self.answer = self.sock.recv(65536)
         except OSError:
             pass
 
 
+def trickling_client(port: int, every: float = 0.5) -> Slow:
+    """A client that sends a request one byte at a time, slowly."""
+    return Slow(port, b"", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200,
+                every)
+
+
 def test_more_slow_clients_than_threads_do_not_starve_the_others(server):
-    trickles = [Trickle(server.port) for _ in range(6)]  # 4 request threads
+    trickles = [trickling_client(server.port) for _ in range(6)]  # 4 request threads
     for trickle in trickles:
         trickle.start()
     time.sleep(0.8)  # every thread now holds a slow client
@@ -98,7 +104,7 @@ def test_clients_trickling_their_headers_hold_no_request_thread(trickled):
     """Headers are read by the event loop: 8 clients sending a byte every 1.5 s (on 1 request
     thread, with the default 5 s read deadline) do not delay anyone, even before they are cut."""
     server = trickled
-    trickles = [Trickle(server.port, every=1.5) for _ in range(8)]
+    trickles = [trickling_client(server.port, every=1.5) for _ in range(8)]
     for trickle in trickles:
         trickle.start()
     time.sleep(0.5)
@@ -151,28 +157,6 @@ def test_a_foreign_host_is_refused_by_the_real_server(server):
     status, _, problem = _raw(server.port, b"GET /api/cities HTTP/1.1\r\nHost: evil.example\r\n"
                                             b"Connection: close\r\n\r\n")
     assert status == 400 and "host name" in problem["detail"]
-
-
-class Slow(threading.Thread):
-    """A client that sends `head` at once, then `tail` one byte every `every` seconds."""
-
-    def __init__(self, port: int, head: bytes, tail: bytes, every: float = 0.3) -> None:
-        super().__init__(daemon=True)
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.head, self.tail, self.every, self.answer = head, tail, every, b""
-
-    def run(self) -> None:
-        try:
-            self.sock.sendall(self.head)
-            for byte in self.tail:
-                self.sock.send(bytes([byte]))
-                time.sleep(self.every)
-        except OSError:
-            pass
-        try:
-            self.answer = self.sock.recv(65536)
-        except OSError:
-            pass
 
 
 HEALTH = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
