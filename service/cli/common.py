@@ -4,8 +4,6 @@ files they read and write, and text made safe for the terminal."""
 from __future__ import annotations
 
 import codecs
-import json
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +14,7 @@ import click
 from corpus.errors import CorpusError
 from index.errors import CasesearchError
 from service.cli.progress import TerminalProgress
+from service.runtime.logs import escape_controls, json_text
 from service.runtime.settings import Settings, read_setting
 
 # Errors a user can act on: printed as a message, never as a traceback.
@@ -54,29 +53,10 @@ def fail(error: Exception | str) -> NoReturn:
 # goes into the human formats through `say` or `terminal_safe`, into JSON through
 # `terminal_json`; only the command itself writes line breaks and colours.
 
-# What a terminal obeys rather than shows: C0 controls (ESC starts ANSI sequences that move the
-# cursor, clear the screen or set the window title), DEL, C1 controls (U+009B is a CSI on its
-# own in many terminals); and what makes a line show other than it is: line and paragraph
-# separators, bidirectional embeddings, overrides and isolates; lone surrogates, which cannot
-# even be encoded.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-# json.dumps(ensure_ascii=False) escapes C0 controls itself, and leaves the rest raw.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                             "\ud800-\udfff]")
-
-
-def _escaped(match: re.Match) -> str:
-    char = match.group()
-    code = ord(char)
-    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-
-
 def terminal_safe(value: object) -> str:
-    """Text a terminal shows and does not obey: each character above written as its escape
-    (`\\x1b`, `\\n`, `\\u202e`), the rest as it is (Chinese, emoji, punctuation)."""
-    return _UNSAFE.sub(_escaped, str(value))
+    """Text a terminal shows and does not obey: each control character written as its escape
+    (`\\x1b`, `\\n`, `\\u202e`; service.runtime.logs), the rest as it is (Chinese, emoji)."""
+    return escape_controls(str(value))
 
 
 def say(template: str, *args: Any, **values: Any) -> None:
@@ -91,8 +71,7 @@ def say(template: str, *args: Any, **values: Any) -> None:
 def terminal_json(data: Any, indent: int | None = None) -> str:
     """JSON as the API writes it (UTF-8 text, not \\u escapes), but with a \\u escape for each
     character a terminal would obey: the same value for any JSON reader."""
-    text = json.dumps(data, ensure_ascii=False, indent=indent)
-    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return json_text(data, indent=indent)
 
 
 # Files

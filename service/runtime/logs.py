@@ -10,15 +10,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 TEXT_FORMAT = "[%(asctime)s] [%(levelname)s] %(name)s: %(message)s"
-# What a text log line must not carry from a request: a line break would start a forged line,
-# an escape sequence would rewrite the terminal that shows the log. C0, DEL, C1, and Unicode's
-# line and paragraph separators and bidirectional controls (which reorder what a reader sees).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What a log line or the terminal must not carry from data (a request, a document): a line
+# break would start a forged line; an escape sequence (ESC, or the C1 CSI U+009B on its own)
+# would move the cursor, clear the screen or set the window title; line and paragraph
+# separators and bidirectional controls make a line read other than it is; a lone surrogate
+# cannot even be encoded. The CLI shows data through the same two functions.
+_RAW_IN_JSON = "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE = re.compile(f"[\x00-\x1f{_RAW_IN_JSON}]")
+_UNSAFE_IN_JSON = re.compile(f"[{_RAW_IN_JSON}]")  # JSON escapes C0 itself; its indent is \n
 
 
 def escape_controls(text: str) -> str:
     """`text` with every control character written as an escape (`\\n`, `\\x1b`, `\\u2028`)."""
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def json_text(data: Any, **options: Any) -> str:
+    """`json.dumps(data, ensure_ascii=False)`, with a \\u escape for each character above
+    that JSON leaves raw (it escapes C0 itself): the same value for any JSON reader."""
+    text = json.dumps(data, ensure_ascii=False, **options)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class TextFormatter(logging.Formatter):
@@ -56,9 +67,7 @@ class JsonFormatter(logging.Formatter):
                      if key not in _STANDARD and not key.startswith("_")})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        # JSON escapes C0 itself; DEL, C1 and the separators it leaves raw become \uXXXX.
-        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
-                           json.dumps(line, ensure_ascii=False, default=str))
+        return json_text(line, default=str)
 
 
 def configure_logging(log_format: str = "text", level: int = logging.INFO) -> None:
