@@ -20,9 +20,18 @@ class Document:
     sha256: str
 
 
+PLACE_LEVELS = ("province", "city", "county")
+
+
 @dataclass(frozen=True)
 class Case:
-    """One numbered practice of one section (a city) of a document."""
+    """One practice of a document: a numbered item under a place, a titled block, a table row
+    or a report's item, with the place it is about.
+
+    `city` is the place as the document writes it (a city, a province, a district: kept under
+    its first name for compatibility); `places` is that place resolved against the gazetteer,
+    with the divisions above it, so a filter can match it at any level.
+    """
 
     id: str
     city: str
@@ -33,15 +42,24 @@ class Case:
     province: str
     doc_id: str
     line: int
+    case_title: str = ""
+    place_level: str = ""
+    place_code: str = ""
+    places: tuple[str, ...] = ()
+    place_from: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The case as JSON-ready data (the API's case object)."""
-        return asdict(self)
+        data = asdict(self)
+        data["places"] = list(self.places)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Case:
         """Rebuild a case from `to_dict` output."""
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        values = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        values["places"] = tuple(values.get("places", ()))
+        return cls(**values)
 
 
 @dataclass(frozen=True)

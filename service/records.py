@@ -80,6 +80,13 @@ CASE_FIELDS = {
     "title": "Title of the source document", "year": "Year of the source document",
     "province": "Province of the source document, e.g. 山东省",
     "doc_id": "Id of the source document", "line": "Line of the item in its document",
+    "case_title": "The case's own title (a titled case, a table's case name), or empty",
+    "place_level": "The place's level: province, city or county (a district, a county-level "
+                   "city), or empty when it is not a known division",
+    "place_code": "The place's administrative division code (GB/T 2260), e.g. 370212, or empty",
+    "places": "The place and the divisions above it, full names, province first, e.g. "
+              "[\"山东省\", \"青岛市\", \"崂山区\"]",
+    "place_from": "Where the place was read: heading, table, text, document or option",
 }
 Case = create_model(
     "Case", __base__=Record, __doc__="One numbered practice of one city of a document.",

@@ -43,7 +43,7 @@ from index.figures import FigureTable, build_figure_table
 from index.models.embedders import Embedder, normalize_rows
 from index.progress import Progress, report
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 DATA_FILES = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy", "figures.json",
               "figures.npy")
 SECOND_FILE = "second.faiss"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from corpus.models import Corpus
-from index.artifact.store import build_index, load_index, read_manifest
+from index.artifact.store import FORMAT_VERSION, build_index, load_index, read_manifest
 from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
 from index.retrieval.search import top_k
 from tests.conftest import FakeEmbedder
@@ -135,7 +135,7 @@ def test_a_subset_corpus_builds_and_counts_right(tmp_path, corpus):
 
 def test_manifest_is_plain_json(fake_index_path):
     data = json.loads((fake_index_path / "manifest.json").read_text())
-    assert data["format"] == 3 and data["index_type"] == "flat"
+    assert data["format"] == FORMAT_VERSION and data["index_type"] == "flat"
 
 
 @pytest.mark.parametrize("kind", ["ivf", "hnsw"])
