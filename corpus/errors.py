@@ -15,3 +15,8 @@ class CorpusFormatError(CorpusError):
         self.source = source
         self.reason = message
         super().__init__(f"{source}:{line}: {message}")
+
+
+class CorpusNumberingError(CorpusFormatError):
+    """A document laid out as numbered items under place headings whose numbering is broken
+    (a number skipped or repeated, a section without items): refused, not guessed at."""

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+import re
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import CorpusError
-from corpus.formats import read_document_text
+from corpus.cases import Draft, Reading, province_in, read_cases, reading_of_items, year_in
+from corpus.errors import CorpusError, CorpusFormatError, CorpusNumberingError
+from corpus.formats import decode_text, read_document_text
 from corpus.ids import check_doc_id, derive_doc_id, section_slugs
 from corpus.models import Case, Document
-from corpus.parse import ParsedText, parse_text
-from corpus.text import describe_character, find_unsafe
+from corpus.outline import PREFACE, Block, Outline, markdown_heading_levels, outline_of_lines
+from corpus.parse import parse_text
+from corpus.places import gazetteer
+from corpus.report import describe
+from corpus.text import clean_text, cleaning_notes, describe_character, find_unsafe
+from corpus.word import read_docx
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
-_REQUIRED_META = {"year": int, "province": str}
-_TEXT_META = ("title", "province", "source")  # what a case or a document shows as text
+_REQUIRED_META = {"year": int, "province": str}  # written at `corpus add`, found or given
+_TEXT_META = ("title", "province", "source", "place")  # what cases or documents show as text
+_OPTIONAL_META = {"case_level": int, "place": str}  # the reader's overrides (`corpus add`)
 
 
 def check_metadata_text(meta: dict[str, Any], where: str = "") -> None:
@@ -62,49 +70,216 @@ def read_metadata(text_path: Path) -> dict[str, Any]:
         value = meta.get(field)
         if not isinstance(value, kind) or isinstance(value, bool):  # JSON's true is no year
             raise CorpusError(f"{meta_path}: field {field!r} must be a {kind.__name__}")
+    for field, kind in _OPTIONAL_META.items():
+        value = meta.get(field)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise CorpusError(f"{meta_path}: field {field!r} must be a {kind.__name__}")
     return meta
 
 
-def build_cases(parsed: ParsedText, doc: Document) -> tuple[Case, ...]:
-    """One `Case` per item, with an id unique in the corpus and stable across rebuilds:
-    `<doc>-<place>-<seq>` (see `corpus.ids.section_slugs`)."""
-    slugs = section_slugs([section.name for section in parsed.sections],
-                          [section.ordinal for section in parsed.sections])
-    cases = []
-    for section, slug in zip(parsed.sections, slugs, strict=True):
-        for item in section.items:
-            cases.append(Case(
-                id=f"{doc.id}-{slug}-{item.seq}", city=section.name, seq=item.seq,
-                text=item.text, title=doc.title, year=doc.year, province=doc.province,
-                doc_id=doc.id, line=item.line,
-            ))
-    return tuple(cases)
+ADMIN_ENDINGS = ("省", "市", "区", "县", "州", "盟", "旗", "地区")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document as lines (line N is `lines[N - 1]`), the heading level of its styled
+    headings, its tables (by the line they follow) and what reading the file noted."""
+
+    lines: list[str]
+    headings: dict[int, int]
+    tables: dict[int, list[list[str]]]
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class ParseReport:
+    """What reading a document found: how it was read, its cases, and what to look at."""
+
+    reading: Reading
+    cases: tuple[Case, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str | None:
+        """The document's title line, if it has one."""
+        return self.reading.title
+
+    @property
+    def sections(self) -> tuple:
+        """The sections of a first-layout document (place headings and their items)."""
+        return self.reading.sections
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Reading notes, then what the case finder would have a person check."""
+        return (*self.notes, *self.reading.warnings)
+
+    def report(self) -> str:
+        """The dry run's account of the document (see `corpus.report`)."""
+        return describe(self.reading, self.cases, self.notes)
+
+
+def read_source(path: Path) -> Source:
+    """The lines, heading levels and tables of a document in any supported format."""
+    if path.suffix.lower() == ".docx":
+        lines, notes, headings, tables = read_docx(path)
+        return Source(lines, headings, tables, notes)
+    text, notes = read_document_text(path)
+    headings = markdown_heading_levels(read_markdown(path)) if path.suffix.lower() == ".md" \
+        else {}
+    return Source(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), headings, {},
+                  list(notes))
+
+
+def read_markdown(path: Path) -> str:
+    """A Markdown file's text as written (its `#` headings kept)."""
+    text = decode_text(path.read_bytes(), path.name)
+    return text[0] if isinstance(text, tuple) else text
+
+
+def read_cases_of(source: Source, name: str, meta: dict[str, Any],
+                  within: tuple[str, ...]) -> Reading:
+    """The cases of a document: the first layout read as it always was (numbered items under
+    place headings, same ids), anything else by the outline reader and case finder."""
+    overrides = {"level": meta.get("case_level"), "place": meta.get("place")}
+    text, changed = clean_text("\n".join(source.lines))
+    outline = outline_of_lines(text.split("\n"), source.headings,
+                               _table_blocks(source.tables), cleaning_notes(changed))
+    if not source.tables and not any(overrides.values()):
+        try:
+            parsed = parse_text("\n".join(source.lines), source=name)
+        except CorpusNumberingError:
+            if _headed_by_places(outline, within):
+                raise  # the first layout, misnumbered: say where, rather than guess
+            parsed = None
+        except CorpusFormatError:
+            parsed = None
+        if parsed is not None and all(_place_like(s.name, within) for s in parsed.sections):
+            return reading_of_items(parsed, outline, within)
+    return read_cases(outline, within=within, level=overrides["level"],
+                      place=overrides["place"], source=name)
+
+
+def _headed_by_places(outline: Outline, within: tuple[str, ...]) -> bool:
+    """Whether most top-level headings of a document are place names (`一、济南市`)."""
+    styles = outline.styles_in_order()
+    heads = [block.text for block in outline.blocks
+             if block.kind == "heading" and styles and block.style == styles[0]]
+    return bool(heads) and sum(_place_like(head, within) for head in heads) * 2 >= len(heads)
+
+
+def _place_like(name: str, within: tuple[str, ...]) -> bool:
+    """A section name that is a place: one the gazetteer knows, or a short name with an
+    administrative ending (`甲市`), not a topic such as `加大投入`."""
+    text = name.strip()
+    if gazetteer().resolve(text, within=within) is not None:
+        return True
+    return len(text) <= 12 and text.endswith(ADMIN_ENDINGS) and not re.search(r"[，。、；]",
+                                                                              text)
+
+
+def _table_blocks(tables: dict[int, list[list[str]]]) -> dict[int, list[Block]]:
+    """Table rows as outline blocks, each cell under its column's header (the first row)."""
+    blocks: dict[int, list[Block]] = {}
+    for number, (after, rows) in enumerate(sorted(tables.items()), start=1):
+        header = [cell.replace("\n", "") for cell in rows[0]] if rows else []
+        for row in rows[1:]:
+            cells = tuple((name or f"column {i + 1}", cell) for i, (name, cell)
+                          in enumerate(zip(header, row, strict=False)))
+            if any(cell for _, cell in cells):
+                blocks.setdefault(after, []).append(Block(
+                    "row", " | ".join(cell for _, cell in cells if cell), after + 1,
+                    cells=cells, table=number))
+    return blocks
+
+
+def build_cases(reading: Reading, doc: Document) -> tuple[Case, ...]:
+    """One `Case` per case found, with an id unique in the corpus and stable across
+    rebuilds: `<doc>-<place>-<n>`, n counting the place's cases in document order (see
+    `corpus.ids.section_slugs`); the first layout keeps its section numbers."""
+    keys = [_place_key(draft) for draft in reading.drafts]
+    if reading.sections:  # the first layout: sections as numbered, items as numbered
+        slugs = section_slugs([s.name for s in reading.sections],
+                              [s.ordinal for s in reading.sections])
+        seqs = [d.number for d in reading.drafts]
+        ids = [f"{doc.id}-{slugs[d.section]}-{d.number}" for d in reading.drafts]
+    else:
+        distinct = list(dict.fromkeys(keys))
+        names = [_slug_name(next(d for d, k in zip(reading.drafts, keys, strict=True)
+                                 if k == key)) for key in distinct]
+        slugs = dict(zip(distinct, section_slugs(names, range(1, len(names) + 1)), strict=True))
+        counts: Counter[str] = Counter()
+        seqs, ids = [], []
+        for key in keys:
+            counts[key] += 1
+            seqs.append(counts[key])
+            ids.append(f"{doc.id}-{slugs[key]}-{counts[key]}")
+    return tuple(_case(draft, case_id, doc, seq) for draft, case_id, seq
+                 in zip(reading.drafts, ids, seqs, strict=True))
+
+
+def _place_key(draft: Draft) -> str:
+    return draft.place.code if draft.place is not None else draft.written
+
+
+def _slug_name(draft: Draft) -> str:
+    if draft.place is not None:
+        return draft.place.short or draft.place.name
+    return draft.written or "case"
+
+
+def _case(draft: Draft, case_id: str, doc: Document, seq: int) -> Case:
+    place = draft.place
+    return Case(
+        id=case_id, city=draft.written or (place.name if place else ""), seq=seq,
+        text=draft.text, title=doc.title, year=doc.year,
+        province=place.chain[0] if place is not None else doc.province, doc_id=doc.id,
+        line=draft.line, case_title=draft.title, place_level=place.level if place else "",
+        place_code=place.code if place else "", places=place.chain if place else (),
+        place_from=draft.place_from if draft.written else "",
+    )
 
 
 def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Case, ...],
-                                                              ParsedText]:
-    """Read and parse one document with the given metadata (nothing is stored).
+                                                              ParseReport]:
+    """Read and parse one document with the given metadata (nothing is stored). The year and
+    province may be left out when the document's title line names them.
 
     Raises:
         CorpusError: an unsupported or unreadable file, a file name or metadata holding a
-            control character, or metadata without a title.
-        CorpusFormatError: text whose structure the parser cannot read (names the line).
+            control character, metadata without a title or a year that the text does not
+            give either, or a document in which nothing reads as a case.
+        CorpusFormatError: a first-layout document whose numbering is broken (names the line).
     """
     check_clean(path.name, "the file name", f"{path.parent}: ", "rename the file without it")
     check_metadata_text(meta)
-    text, notes = read_document_text(path)
-    parsed = parse_text(text, source=path.name)
-    if notes:
-        parsed = replace(parsed, warnings=(*notes, *parsed.warnings))
-    title = meta.get("title") or parsed.title
+    source = read_source(path)
+    title = meta.get("title") or first_title(source.lines)
+    province = meta.get("province") or province_in(title) or ""
+    reading = read_cases_of(source, path.name, meta, (province,) if province else ())
+    title = meta.get("title") or reading.title
     if not title:
         raise CorpusError(f"{path}: no title line in the text and no 'title' in its metadata")
+    year = meta.get("year") or year_in(title)
+    if not year:
+        raise CorpusError(f"{path}: the title line {title[:40]!r} names no year; give one "
+                          f"with --year")
     doc = Document(
-        id=check_doc_id(meta.get("id") or derive_doc_id(path.stem)), title=title, year=meta["year"],
-        province=meta["province"], source=meta.get("source", ""), path=path.name,
+        id=check_doc_id(meta.get("id") or derive_doc_id(path.stem)), title=title, year=year,
+        province=province, source=meta.get("source", ""), path=path.name,
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
-    return doc, build_cases(parsed, doc), parsed
+    cases = build_cases(reading, doc)
+    return doc, cases, ParseReport(reading, cases, tuple(source.notes))
+
+
+def first_title(lines: list[str]) -> str | None:
+    """The first line with text, as a title candidate (`附件` skipped), before reading."""
+    for line in lines:
+        text = line.strip().lstrip("\ufeff#").strip()
+        if text and not PREFACE.match(text):
+            return text if len(text) <= 100 else None
+    return None
 
 
 def load_document(path: Path) -> tuple[Document, tuple[Case, ...]]:

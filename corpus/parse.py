@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from corpus.errors import CorpusFormatError
+from corpus.errors import CorpusFormatError, CorpusNumberingError
 from corpus.text import clean_text, cleaning_notes
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -154,6 +154,9 @@ class _Builder:
     def fail(self, message: str, line: int) -> CorpusFormatError:
         return CorpusFormatError(message, line=line, source=self.source)
 
+    def misnumbered(self, message: str, line: int) -> CorpusNumberingError:
+        return CorpusNumberingError(message, line=line, source=self.source)
+
     def close_item(self) -> None:
         if self.open_item is not None:
             seq, parts, line = self.open_item
@@ -169,7 +172,7 @@ class _Builder:
             return
         ordinal, name, line = self.heading
         if not self.items:
-            raise self.fail(f"section {name!r} has no numbered items", line)
+            raise self.misnumbered(f"section {name!r} has no numbered items", line)
         self.sections.append(Section(ordinal, name, line, tuple(self.items)))
         self.heading, self.items = None, []
 
@@ -182,8 +185,8 @@ class _Builder:
                             f"number", line) from None
         expected = len(self.sections) + 1
         if ordinal != expected:
-            raise self.fail(f"section heading numbered {numeral} ({ordinal}); expected {expected}",
-                            line)
+            raise self.misnumbered(f"section heading numbered {numeral} ({ordinal}); expected "
+                                   f"{expected}", line)
         self.heading = (ordinal, name, line)
 
     def start_item(self, seq: int, text: str, line: int) -> None:
@@ -193,8 +196,8 @@ class _Builder:
         expected = len(self.items) + 1
         if seq != expected:
             section = self.heading[1]
-            raise self.fail(f"item numbered {seq} in section {section!r}; expected {expected}",
-                            line)
+            raise self.misnumbered(f"item numbered {seq} in section {section!r}; expected "
+                                   f"{expected}", line)
         if not text:
             raise self.fail(f"item {seq}. has no text", line)
         self.open_item = (seq, [text], line)

@@ -455,6 +455,13 @@ def docx_lines(document) -> tuple[list[str], list[str]]:
         CorpusError: a style based on itself, or list numbering Word never writes (naming the
             style, list or paragraph, and what to do in Word).
     """
+    lines, notes, _ = docx_paragraphs(document)
+    return lines, notes
+
+
+def docx_paragraphs(document) -> tuple[list[str], list[str], dict[int, int]]:
+    """`docx_lines`, and the Heading level of each paragraph in a Heading style (line number
+    → level), for the outline reader."""
     styles = StyleSheet(document.styles.element)
     try:
         root = document.part.numbering_part.element
@@ -491,7 +498,9 @@ def docx_lines(document) -> tuple[list[str], list[str]]:
     if from_headings:
         notes.append(f"took {len(from_headings)} paragraphs in a Heading style as section "
                      f"headings")
-    return lines, notes
+    headings = {row + 1: p.heading for row, p in enumerate(paragraphs)
+                if p.heading is not None and row not in from_headings}
+    return lines, notes, headings
 
 
 def _draw(paragraphs: list[_Paragraph], numbering: Numbering, sections: set[int]) -> list[str]:
@@ -526,3 +535,81 @@ def _section_heading_level(paragraphs: list[_Paragraph], lines: list[str]) -> in
         if following[row] is not None and _is_item(following[row]):
             followed[paragraph.heading] += 1
     return followed.most_common(1)[0][0] if followed else None
+
+
+def read_docx(path: Path) -> tuple[list[str], list[str], dict[int, int],
+                                    dict[int, list[list[str]]]]:
+    """A Word document's lines (numbers drawn), notes, Heading levels and tables.
+
+    Raises:
+        CorpusError: a file over the caps, not a .docx, or one with something to fix in Word.
+    """
+    try:
+        from docx import Document
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise CorpusError("reading .docx needs the package 'python-docx'") from exc
+    check_docx_archive(path)
+    try:
+        document = Document(str(path))
+        lines, notes, headings = docx_paragraphs(document)
+        tables = docx_tables(document)
+    except CorpusError as exc:  # a file Word could open, with something to fix in Word
+        raise CorpusError(f"{path.name}: {exc}") from exc
+    except Exception as exc:  # a crafted file can fail anywhere in zip, XML or python-docx
+        raise CorpusError(f"{path.name}: not a readable Word (.docx) document "
+                          f"({type(exc).__name__}: {str(exc)[:200]}); open it in Word and "
+                          f"save it again as .docx") from exc
+    if tables:
+        rows = sum(len(table) for table in tables.values())
+        notes.append(f"read {len(tables)} table{'s' * (len(tables) != 1)} ({rows} rows)")
+    return lines, notes, headings, tables
+
+
+# Tables: a compilation may list its cases as rows (县（市、区） / 案例名称 / 主要做法).
+MAX_TABLE_ROWS = 5000
+MAX_CELL_CHARS = 20000
+
+
+def docx_tables(document) -> dict[int, list[list[str]]]:
+    """The body's tables, each under the number of the paragraph it follows (0: before all),
+    as rows of cell texts — a cell merged across columns or rows is read once a row."""
+    tables: dict[int, list[list[str]]] = {}
+    paragraphs = 0
+    for child in document.element.body.iterchildren():
+        if child.tag == f"{W}p":
+            paragraphs += 1
+        elif child.tag == f"{W}tbl":
+            rows = _table_rows(child)
+            if rows:
+                tables.setdefault(paragraphs, []).extend(rows)
+    return tables
+
+
+def _table_rows(table) -> list[list[str]]:
+    rows = []
+    for row in table.iterchildren(f"{W}tr"):
+        cells = []
+        for cell in row.iterchildren(f"{W}tc"):
+            merge = cell.find(f"{W}tcPr/{W}vMerge")
+            continued = merge is not None and merge.get(f"{W}val") in (None, "continue")
+            text = "" if continued else _cell_text(cell)
+            span = cell.find(f"{W}tcPr/{W}gridSpan")
+            cells.append(text)
+            if span is not None and (span.get(f"{W}val") or "1").isdecimal():
+                cells.extend([""] * (min(int(span.get(f"{W}val")), 64) - 1))
+        rows.append(cells)
+        if len(rows) > MAX_TABLE_ROWS:
+            raise CorpusError(f"a table of more than {MAX_TABLE_ROWS} rows; split the "
+                              f"document")
+    return rows
+
+
+def _cell_text(cell) -> str:
+    """A cell's paragraphs, one a line, cleaned (nested tables are read as their text)."""
+    paragraphs = []
+    for p in cell.iter(f"{W}p"):
+        text = "".join(t.text or "" for t in p.iter(f"{W}t"))
+        text, _ = clean_text(text)
+        if text.strip():
+            paragraphs.append(text.strip())
+    return "\n".join(paragraphs)[:MAX_CELL_CHARS]

@@ -71,30 +71,45 @@ def _document_id(path: Path, doc_id: str | None, replace: str | None) -> str:
 
 @corpus_group.command("add")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, required=True, help="Year the cases are about.")
-@click.option("--province", required=True, help="Province, e.g. 河北省.")
+@click.option("--year", type=int, default=None,
+              help="Year the cases are about (default: the year the title line names).")
+@click.option("--province", default=None,
+              help="Province, e.g. 河北省 (default: the one the title line names; a national "
+                   "compilation needs none: each case takes its place's).")
 @click.option("--title", default=None, help="Title (default: the text's title line).")
 @click.option("--id", "doc_id", default=None,
               help="Document id, the prefix of every case id: 1-64 of a-z, 0-9 and '-' "
                    "(default: from the file name).")
+@click.option("--level", "case_level", type=click.IntRange(1, 9), default=None,
+              help="Take the headings of this outline level as the cases (the dry run shows "
+                   "the levels), instead of letting the reader decide.")
+@click.option("--place", default=None,
+              help="The one place every case is about (a document of one county), instead "
+                   "of the places the reader finds.")
 @click.option("--replace", default=None, metavar="ID",
               help="Replace the stored document ID with this file (the old version goes to "
                    "the trash).")
 @click.option("--source", default="", help="Where the document comes from.")
-@click.option("--dry-run", is_flag=True, help="Only parse and report; change nothing.")
-def add_document(path: Path, year: int, province: str, title: str | None, doc_id: str | None,
+@click.option("--dry-run", is_flag=True,
+              help="Only read and report (the outline, the cases and their places); change "
+                   "nothing.")
+def add_document(path: Path, year: int | None, province: str | None, title: str | None,
+                 doc_id: str | None, case_level: int | None, place: str | None,
                  replace: str | None, source: str, dry_run: bool) -> None:
     """Check a document, store it as received, and update the index (new text only)."""
     settings, store = _store()
     doc_id = _document_id(path, doc_id, replace)
-    meta = {"id": doc_id, "year": year, "province": province, "source": source,
-            **({"title": title} if title else {})}
+    given = {"year": year, "province": province, "title": title, "case_level": case_level,
+             "place": place}
+    meta = {"id": doc_id, "source": source,
+            **{name: value for name, value in given.items() if value is not None}}
     try:
         doc, cases, parsed = parse_document(path, meta)
     except CorpusError as exc:
         raise click.ClickException(f"{exc}\nNothing was changed.") from exc
-    click.echo(parsed.report())
-    meta["title"] = doc.title
+    click.echo("\n".join(terminal_safe(line) for line in parsed.report().split("\n")))
+    # What the reader found is written beside the document, so every later load reads it so.
+    meta.update(title=doc.title, year=doc.year, province=doc.province)
     try:
         if dry_run:
             store.check_add(doc_id, path.suffix, replace=bool(replace))

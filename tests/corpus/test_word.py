@@ -129,7 +129,7 @@ def test_one_multilevel_list_with_chinese_sections_and_circled_items(tmp_path):
     assert "（三）丙市" in text and "②乙市的第二项做法" in text  # level 2 restarts under level 1
     _, cases, parsed = parse_document(tmp_path / "outline.docx", META)
     assert len(parsed.sections) == 3 and len(cases) == 6
-    assert (parsed.section_style, parsed.item_style) == ("（一）", "①")
+    assert parsed.reading.outline.styles_in_order()[:2] == ["（一）", "①"]
 
 
 def test_the_list_number_style_numbers_items_and_a_running_count_restarts_per_section(

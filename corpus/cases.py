@@ -1,0 +1,451 @@
+"""Finding the cases in a document's outline: which level holds them, and the place, title
+and text of each.
+
+Government compilations of typical cases come in a few layouts (corpus/data/README.md shows
+each), and one rule reads them all: going down the outline from the top, a level whose
+headings are only place names (`一、济南市`) holds places, and the cases are what lies under
+them; the first level whose headings name a place (`一、浙江省以……为抓手`, `案例一　崂山区：…`,
+`（一）…青岛市新建…`) holds the cases; a level that names none (a topic, `第一部分 …`) is
+passed through. A table with a place, a title or a text column holds one case a row. Each
+case's place comes from its own heading, its table cell or its text (the first place it
+names), else from the headings above it, else from the document — and the report says which.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from corpus.errors import CorpusError
+from corpus.outline import PART_STYLE, Block, Node, Outline
+from corpus.parse import ParsedText, Section
+from corpus.places import Place, gazetteer
+
+LAYOUTS = ("items", "titled", "rows", "paragraphs")
+TITLE_CHARS = 60       # a heading longer than this, or with a sentence end inside, is a paragraph
+SHORT_CASE = 30        # a case this short is reported: a heading taken for a case?
+LONG_CASE = 6000       # and one this long: several cases read as one?
+_SENTENCE_END = re.compile(r"[。！？；!?;]")
+# `崂山区：打造…`, `崂山区——打造…`, `崂山区 打造…`: a place, then the case's title.
+_PLACE_TITLE = re.compile(r"^(?P<place>[^：:，,。\s]{2,20}?)\s*(?:[：:]|——|—|\s)\s*"
+                          r"(?P<title>\S.*)$")
+_TOPIC = re.compile(r"^(?P<title>[^。！？]{2,40})[。！？](?P<rest>.{20,})$")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|学年|年度)")
+
+# Table headers, by what the column holds (a header names its column in many ways).
+_PLACE_HEADERS = re.compile(r"县|市|区|省|地区|地市|单位|地方|地域|旗|州|盟")
+_TITLE_HEADERS = re.compile(r"名称|标题|题目|案例$|主题|项目")
+_TEXT_HEADERS = re.compile(r"做法|内容|简介|经验|成效|情况|举措|措施|描述|说明|摘要|概述")
+_SKIP_HEADERS = re.compile(r"^(?:序号|编号|排名|No\.?|#)$", re.I)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A case found in a document, before it has an id: its place as written and as resolved,
+    where the place was read, its own title, its text and the line it starts on."""
+
+    written: str
+    place: Place | None
+    place_from: str
+    title: str
+    text: str
+    line: int
+    number: int | None = None
+    section: int = 0
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the case finder made of a document: its title line, the layout and level it took
+    as cases and why, the cases, and what else it found (the lines that are not cases)."""
+
+    title: str | None
+    layout: str
+    level: int | None
+    why: str
+    drafts: tuple[Draft, ...]
+    outline: Outline
+    other: tuple[Block, ...] = ()
+    warnings: tuple[str, ...] = ()
+    sections: tuple[Section, ...] = ()  # the first layout's sections, which name its ids
+
+
+def reading_of_items(parsed: ParsedText, outline: Outline,
+                     within: Sequence[str] = ()) -> Reading:
+    """The first layout (numbered items under place headings), read by `corpus.parse`, as a
+    reading: each item a case of its section's place."""
+    drafts = []
+    for index, section in enumerate(parsed.sections):
+        place = _resolve(section.name, within)
+        drafts.extend(Draft(section.name, place, "heading", "", item.text, item.line,
+                            item.seq, index) for item in section.items)
+    why = (f"numbered items ('{parsed.item_style}') under place headings "
+           f"('{parsed.section_style}'), the layout of the first compilation")
+    return Reading(parsed.title, "items", 2, why, tuple(drafts), outline, (),
+                   parsed.warnings, parsed.sections)
+
+
+def read_cases(outline: Outline, *, within: Sequence[str] = (), level: int | None = None,
+               place: str | None = None, source: str = "<text>") -> Reading:
+    """The cases of a document's outline.
+
+    Args:
+        outline: the document, read by `corpus.outline`.
+        within: places the document is known to be in (its province), to tell namesakes apart.
+        level: take the headings of this outline level as the cases (the report numbers them),
+            instead of deciding.
+        place: the one place every case is about (a document of one county, say).
+        source: the document's name, for messages.
+
+    Raises:
+        CorpusError: nothing in the document reads as a case, or `level` names no level.
+    """
+    hint = _resolve(place, within) if place else None  # unknown: kept as written
+    finder = _Finder(outline, tuple(within), source)
+    reading = finder.find(level)
+    if place:
+        reading = _with_place(reading, place, hint)
+    return reading
+
+
+class _Finder:
+    """The search for the case level of one outline."""
+
+    def __init__(self, outline: Outline, within: tuple[str, ...], source: str) -> None:
+        self.outline = outline
+        self.within = within
+        self.source = source
+        self.title, self.first = _title_of(outline)
+
+    def find(self, level: int | None) -> Reading:
+        rows = self.outline.rows()
+        if rows and level is None:
+            reading = self._rows(rows)
+            if reading is not None:
+                return reading
+        preface, roots = self._tree()
+        if not roots:
+            raise CorpusError(f"{self.source}: no headings or numbered paragraphs, and no table "
+                              f"with a header row, found: nothing reads as a case (see the "
+                              f"layouts in corpus/data/README.md)")
+        if level is not None:
+            return self._at_level(roots, preface, level, f"--level {level} was given")
+        return self._decide(roots, preface)
+
+    def _tree(self) -> tuple[list[Block], list[Node]]:
+        preface, roots = self.outline.tree()
+        if self.first is not None and self.first.kind == "heading":
+            for index, root in enumerate(roots):  # a title heading holds the whole document
+                if root.head is self.first:
+                    roots[index:index + 1] = root.children
+                    preface = [*preface, *root.body]
+                    break
+        return [block for block in preface if block is not self.first], roots
+
+    def _decide(self, roots: list[Node], preface: list[Block]) -> Reading:
+        nodes, depth, inherited = roots, 1, {}
+        while nodes:
+            heads = [node for node in nodes if node.head.style != PART_STYLE]
+            if not heads:
+                break
+            pure = [node for node in heads if self._pure_place(node.head) is not None]
+            if len(pure) * 2 >= len(heads):
+                return self._under_places(heads, preface, depth)
+            named = [node for node in heads if self._own_place(node)[0] is not None]
+            deeper = [child for node in heads for child in node.children
+                      if child.head.style != PART_STYLE]
+            if len(named) * 2 >= len(heads) or not deeper:
+                why = (f"level {depth} ('{heads[0].head.style}'): its headings name places"
+                       if named else f"level {depth} ('{heads[0].head.style}'): the deepest "
+                                     f"headings (none names a place)")
+                return self._cases_at(heads, preface, depth, why, inherited)
+            for node in heads:  # a topic level: its headings stay with the cases under it
+                for child in node.children:
+                    inherited[id(child)] = node
+            nodes, depth = deeper, depth + 1
+        raise CorpusError(f"{self.source}: no level of headings holds cases")
+
+    def _at_level(self, roots: list[Node], preface: list[Block], level: int,
+                  why: str) -> Reading:
+        nodes, depth = roots, 1
+        while depth < level:
+            nodes = [child for node in nodes for child in node.children]
+            depth += 1
+        nodes = [node for node in nodes if node.head.style != PART_STYLE]
+        if not nodes:
+            raise CorpusError(f"{self.source}: --level {level}: the outline has no headings "
+                              f"at that level (see the outline in the dry run)")
+        return self._cases_at(nodes, preface, level, why, {})
+
+    # Layouts
+
+    def _under_places(self, places: list[Node], preface: list[Block], depth: int) -> Reading:
+        """Place headings: the cases are the headings under each (items, titled blocks), or
+        its paragraphs when it has none."""
+        drafts, other = [], list(preface)
+        layout = "items"
+        for node in places:
+            written = node.head.text.strip()
+            resolved = self._pure_place(node.head)
+            children = [child for child in node.children if child.head.style != PART_STYLE]
+            if not children:
+                layout = "paragraphs"
+                for block in node.body:
+                    drafts.append(Draft(written, resolved, "heading", "", block.text, block.line))
+                continue
+            other.extend(node.body)
+            for child in children:
+                title, text = _title_and_text(child)
+                own, _, own_written = self._title_place(child) if title else (None, "", "")
+                if own is not None and _inside(own, resolved):  # 青岛市 › 崂山区：…
+                    drafts.append(Draft(own_written, own, "heading", title, text,
+                                        child.head.line, child.head.number))
+                else:
+                    drafts.append(Draft(written, resolved, "heading", title, text,
+                                        child.head.line, child.head.number))
+        style = places[0].head.style
+        why = (f"level {depth} ('{style}') holds places ({len(places)}), and the cases are "
+               f"{'their paragraphs' if layout == 'paragraphs' else 'the headings under them'}")
+        return self._reading(layout, depth + (layout != "paragraphs"), why, drafts, other)
+
+    def _cases_at(self, nodes: list[Node], preface: list[Block], depth: int, why: str,
+                  inherited: dict[int, Node]) -> Reading:
+        drafts, other = [], list(preface)
+        for node in nodes:
+            title, text = _title_and_text(node)
+            place, source, written = self._own_place(node)
+            if place is None:
+                place, source, written = self._body_place(node)
+            topic = inherited.get(id(node))
+            if place is None and topic is not None:
+                place, source, written = self._own_place(topic)
+            drafts.append(Draft(written, place, source, title, text, node.head.line,
+                                node.head.number))
+        layout = "titled" if any(d.title for d in drafts) else "items"
+        return self._reading(layout, depth, why, drafts, other)
+
+    def _rows(self, rows: list[Block]) -> Reading | None:
+        """One case a row, when a table's header names a place, title or text column."""
+        drafts = []
+        for row in rows:
+            columns = _columns(row.cells)
+            if columns is None:
+                continue
+            place_col, title_col, text_cols = columns
+            cells = dict(row.cells)
+            text = "\n".join(cells[name] for name in text_cols if cells[name])
+            title = cells.get(title_col, "") if title_col else ""
+            written = cells.get(place_col, "").strip() if place_col else ""
+            place = self._resolve_cell(written) if written else None
+            source = "table" if written else ""
+            if not written:
+                place, source, written = self._text_place(f"{title}\n{text}")
+            if not (text or title):
+                continue
+            drafts.append(Draft(written, place, source, title, text or title, row.line))
+        if not drafts:
+            return None
+        other = [block for block in self.outline.blocks
+                 if block.kind != "row" and block is not self.first]
+        why = f"a table's rows ({len(drafts)}), its header naming the columns"
+        return self._reading("rows", None, why, drafts, other)
+
+    def _reading(self, layout: str, level: int | None, why: str, drafts: list[Draft],
+                 other: list[Block]) -> Reading:
+        if not drafts:
+            raise CorpusError(f"{self.source}: {why}, but none has any text")
+        return Reading(self.title, layout, level, why, tuple(drafts), self.outline,
+                       tuple(other), tuple(_warnings(drafts, other)))
+
+    # Places
+
+    def _resolve_cell(self, written: str) -> Place | None:
+        return _resolve(written, self.within) or (
+            hit.place if (hit := self._first(written)) else None)
+
+    def _pure_place(self, head: Block) -> Place | None:
+        """The place a heading is, when the heading is nothing but a place name."""
+        text = head.text.strip().rstrip("：:。")
+        if not text or len(text) > 20 or _SENTENCE_END.search(text):
+            return None
+        return _resolve(text, self.within)
+
+    def _title_place(self, node: Node) -> tuple[Place | None, str, str]:
+        """The place a case's title names (`崂山区：…`, `浙江省以…`), where from, as written."""
+        head = _head_line(node)
+        match = _PLACE_TITLE.match(head)
+        if match is not None and (place := _resolve(match.group("place"), self.within)):
+            return place, "heading", match.group("place")
+        if (hit := self._first(head)) is not None and hit.start <= 2:
+            return hit.place, "heading", hit.written
+        return None, "", ""
+
+    def _own_place(self, node: Node) -> tuple[Place | None, str, str]:
+        """The place a case's own heading names: its title's, or, when the heading is itself
+        a paragraph (`（一）加强师资。青岛市…`), the first place it names."""
+        found = self._title_place(node)
+        head = _head_line(node)
+        if found[0] is None and (len(head) > TITLE_CHARS or _SENTENCE_END.search(head[:-1])):
+            return self._text_place(head)
+        return found
+
+    def _body_place(self, node: Node) -> tuple[Place | None, str, str]:
+        text = "\n".join(block.text for block in node.blocks())
+        return self._text_place(text)
+
+    def _text_place(self, text: str) -> tuple[Place | None, str, str]:
+        hit = self._first(text)
+        return (hit.place, "text", hit.written) if hit else (None, "", "")
+
+    def _first(self, text: str) -> _Hit | None:
+        return _about(text, self.within)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    place: Place
+    start: int
+    written: str
+
+
+def _resolve(name: str | None, within: Sequence[str]) -> Place | None:
+    if not name:
+        return None
+    return gazetteer().resolve(name, within=within)
+
+
+def _about(text: str, within: Sequence[str]) -> _Hit | None:
+    """The place a text is about: the first place it names, made as specific as the names
+    right after it allow (`烟台市福山区` → 福山区, `长春市朝阳区` → 长春's 朝阳区)."""
+    first = next(iter(gazetteer().mentions_in(text, within=within)), None)
+    if first is None:
+        return None
+    best, end = first.place, first.end
+    while end < len(text):
+        after = text[end:end + 16]
+        found = next(iter(gazetteer().mentions_in(after, within=(*within, best.name))), None)
+        if found is None or found.start > 1 or found.place.chain[:len(best.chain)] != best.chain \
+                or found.place == best:
+            break
+        best, end = found.place, end + found.end
+    return _Hit(best, first.start, text[first.start:end])
+
+
+def _is_place_name(text: str) -> bool:
+    """`崂山区`, `临沂市兰山区`: a text that is nothing but place names."""
+    if _resolve(text, ()) is not None:
+        return True
+    hit = _about(text, ())
+    return hit is not None and hit.start == 0 and hit.written == text
+
+
+def _inside(place: Place, container: Place | None) -> bool:
+    return container is not None and container.name in place.chain
+
+
+def _head_line(node: Node) -> str:
+    """A case's heading: its own text, or the first line under it when it has none
+    (`典型案例1` on a line of its own, then `XX县：<title>`)."""
+    if node.head.text:
+        return node.head.text
+    first = node.body[0] if node.body else None
+    return first.text if first is not None and len(first.text) <= TITLE_CHARS else ""
+
+
+def _title_and_text(node: Node) -> tuple[str, str]:
+    """A case's own title and its text. A short heading is a title and the text is what lies
+    under it; a heading that is itself a paragraph is text, and a first sentence short
+    enough to be a sub-topic (`（一）加强师资。…`) is its title."""
+    head = node.head.text
+    lines = [block.text for block in node.blocks()][1:]
+    if not head and node.body and len(node.body[0].text) <= TITLE_CHARS:
+        head, lines = node.body[0].text, lines[1:]
+    title_like = head and len(head) <= TITLE_CHARS and not _SENTENCE_END.search(head[:-1])
+    if title_like and lines:
+        title = head
+        if (match := _PLACE_TITLE.match(head)) is not None and _is_place_name(
+                match.group("place")):
+            title = match.group("title")
+        return title.rstrip("。"), "\n".join(lines)
+    if (match := _TOPIC.match(head)) is not None:
+        return match.group("title"), "\n".join([head, *lines])
+    return "", "\n".join([head, *lines]) if head else "\n".join(lines)
+
+
+def _columns(cells: tuple[tuple[str, str], ...]) -> tuple[str | None, str | None,
+                                                          list[str]] | None:
+    """The place column, the title column and the text columns of a table row's header."""
+    names = [name for name, _ in cells if not _SKIP_HEADERS.match(name.strip())]
+    place = next((n for n in names if _PLACE_HEADERS.search(n) and len(n) <= 10
+                  and not _TEXT_HEADERS.search(n) and not _TITLE_HEADERS.search(n)), None)
+    title = next((n for n in names if n != place and _TITLE_HEADERS.search(n)), None)
+    texts = [n for n in names if n not in (place, title) and _TEXT_HEADERS.search(n)]
+    if not texts:
+        texts = [n for n in names if n not in (place, title)]
+    if not texts and not title:
+        return None
+    return place, title, texts
+
+
+def _title_of(outline: Outline) -> tuple[str | None, Block | None]:
+    """The document's title line: its first line when that is a paragraph or a heading of a
+    style used once (a Markdown `#`, Word's Title or Heading 1) short enough to be a title;
+    and that heading, when it is one."""
+    blocks = outline.blocks
+    if not blocks:
+        return None, None
+    first = blocks[0]
+    if len(first.text) > 100 or first.kind == "row":
+        return None, None
+    if first.kind == "paragraph":
+        return first.text, first
+    same_style = sum(1 for block in blocks if block.style == first.style)
+    if first.style.startswith("h") and same_style == 1:
+        return first.text, first
+    return None, None
+
+
+def _with_place(reading: Reading, written: str, place: Place | None) -> Reading:
+    drafts = tuple(Draft(written, place, "option", d.title, d.text, d.line, d.number)
+                   for d in reading.drafts)
+    return Reading(reading.title, reading.layout, reading.level, reading.why, drafts,
+                   reading.outline, reading.other, tuple(
+                       w for w in reading.warnings if "no place" not in w))
+
+
+def _warnings(drafts: Sequence[Draft], other: Sequence[Block]) -> list[str]:
+    warnings = []
+    for draft in drafts:
+        if not draft.written:
+            warnings.append(f"line {draft.line}: no place found for the case "
+                            f"{(draft.title or draft.text)[:20]!r}; give one with --place, or "
+                            f"name it in the case's heading")
+        if len(draft.text) < SHORT_CASE:
+            warnings.append(f"line {draft.line}: a case of only {len(draft.text)} characters "
+                            f"(a heading taken for a case?)")
+        if len(draft.text) > LONG_CASE:
+            warnings.append(f"line {draft.line}: a case of {len(draft.text)} characters "
+                            f"(several cases read as one? try --level)")
+    numbered = Counter((d.written, d.number) for d in drafts if d.number is not None)
+    for (written, number), count in numbered.items():
+        if count > 1:
+            warnings.append(f"{count} cases of {written or '(no place)'} are numbered {number}")
+    if other:
+        warnings.append(f"{len(other)} lines are not part of any case (listed above)")
+    return warnings
+
+
+def year_in(title: str | None) -> int | None:
+    """The year a title line names (`2022年全省…典型案例` → 2022)."""
+    match = _YEAR.search(title or "")
+    return int(match.group(1)) if match else None
+
+
+def province_in(title: str | None) -> str | None:
+    """The province a title line names (`山东省2022年…` → 山东省), if it names one."""
+    if not title:
+        return None
+    hit = _about(title, ())
+    return hit.place.chain[0] if hit is not None else None

@@ -1,0 +1,201 @@
+"""A document read into one outline: numbered and styled headings, the paragraphs under them,
+and the rows of its tables, whatever the format it came in.
+
+This is the first of two steps (the second, `corpus.cases`, decides which level of the outline
+holds the cases). As in Docling's document tree, every line of the source becomes one `Block`
+— a heading, a paragraph or a table row — and headings nest by their style: the first
+numbering style met is the top level (`一、` before `（一）` before `1.`, or whatever order the
+document uses), Markdown `#` and Word's Heading styles give their own levels, and a part label
+such as `【主要做法】` always sits inside whatever holds it. Nothing is dropped: a block that is
+neither title nor case is reported as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+_CN = "一二三四五六七八九十百〇零两"
+_NUMBER = rf"[{_CN}]+|\d{{1,3}}"
+# A numbering marker at the start of a line: the style's name, and a pattern whose first group
+# is the number and whose group `rest` is the rest of the line. Checked in this order.
+_MARKER_PATTERNS = (
+    ("第一部分", rf"^第\s*({_NUMBER})\s*(?:部分|章|节|篇|单元)\s*[、，,:：.．]?\s*(?P<rest>.*)$"),
+    ("【案例1】", rf"^[【\[〔［]\s*(?:典型)?(?:案例|经验|做法)\s*({_NUMBER})\s*[】\]〕］]\s*"
+                rf"[、，,:：.．]?\s*(?P<rest>.*)$"),
+    ("典型案例1", rf"^典型(?:案例|经验)\s*({_NUMBER})\s*(?:[、，,:：.．　 ]\s*(?P<rest>.*)|$)"),
+    ("案例一", rf"^(?:案例|经验)\s*({_NUMBER})\s*(?:[、，,:：.．　 ]\s*(?P<rest>.*)|$)"),
+    ("一、", rf"^([{_CN}]+)\s*[、，,]\s*(?P<rest>.*)$"),
+    ("（一）", rf"^[（(]([{_CN}]+)[）)]\s*[、，,:：]?\s*(?P<rest>.*)$"),
+    # "1." "2．" "3、" — but not "2.5亿元", a paragraph that merely starts with a decimal
+    # number, nor "2020年…".
+    ("1.", r"^(\d{1,3})\s*[.．、](?!\d)\s*(?P<rest>.*)$"),
+    ("（1）", r"^[（(](\d{1,3})[）)]\s*[、.．]?\s*(?P<rest>.*)$"),
+    ("①", r"^([\u2460-\u2473])\s*[、.．]?\s*(?P<rest>.*)$"),
+)
+MARKERS = tuple((style, re.compile(pattern)) for style, pattern in _MARKER_PATTERNS)
+# A label for a part of a case — 【基本情况】【主要做法】【取得成效】 — not a numbered case.
+PART = re.compile(r"^[【\[〔［]\s*([^】\]〕］\d]{2,12}?)\s*[】\]〕］]\s*[:：]?\s*(.*)$")
+PART_STYLE = "【…】"
+PREFACE = re.compile(r"^\s*附\s*件\s*\d*\s*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One line of the document: a heading (a number or a style marks it), a paragraph, or a
+    table row (its cells by header name).
+
+    `style` names the heading's numbering (`一、`, `（一）`, `h2` for a Markdown or Word
+    heading of level 2, `【…】` for a part label) and is empty for a paragraph or a row.
+    """
+
+    kind: str  # "heading" | "paragraph" | "row"
+    text: str
+    line: int
+    style: str = ""
+    number: int | None = None
+    raw: str = ""
+    cells: tuple[tuple[str, str], ...] = ()
+    table: int = 0
+
+
+@dataclass
+class Node:
+    """A heading with the paragraphs under it and the headings nested in it."""
+
+    head: Block
+    level: int
+    body: list[Block] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+
+    def blocks(self) -> Iterable[Block]:
+        """The heading and everything under it, in document order."""
+        yield self.head
+        for block in self._ordered():
+            if isinstance(block, Node):
+                yield from block.blocks()
+            else:
+                yield block
+
+    def _ordered(self) -> list[Block | Node]:
+        items: list[Block | Node] = [*self.body, *self.children]
+        return sorted(items, key=lambda item: (item.head.line if isinstance(item, Node)
+                                               else item.line))
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A document's blocks, the levels its heading styles nest at, and what reading noted."""
+
+    blocks: tuple[Block, ...]
+    levels: dict[str, int]
+    notes: tuple[str, ...] = ()
+
+    def tree(self) -> tuple[list[Block], list[Node]]:
+        """The blocks before the first heading, and the top-level headings with what they hold."""
+        preface: list[Block] = []
+        roots: list[Node] = []
+        stack: list[Node] = []
+        for block in self.blocks:
+            if block.kind != "heading":
+                (stack[-1].body if stack else preface).append(block)
+                continue
+            node = Node(block, self.levels[block.style])
+            while stack and stack[-1].level >= node.level:
+                stack.pop()
+            (stack[-1].children if stack else roots).append(node)
+            stack.append(node)
+        return preface, roots
+
+    def rows(self) -> list[Block]:
+        """The rows of the document's tables, in order."""
+        return [block for block in self.blocks if block.kind == "row"]
+
+    def styles_in_order(self) -> list[str]:
+        """The heading styles, top level first."""
+        return sorted(self.levels, key=self.levels.__getitem__)
+
+
+def chinese_number(token: str) -> int:
+    """`十二` → 12, `3` → 3, `③` → 3 (up to 999)."""
+    from corpus.parse import chinese_numeral
+
+    if len(token) == 1 and "\u2460" <= token <= "\u2473":
+        return ord(token) - 0x2460 + 1
+    return chinese_numeral(token)
+
+
+def marker_of(line: str) -> tuple[str, int | None, str] | None:
+    """(style, number, rest) when the line starts with a numbering marker or a part label."""
+    for style, pattern in MARKERS:
+        match = pattern.match(line)
+        if match is None:
+            continue
+        try:
+            number = chinese_number(match.group(1))
+        except ValueError:
+            continue
+        return style, number, (match.group("rest") or "").strip()
+    if (match := PART.match(line)) is not None:
+        return PART_STYLE, None, line
+    return None
+
+
+def block_of(line: str, number: int, heading_level: int | None = None) -> Block:
+    """The block a line of text is: a heading when it starts with a marker or has a heading
+    level (Markdown `#`, a Word Heading style), else a paragraph."""
+    found = marker_of(line)
+    if found is not None:
+        style, value, rest = found
+        return Block("heading", rest, number, style, value, raw=line)
+    if heading_level is not None:
+        return Block("heading", line, number, f"h{heading_level}", None, raw=line)
+    return Block("paragraph", line, number, raw=line)
+
+
+def outline_of_lines(lines: Sequence[str], heading_levels: dict[int, int] | None = None,
+                     tables: dict[int, list[Block]] | None = None,
+                     notes: Sequence[str] = ()) -> Outline:
+    """The outline of a document given as lines (line N is `lines[N - 1]`), with the heading
+    levels some lines have (Markdown, Word styles) and table rows to put after given lines.
+
+    Args:
+        lines: the document, one paragraph a line (blank lines are skipped).
+        heading_levels: line number → heading level (1 the highest), for styled headings.
+        tables: line number → the rows of a table that follows that line (0: before all).
+        notes: what reading the file already noted.
+    """
+    heading_levels = heading_levels or {}
+    tables = tables or {}
+    blocks: list[Block] = list(tables.get(0, []))
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip().lstrip("\ufeff")
+        if line and not (PREFACE.match(line) and not blocks):
+            blocks.append(block_of(line, number, heading_levels.get(number)))
+        blocks.extend(tables.get(number, []))
+    return Outline(tuple(blocks), heading_style_levels(blocks), tuple(notes))
+
+
+def heading_style_levels(blocks: Sequence[Block]) -> dict[str, int]:
+    """Each heading style's level: styled headings (`h1`, `h2`…) by their own level, numbering
+    styles in the order the document first uses them, part labels deepest."""
+    styled = sorted({b.style for b in blocks if b.kind == "heading" and b.style.startswith("h")},
+                    key=lambda style: int(style[1:]))
+    numbered = list(dict.fromkeys(b.style for b in blocks if b.kind == "heading"
+                                  and not b.style.startswith("h") and b.style != PART_STYLE))
+    order = [*styled, *numbered]
+    levels = {style: rank for rank, style in enumerate(order, start=1)}
+    if any(b.style == PART_STYLE for b in blocks):
+        levels[PART_STYLE] = len(order) + 1
+    return levels
+
+
+def markdown_heading_levels(text: str) -> dict[int, int]:
+    """Line number → level of each ATX heading (`## 一、济南市` → 2) of a Markdown text."""
+    levels = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = re.match(r"^\s{0,3}(#{1,6})\s+\S", line)
+        if match:
+            levels[number] = len(match.group(1))
+    return levels

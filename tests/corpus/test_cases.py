@@ -1,0 +1,221 @@
+"""The case finder: each common layout of a compilation read into the right cases, titles and
+places, and the first layout read exactly as before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from corpus.errors import CorpusError
+from corpus.load import DEFAULT_DATA_DIR, load_document, parse_document
+
+SHIPPED = DEFAULT_DATA_DIR / "shandong-2020-education-duty-cases.txt"
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def read(path: Path, **meta):
+    return parse_document(path, {"id": "doc", **meta})
+
+
+NATIONAL = """2021年全国义务教育典型案例
+
+一、浙江省以数字化改革为抓手，推进教育治理现代化
+
+浙江省建设“教育魔方”平台，汇集全省学校、教师、学生数据，实现教育决策从经验判断向数据支撑转变。
+
+平台上线以来，全省11个设区市全部接入，累计服务师生1000余万人次。
+
+二、广西壮族自治区着力解决乡村教师住房困难
+
+自治区财政安排专项资金，在乡镇学校建设教师周转宿舍2.3万套，解决了乡村教师住宿难题。
+"""
+
+DISTRICTS = """青岛市教育系统典型案例汇编（2022年）
+
+案例一　崂山区：打造“家门口”的好学校
+【基本情况】崂山区地处青岛东部，辖4个街道，共有中小学52所。
+【主要做法】一是实施集团化办学，组建教育集团8个。二是推动教师交流轮岗，每年交流教师300人。
+【取得成效】全区义务教育优质均衡发展通过国家督导评估。
+
+案例二　黄岛区：校车进村，接送无忧
+【基本情况】黄岛区农村学生占比高，上学路程远。
+【主要做法】全区投入校车186辆，开通线路212条，实现农村学生乘车全覆盖。
+"""
+
+TOPICS = """2022年全省教育工作典型经验报告
+
+一、加强教师队伍建设
+
+（一）破解教师住宿难题。青岛市新建教师公寓1200套，优先保障乡村教师和新入职教师住宿，教师满意度达到98%。
+
+（二）推进县管校聘改革。烟台市福山区推行“县管校聘”，全区交流轮岗教师560人，城乡师资配置更加均衡。
+
+二、推动学前教育普惠发展
+
+（一）扩大普惠资源。潍坊市新建改扩建公办幼儿园120所，新增学位3.6万个，普惠性幼儿园覆盖率达到91%。
+"""
+
+NUMBERED_BLOCKS = """2023年烟台市基础教育典型案例
+
+典型案例1
+龙口市：课后服务“一校一案”
+龙口市全面推行课后服务，所有义务教育学校实现课后服务全覆盖，参与学生比例达到95%。
+课后服务课程包括体育、艺术、科技等100余门。
+
+典型案例2
+莱阳市：乡村小规模学校提质增效
+莱阳市对全市46所乡村小规模学校实施“强校带弱校”行动，开展联合教研活动200余次。
+"""
+
+
+def test_the_first_layout_reads_as_before_48_cases_same_ids():
+    doc, cases = load_document(SHIPPED)
+    assert len(cases) == 48 and cases[0].id == "sd2020-jinan-1"
+    assert cases[-1].id == "sd2020-heze-3"
+    assert all(case.place_level == "city" and case.places == ("山东省", case.city)
+               and case.place_from == "heading" and case.case_title == "" for case in cases)
+    # What the first reader made of it, saved before the outline reader replaced it.
+    before = json.loads((Path(__file__).parent / "fixtures" / "shandong-cases.json")
+                        .read_text(encoding="utf-8"))
+    assert [{name: getattr(case, name) for name in before[0]} for case in cases] == before
+
+
+def test_titled_cases_of_a_national_compilation_take_their_province(tmp_path):
+    doc, cases, report = read(write(tmp_path, "n.txt", NATIONAL))
+    assert (doc.year, doc.province) == (2021, "")  # from the title line; no one province
+    assert [c.city for c in cases] == ["浙江省", "广西壮族自治区"]
+    assert [c.province for c in cases] == ["浙江省", "广西壮族自治区"]
+    assert cases[0].case_title == "浙江省以数字化改革为抓手，推进教育治理现代化"
+    assert cases[0].text.startswith("浙江省建设“教育魔方”平台") and "平台上线以来" in cases[0].text
+    assert cases[1].place_level == "province" and cases[1].id == "doc-guangxi-1"
+    assert report.reading.layout == "titled"
+
+
+def test_case_blocks_with_parts_keep_their_parts_and_take_the_district(tmp_path):
+    _, cases, _ = read(write(tmp_path, "q.txt", DISTRICTS))
+    assert [(c.city, c.case_title) for c in cases] == [
+        ("崂山区", "打造“家门口”的好学校"), ("黄岛区", "校车进村，接送无忧")]
+    assert cases[0].places == ("山东省", "青岛市", "崂山区") and cases[0].place_level == "county"
+    assert cases[0].text.startswith("【基本情况】") and "【取得成效】" in cases[0].text
+
+
+def test_a_topic_reports_items_are_cases_placed_by_their_text(tmp_path):
+    _, cases, report = read(write(tmp_path, "t.txt", TOPICS, "gb18030"))
+    assert [c.places[-1] for c in cases] == ["青岛市", "福山区", "潍坊市"]
+    assert [c.place_from for c in cases] == ["text"] * 3
+    assert cases[0].case_title == "破解教师住宿难题"
+    assert report.reading.level == 2
+
+
+def test_numbered_blocks_take_the_next_line_as_their_heading(tmp_path):
+    _, cases, _ = read(write(tmp_path, "h.txt", NUMBERED_BLOCKS, "utf-16"))
+    assert [(c.city, c.case_title) for c in cases] == [
+        ("龙口市", "课后服务“一校一案”"), ("莱阳市", "乡村小规模学校提质增效")]
+    assert cases[0].places == ("山东省", "烟台市", "龙口市")
+    assert cases[0].text.startswith("龙口市全面推行课后服务")
+
+
+def test_a_word_table_gives_one_case_a_row(tmp_path):
+    document = Document()
+    document.add_paragraph("2022年威海市义务教育典型案例汇总表")
+    table = document.add_table(rows=1, cols=4)
+    for cell, header in zip(table.rows[0].cells, ["序号", "县（市、区）", "案例名称", "主要做法"],
+                            strict=True):
+        cell.text = header
+    for number, (place, title, text) in enumerate([
+            ("环翠区", "校车安全管理", "环翠区投入校车80辆，配备随车照管员，安装北斗定位系统。"),
+            ("荣成市", "乡村教师周转房", "荣成市建设教师周转房500套，解决乡村教师住宿困难。")], 1):
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text, cells[3].text = str(number), place, title, text
+    document.save(tmp_path / "w.docx")
+    doc, cases, report = read(tmp_path / "w.docx")
+    assert doc.year == 2022 and report.reading.layout == "rows"
+    assert [(c.city, c.case_title, c.place_from) for c in cases] == [
+        ("环翠区", "校车安全管理", "table"), ("荣成市", "乡村教师周转房", "table")]
+    assert cases[1].places == ("山东省", "威海市", "荣成市") and cases[1].text.startswith("荣成市建设")
+
+
+def test_word_headings_topics_above_titled_cases(tmp_path):
+    document = Document()
+    document.add_paragraph("2022年全省教育改革典型案例")
+    document.add_paragraph("学前教育", style="Heading 1")
+    document.add_paragraph("临沂市兰山区：普惠幼儿园扩容", style="Heading 2")
+    document.add_paragraph("兰山区新建公办幼儿园30所，新增学位9000个，普惠性幼儿园覆盖率达到92%。")
+    document.add_paragraph("职业教育", style="Heading 1")
+    document.add_paragraph("淄博市：产教融合实训基地", style="Heading 2")
+    document.add_paragraph("淄博市建设产教融合实训基地20个，与企业共建专业60个，订单培养学生3000人。")
+    document.save(tmp_path / "j.docx")
+    _, cases, _ = read(tmp_path / "j.docx", province="山东省")
+    assert [(c.places[-1], c.case_title) for c in cases] == [
+        ("兰山区", "普惠幼儿园扩容"), ("淄博市", "产教融合实训基地")]
+
+
+def test_markdown_headings_are_read_as_headings(tmp_path):
+    text = ("# 2022年全省课后服务典型案例\n\n## 济南市\n\n### 历下区：课后服务进社区\n\n"
+            "历下区组织社区志愿者参与课后服务，覆盖学生3万人，家长满意度达到96%以上。\n\n"
+            "## 青岛市\n\n### 市北区：托管服务延时\n\n市北区所有小学提供延时托管服务至18时，"
+            "解决双职工家庭接送难题。\n")
+    _, cases, _ = read(write(tmp_path, "m.md", text))
+    assert [(c.city, c.case_title) for c in cases] == [
+        ("历下区", "课后服务进社区"), ("市北区", "托管服务延时")]
+    assert cases[1].places == ("山东省", "青岛市", "市北区")
+
+
+def test_every_line_is_accounted_for(tmp_path):
+    text = NATIONAL.replace("2021年全国义务教育典型案例\n", "2021年全国义务教育典型案例\n\n"
+                            "为总结推广各地经验，现将典型案例汇编如下。\n")
+    _, cases, report = read(write(tmp_path, "n.txt", text))
+    assert len(cases) == 2
+    assert [block.text for block in report.reading.other] == ["为总结推广各地经验，现将典型案例汇编如下。"]
+    assert "not cases (1 lines" in report.report()
+
+
+def test_a_case_with_no_place_is_warned_about_and_place_can_be_given(tmp_path):
+    text = "2022年典型案例\n\n一、以改革促发展\n\n学校推行弹性上下学时间，家长接送更方便，受到普遍欢迎。\n"
+    _, cases, report = read(write(tmp_path, "x.txt", text), province="山东省")
+    assert cases[0].city == "" and any("no place found" in w for w in report.warnings)
+    _, cases, report = read(write(tmp_path, "x.txt", text), province="山东省", place="章丘区")
+    assert cases[0].places == ("山东省", "济南市", "章丘区") and cases[0].place_from == "option"
+    assert not any("no place found" in w for w in report.warnings)
+
+
+def test_the_case_level_can_be_chosen(tmp_path):
+    _, cases, report = read(write(tmp_path, "t.txt", TOPICS), case_level=1)
+    assert len(cases) == 2 and report.reading.level == 1
+    with pytest.raises(CorpusError, match="no headings at that level"):
+        read(write(tmp_path, "t.txt", TOPICS), case_level=5)
+
+
+def test_a_document_with_no_structure_is_refused_with_a_reason(tmp_path):
+    with pytest.raises(CorpusError, match="nothing reads as a case"):
+        read(write(tmp_path, "p.txt", "2022年的一段话\n\n没有任何标题的正文。\n"))
+
+
+def test_a_year_must_come_from_somewhere(tmp_path):
+    with pytest.raises(CorpusError, match="names no year"):
+        read(write(tmp_path, "n.txt", NATIONAL.replace("2021年", "")))
+
+
+def test_places_that_slug_alike_get_distinct_ids(tmp_path):
+    text = ("2022年全国典型案例\n\n一、北京市朝阳区：学区制改革\n\n朝阳区推进学区制改革，"
+            "组建学区12个，促进优质资源共享。\n\n二、长春市朝阳区：智慧校园\n\n朝阳区建设智慧校园"
+            "60所，实现宽带网络全覆盖。\n")
+    _, cases, _ = read(write(tmp_path, "c.txt", text))
+    assert [c.places for c in cases] == [("北京市", "朝阳区"), ("吉林省", "长春市", "朝阳区")]
+    assert len({c.id for c in cases}) == 2
+
+
+def test_the_dry_run_report_shows_outline_cases_and_places(tmp_path):
+    _, _, report = read(write(tmp_path, "q.txt", DISTRICTS))
+    text = report.report()
+    assert "outline:" in text and "level 1 '案例一': 2 headings" in text
+    assert "cases: titled" in text
+    assert "doc-laoshan-1  崂山区 (county/district: 山东省 › 青岛市 › 崂山区; heading)" in text
