@@ -58,6 +58,7 @@ class Block:
     raw: str = ""
     cells: tuple[tuple[str, str], ...] = ()
     table: int = 0
+    heading_level: int | None = None  # a Markdown `#` count or a Word Heading level
 
 
 @dataclass
@@ -148,9 +149,10 @@ def block_of(line: str, number: int, heading_level: int | None = None) -> Block:
     found = marker_of(line)
     if found is not None:
         style, value, rest = found
-        return Block("heading", rest, number, style, value, raw=line)
+        return Block("heading", rest, number, style, value, raw=line, heading_level=heading_level)
     if heading_level is not None:
-        return Block("heading", line, number, f"h{heading_level}", None, raw=line)
+        return Block("heading", line, number, f"h{heading_level}", None, raw=line,
+                     heading_level=heading_level)
     return Block("paragraph", line, number, raw=line)
 
 
@@ -178,14 +180,17 @@ def outline_of_lines(lines: Sequence[str], heading_levels: dict[int, int] | None
 
 
 def heading_style_levels(blocks: Sequence[Block]) -> dict[str, int]:
-    """Each heading style's level: styled headings (`h1`, `h2`…) by their own level, numbering
-    styles in the order the document first uses them, part labels deepest."""
-    styled = sorted({b.style for b in blocks if b.kind == "heading" and b.style.startswith("h")},
-                    key=lambda style: int(style[1:]))
-    numbered = list(dict.fromkeys(b.style for b in blocks if b.kind == "heading"
-                                  and not b.style.startswith("h") and b.style != PART_STYLE))
-    order = [*styled, *numbered]
-    levels = {style: rank for rank, style in enumerate(order, start=1)}
+    """Each heading style's level: styles used by Markdown or Word headings by that heading
+    level (`## 一、济南市` is a level-2 heading whatever its number), the other numbering
+    styles below them in the order the document first uses them, part labels deepest."""
+    rank: dict[str, tuple[int, int]] = {}
+    for position, block in enumerate(blocks):
+        if block.kind != "heading" or block.style == PART_STYLE:
+            continue
+        key = (0, block.heading_level) if block.heading_level is not None else (1, position)
+        rank[block.style] = min(rank.get(block.style, key), key)
+    order = sorted(rank, key=rank.__getitem__)
+    levels = {style: level for level, style in enumerate(order, start=1)}
     if any(b.style == PART_STYLE for b in blocks):
         levels[PART_STYLE] = len(order) + 1
     return levels
