@@ -284,3 +284,43 @@ def test_listing_the_trash_escapes_what_a_terminal_would_obey(run):
     listed = run("corpus", "trash").output
     assert "\x1b" not in listed and "\x07" not in listed
     assert "\\x1b[2Jgone" in listed
+
+
+DISTRICTS = """青岛市教育系统典型案例汇编（2022年）
+
+案例一　崂山区：打造“家门口”的好学校
+【基本情况】崂山区地处青岛东部，辖4个街道，共有中小学52所。
+【主要做法】实施集团化办学，组建教育集团8个；推动教师交流轮岗，每年交流教师300人。
+
+案例二　黄岛区：校车进村，接送无忧
+【主要做法】全区投入校车186辆，开通线路212条，实现农村学生乘车全覆盖。
+"""
+
+
+def test_a_titled_layout_is_added_with_year_and_province_from_its_title(run, tmp_path):
+    source = tmp_path / "qd.txt"
+    source.write_text(DISTRICTS, encoding="utf-8")
+    dry = run("corpus", "add", str(source), "--id", "qd2022", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "level 1 '案例一': 2 headings" in dry.output and "cases: titled" in dry.output
+    assert "qd2022-laoshan-1  崂山区 (county/district: 山东省 › 青岛市 › 崂山区; heading)" \
+        in dry.output
+    assert not (run.data / "qd2022.txt").exists()
+    assert run("corpus", "add", str(source), "--id", "qd2022").exit_code == 0
+    meta = json.loads((run.data / "qd2022.json").read_text(encoding="utf-8"))
+    assert (meta["year"], meta["province"]) == (2022, "山东省")  # from the title: 青岛市 is in it
+    found = json.loads(run("search", "校车进村接送", "--json", "--place", "青岛").output)
+    assert found["results"][0]["id"] == "qd2022-huangdao-1"
+    assert found["results"][0]["places"] == ["山东省", "青岛市", "黄岛区"]
+
+
+def test_the_readers_guesses_can_be_overridden(run, tmp_path):
+    source = tmp_path / "qd.txt"
+    source.write_text(DISTRICTS, encoding="utf-8")
+    result = run("corpus", "add", str(source), "--id", "qd2022", "--place", "青岛市",
+                 "--year", "2023", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "qd2022-qingdao-2  青岛市 (city: 山东省 › 青岛市; option)" in result.output
+    result = run("corpus", "add", str(source), "--id", "qd2022", "--level", "3", "--dry-run")
+    assert result.exit_code == 1 and "no headings at that level" in result.output
+    assert "Nothing was changed" in result.output
