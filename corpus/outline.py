@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 _CN = "一二三四五六七八九十百〇零两"
-_NUMBER = rf"[{_CN}]+|\d{{1,3}}"
+_NUMBER = rf"[{_CN}]+|\d{{1,4}}"  # a compilation may hold a thousand cases
 # A numbering marker at the start of a line: the style's name, and a pattern whose first group
 # is the number and whose group `rest` is the rest of the line. Checked in this order.
 _MARKER_PATTERNS = (
