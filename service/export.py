@@ -23,14 +23,18 @@ CSV_COLUMNS = ("rank", *(name for name in Result.model_fields if name != "snippe
 FORMULA_STARTS = frozenset("=+-@\t\r\0＝＋－＠")
 
 
+LIST_SEPARATOR = " / "  # a list in one cell: a place's chain, 山东省 / 青岛市 / 崂山区
+
+
 def spreadsheet_cell(value: object) -> object:
-    """A CSV cell: a number as it is (-3.5 stays a number), nothing for None, and text that
-    begins (after spaces) with a formula start behind a `'`, which spreadsheets show as text."""
+    """A CSV cell: a number as it is (-3.5 stays a number), nothing for None, a list as its
+    items joined by LIST_SEPARATOR, and text that begins (after spaces) with a formula start
+    behind a `'`, which spreadsheets show as text."""
     if value is None:
         return ""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    text = str(value)
+    text = LIST_SEPARATOR.join(map(str, value)) if isinstance(value, list | tuple) else str(value)
     if text[:1] in FORMULA_STARTS or text.lstrip()[:1] in FORMULA_STARTS:
         return "'" + text
     return text

@@ -18,8 +18,10 @@ from index.retrieval.snippets import choose_span, mark_terms, markable
 
 # A result's fields, in order: a case's, or the hit's own (score, match, snippet). Every
 # interface's result — the JSON, OpenAPI, MCP's output schema, the CSV header — is made from
-# this one list (service.records.Result): a field is added to results here, once.
-RESULT_FIELDS = ("id", "city", "seq", "year", "province", "score", "match", "text", "snippet")
+# this one list (service.records.Result): a field is added to results here, once. Fields added
+# later go at the end, so that a spreadsheet's columns keep their places.
+RESULT_FIELDS = ("id", "city", "seq", "year", "province", "score", "match", "text", "snippet",
+                 "case_title", "place_level", "places")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Hit:
     def to_dict(self) -> dict:
         """The API's result object: RESULT_FIELDS, from the hit or else from its case."""
         own = {"score": round(float(self.score), 4), "match": self.match,
-               "snippet": self.snippet}
+               "snippet": self.snippet, "places": list(self.case.places)}
         return {name: own[name] if name in own else getattr(self.case, name)
                 for name in RESULT_FIELDS}
 

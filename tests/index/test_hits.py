@@ -81,9 +81,12 @@ def test_a_hit_serializes_to_the_api_result():
     from corpus.models import Case
     from index.retrieval.search import Hit
 
-    case = Case(id="x-1", city="青岛市", seq=1, text="校车安全。", title="", year=2020,
-                province="山东省", doc_id="x", line=1)
+    case = Case(id="x-1", city="崂山区", seq=1, text="校车安全。", title="", year=2020,
+                province="山东省", doc_id="x", line=1, case_title="校车安全",
+                place_level="county", place_code="370212",
+                places=("山东省", "青岛市", "崂山区"), place_from="heading")
     assert Hit(case, 0.123456, "<mark>校车</mark>安全。", (0, 5), "strong").to_dict() == {
-        "id": "x-1", "city": "青岛市", "seq": 1, "text": "校车安全。", "score": 0.1235,
+        "id": "x-1", "city": "崂山区", "seq": 1, "text": "校车安全。", "score": 0.1235,
         "match": "strong", "snippet": "<mark>校车</mark>安全。", "year": 2020,
-        "province": "山东省"}
+        "province": "山东省", "case_title": "校车安全", "place_level": "county",
+        "places": ["山东省", "青岛市", "崂山区"]}

@@ -21,7 +21,7 @@ def test_search_post_returns_ranked_results(client):
     first = body["results"][0]
     assert first["id"] == "sd2020-jinan-3"
     assert set(first) == {"id", "city", "seq", "text", "score", "snippet", "match", "year",
-                          "province"}
+                          "province", "case_title", "place_level", "places"}
     assert body["took_ms"] >= 0
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)

@@ -104,7 +104,7 @@ def test_every_format_prints_as_asked_with_one_question_or_a_file(cli, tmp_path,
     for result in printed.values():
         _clean_exit(result, 0)
     rows = _csv_rows(printed["csv"].output)
-    assert rows[0][-1] == "text" and len(rows) == 3
+    assert rows[0][-1] == "places" and "text" in rows[0] and len(rows) == 3
     as_json = json.loads(printed["json"].output)
     assert (as_json["results"][0]["query"] if with_file else as_json["query"]) == "校车安全"
     assert len(printed["jsonl"].output.strip().splitlines()) == 1

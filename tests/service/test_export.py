@@ -32,7 +32,8 @@ def test_csv_opens_as_a_table_with_one_row_a_result(client):
     assert not raw.startswith(b"\xef\xbb\xbf")  # no BOM
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8"))))
     assert tuple(rows[0]) == CSV_COLUMNS == ("rank", "id", "city", "seq", "year", "province",
-                                             "score", "match", "text")
+                                             "score", "match", "text", "case_title",
+                                             "place_level", "places")
     assert [row[0] for row in rows[1:]] == ["3", "4", "5"]  # ranks count the offset
     page = client.get("/api/search?q=校车&k=3&offset=2").get_json()["results"]
     assert [row[1] for row in rows[1:]] == [r["id"] for r in page]

@@ -22,7 +22,7 @@ def test_search_results_are_citable(engine):
     results = run_search(engine, BASE, "购置新国标校车", k=3)["results"]
     first = results[0]
     assert set(first) == {"id", "title", "url", "city", "seq", "year", "province", "snippet",
-                          "score", "match"}
+                          "score", "match", "case_title", "place_level", "places"}
     assert first["id"] == "sd2020-jinan-3"
     assert first["title"].startswith("济南市 案例3：商河县全力做好学生食")
     assert first["url"] == f"{BASE}/cases/sd2020-jinan-3"
