@@ -283,6 +283,10 @@ SEARCH = RequestSpec("search", (
           cli=("-k", "--k")),
     Field("cities", "names", "Only cases of these cities (names as in /api/cities, e.g. "
           "青岛市)", query_name="city", cli=("--city",), example="青岛市"),
+    Field("places", "names", "Only cases of these places, at any level: a province takes in "
+          "its cities and counties, a city its districts (山东省 or 山东, 青岛市 or 青岛, "
+          "崂山区; names as in /api/places)", query_name="place", cli=("--place",),
+          example="青岛市"),
     Field("years", "years", "Only cases of these years (e.g. 2020)", query_name="year",
           cli=("--year",), example=2020),
     Field("provinces", "names", "Only cases of these provinces (e.g. 山东省)",
@@ -300,7 +304,10 @@ SIMILAR = RequestSpec("similar_cases", (
     Field("id", "id", "A case id from search, e.g. sd2020-jinan-3", example="sd2020-jinan-3"),
     Field("k", "int", "How many results", default=10, low=1, high=MAX_K, query_name="k",
           cli=("-k", "--k")),
-    Field("same_city", "bool", "Include cases of the case's own city", default=False,
+    Field("same_city", "bool", "Include cases of the case's own place (its city, district "
+          "or province). Either way, when the case's place level is known, results are of "
+          "places at that level: a district's practice is compared with other districts and "
+          "counties, a city's with cities, a province's with provinces", default=False,
           query_name="same_city", cli=("--same-city",)),
     Field("min_match", "choice", MATCH_HELP, default="weak", choices=tuple(reversed(LEVELS)),
           query_name="min_match", cli=("--min-match",)),

@@ -59,6 +59,17 @@ def written_in_han(text: str) -> bool:
     return han > 0 and han * 2 >= letters
 
 
+def words(text: str) -> list[str]:
+    """A text cut into words as jieba reads it (accurate mode, every character kept: the
+    words' lengths add up to the text's)."""
+    return _jieba().lcut(text)
+
+
+def word_frequency(word: str) -> int:
+    """How often jieba's dictionary counts a word (0 for a word it does not hold)."""
+    return int(_jieba().get_FREQ(word) or 0)
+
+
 def tokenize(text: str) -> list[str]:
     """Terms of a text: jieba's search-mode words for Chinese (`幼儿园` also yields `幼儿`),
     lower-cased words for Latin script and numbers; stopwords and punctuation dropped."""

@@ -1,6 +1,6 @@
 """What a search asks, read once: a `Query` (the question's topic, language and terms, its
 vectors, the rows its filters allow, the page wanted), the reader that builds one from a
-question, and the filter that turns cities, years and provinces into rows."""
+question, and the filter that turns cities, places, years and provinces into rows."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from index.retrieval.cities import CityMatcher
 from index.retrieval.everyday import official_terms
 from index.retrieval.glosses import english_words, gloss_words
 from index.retrieval.lexical import BM25Index, tokenize, written_in_han
+from index.retrieval.places import CasePlaces
 from index.retrieval.snippets import markable
 
 
@@ -33,8 +34,10 @@ class Query:
     terms: tuple[str, ...] = ()  # BM25's terms, each known to the corpus
     glosses: tuple[str, ...] = ()  # English words looked up among the cases' English glosses
     cross_lingual: bool = False  # written in another script than the corpus
-    cities: tuple[str, ...] = ()  # cities the question names: their relevant cases go first
-    bare_city: bool = False  # only a city's name: all of that city's cases go first
+    # Places the question names (full names, at any level; cities as written): their
+    # relevant cases go first.
+    cities: tuple[str, ...] = ()
+    bare_city: bool = False  # only a place's name: all of that place's cases go first
     words: tuple[str, ...] = ()  # what a hit's coverage (the share of the question held) counts
     marked: tuple[str, ...] = ()  # terms marked in snippets
     vector: np.ndarray | None = None  # the question in the main embedder's space
@@ -100,21 +103,26 @@ class QuestionReader:
 
 
 class CaseFilter:
-    """The rows that a search's filters (cities, years, provinces) let through."""
+    """The rows that a search's filters (cities, places, years, provinces) let through."""
 
-    def __init__(self, cases: Sequence[Case]) -> None:
+    def __init__(self, cases: Sequence[Case], places: CasePlaces | None = None) -> None:
+        self.places = places or CasePlaces(cases)
         self.columns = {
             "cities": np.array([case.city for case in cases], dtype=object),
             "years": np.array([case.year for case in cases], dtype=np.int64),
-            "provinces": np.array([case.province for case in cases], dtype=object)}
+            # a case's province: its document's, or the one its place lies in
+            "provinces": np.array([case.province or (case.places[:1] or ("",))[0]
+                                   for case in cases], dtype=object)}
         # Known values in first-seen order, for the message that refuses an unknown one.
         self.known = {name: list(dict.fromkeys(column.tolist()))
                       for name, column in self.columns.items()}
 
     def allowed(self, cities: Sequence[str] | None = None, years: Sequence[int] | None = None,
-                provinces: Sequence[str] | None = None) -> np.ndarray | None:
+                provinces: Sequence[str] | None = None,
+                places: Sequence[str] | None = None) -> np.ndarray | None:
         """Rows passing every given filter (None: no filter); unknown values are refused."""
         mask = None
+        provinces = self._provinces(provinces) if provinces else provinces
         for name, wanted in (("cities", cities), ("years", years), ("provinces", provinces)):
             if not wanted:
                 continue
@@ -125,4 +133,17 @@ class CaseFilter:
                                           f"{', '.join(map(str, known))}")
             passing = np.isin(self.columns[name], list(wanted))
             mask = passing if mask is None else mask & passing
+        if places:
+            passing = self.places.allowed(places)
+            mask = passing if mask is None else mask & passing
         return None if mask is None else np.flatnonzero(mask)
+
+    def _provinces(self, wanted: Sequence[str]) -> list[str]:
+        """Provinces asked for, a short name (山东) read as the province it names."""
+        known = set(self.known["provinces"])
+        found = []
+        for name in wanted:
+            division = None if name in known else self.places.division(name)
+            found.append(division.name if division is not None and division.level == "province"
+                         and division.name in known else name)
+        return found

@@ -1,5 +1,5 @@
 """Ranking a `Query`'s candidates: each signal's candidates (BM25, the ANN index of each
-embedder), their scores, fused into one descending order, a named city's cases first."""
+embedder), their scores, fused into one descending order, a named place's cases first."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from index.artifact.ann import search_parameters
 from index.artifact.store import CaseIndex
 from index.retrieval.fusion import FusionConfig, fuse, maxnorm
 from index.retrieval.lexical import BM25Index
+from index.retrieval.places import CasePlaces
 from index.retrieval.query import Query
 
 DENSE_ONLY = FusionConfig(weights={"dense": 1.0})
@@ -51,13 +52,12 @@ class Ranking:
         return Ranking(self.rows[order], self.scores[order],
                        {name: values[order] for name, values in self.signals.items()})
 
-    def promoted(self, city_of_row: np.ndarray, cities: tuple[str, ...],
-                 ratio: float) -> Ranking:
-        """The named cities' cases scoring at least `ratio` × the top one moved to the front."""
-        if not cities or self.rows.size == 0:
+    def promoted(self, named: np.ndarray | None, ratio: float) -> Ranking:
+        """The cases of the named places (`named`: a mask over the index's rows) scoring at
+        least `ratio` × the top one moved to the front."""
+        if named is None or not named.any() or self.rows.size == 0:
             return self
-        in_city = np.isin(city_of_row[self.rows], list(cities))
-        relevant = in_city & (self.scores >= ratio * self.scores[0])
+        relevant = named[self.rows] & (self.scores >= ratio * self.scores[0])
         return self.reordered(np.concatenate([np.flatnonzero(relevant),
                                               np.flatnonzero(~relevant)]))
 
@@ -121,15 +121,15 @@ def scores_at(rows: np.ndarray, found: tuple[np.ndarray, np.ndarray], exact: boo
 
 class Ranker:
     """Ranks the cases of one index for a `Query`: BM25's candidates and each embedder's
-    nearest rows, every candidate scored by every signal, fused, a named city's cases first."""
+    nearest rows, every candidate scored by every signal, fused, a named place's cases first."""
 
     def __init__(self, index: CaseIndex, lexical: BM25Index, glosses: BM25Index | None,
-                 city_of_row: np.ndarray, fusion: FusionConfig, candidates: int = 200,
+                 places: CasePlaces, fusion: FusionConfig, candidates: int = 200,
                  city_promote_ratio: float = 0.3) -> None:
         self.index = index
         self.lexical = lexical
         self.glosses = glosses
-        self.city_of_row = city_of_row
+        self.places = places
         self.fusion = fusion
         self.candidates = candidates  # per signal, before fusion
         self.city_promote_ratio = city_promote_ratio
@@ -137,8 +137,8 @@ class Ranker:
     def rank(self, query: Query, fusion: FusionConfig | None = None) -> Ranking:
         """The query's candidates, best first (`fusion`: other weights than the default)."""
         ratio = 0.0 if query.bare_city else self.city_promote_ratio
-        return self._fused(query, fusion or self.fusion).promoted(
-            self.city_of_row, query.cities, ratio)
+        named = self.places.named(query.cities) if query.cities else None
+        return self._fused(query, fusion or self.fusion).promoted(named, ratio)
 
     def _lexical(self, query: Query) -> np.ndarray:
         """Every row's BM25 score (zeros in dense mode, and outside the allowed rows)."""

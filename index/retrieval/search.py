@@ -1,8 +1,11 @@
 """Retrieval over a loaded index: questions → ranked cases, and cases → analogous cases.
 
 Three modes: `dense` (embedding cosine), `lexical` (BM25 over jieba terms) and `hybrid` (both,
-fused; the default). A city named in a question (`青岛`, `Qingdao`) puts that city's relevant
-cases first. Each hit carries a snippet: the sentence that answers, with matched terms marked.
+fused; the default). A place named in a question (`青岛`, `Qingdao`, `崂山区`, `山东`) puts
+its relevant cases first, at any level (青岛 brings 青岛市's and its districts'). Each hit
+carries a snippet: the sentence that answers, with matched terms marked. Similar practices
+come from other places at the source case's level (a district's from other districts and
+counties).
 
 A search is read once into a `Query` (index.retrieval.query), embedded, ranked by the `Ranker`
 (index.retrieval.ranking) and turned into `Hit`s by the `HitBuilder` (index.retrieval.hits);
@@ -12,7 +15,7 @@ A search is read once into a `Query` (index.retrieval.query), embedded, ranked b
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -22,7 +25,7 @@ from index.artifact.store import CaseIndex
 from index.errors import UnknownCaseError
 from index.figures import FigureGroup, FigureTable
 from index.models.embedders import Embedder
-from index.retrieval.cities import CityMatcher
+from index.retrieval.cities import CityMatcher, PlaceName
 from index.retrieval.fusion import FusionConfig
 from index.retrieval.glosses import gloss_index
 from index.retrieval.hits import Hit, HitBuilder
@@ -36,6 +39,13 @@ from index.retrieval.limits import (
     check_question,
 )
 from index.retrieval.observe import StageObserver, Stopwatch
+from index.retrieval.places import (
+    CasePlaces,
+    Gazetteer,
+    KnownPlace,
+    default_gazetteer,
+    place_key,
+)
 from index.retrieval.query import CaseFilter, Query, QuestionReader
 from index.retrieval.ranking import Ranker, top_k
 
@@ -87,8 +97,10 @@ class SearchEngine:
 
     def __init__(self, index: CaseIndex, embedder: Embedder,
                  config: SearchConfig | None = None, second: Embedder | None = None,
-                 observer: StageObserver | None = None) -> None:
+                 observer: StageObserver | None = None,
+                 gazetteer: Callable[[], Gazetteer | None] = default_gazetteer) -> None:
         self.index = index
+        self.gazetteer = gazetteer  # reads a place asked for (corpus.places by default)
         self.embedder = embedder
         self.config = config or SearchConfig()
         # The second embedder takes part only when the index holds its vectors; it is kept
@@ -99,12 +111,14 @@ class SearchEngine:
         check_mode(self.config.mode)
         self.rows = {case.id: row for row, case in enumerate(index.cases)}
         self.city_counts = Counter(case.city for case in index.cases)
-        self.filter = CaseFilter(index.cases)
+        self.place_index = CasePlaces(index.cases, gazetteer)
+        self.filter = CaseFilter(index.cases, self.place_index)
         self.city_of_row = self.filter.columns["cities"]
         self.year_of_row = self.filter.columns["years"]
         self.province_of_row = self.filter.columns["provinces"]
         self.lexical = BM25Index.from_texts(case.text for case in index.cases)
-        self.city_matcher = CityMatcher(self.city_counts)
+        self.city_matcher = CityMatcher(self.city_counts, self._place_names(),
+                                        [case.text for case in index.cases])
         if self.config.second_for not in SECOND_FOR:
             raise ValueError(f"second_for must be one of {SECOND_FOR}")
         self.corpus_in_han = written_in_han(" ".join(case.text for case in index.cases[:1000]))
@@ -112,7 +126,7 @@ class SearchEngine:
                         if self.config.glosses and self.corpus_in_han else None)
         self.reader = QuestionReader(self.lexical, self.glosses, self.city_matcher,
                                      self.corpus_in_han, self.config.everyday)
-        self.ranker = Ranker(index, self.lexical, self.glosses, self.city_of_row,
+        self.ranker = Ranker(index, self.lexical, self.glosses, self.place_index,
                              self.config.fusion, self.config.candidates,
                              self.config.city_promote_ratio)
         self.hit_builder = HitBuilder(index, self.lexical, self.glosses,
@@ -123,7 +137,8 @@ class SearchEngine:
         """An engine over the same index with other settings, another query embedder, or
         (`second=False`) without the second embedder: what evaluations compare."""
         return SearchEngine(self.index, embedder or self.embedder, config or self.config,
-                            second=self.second_embedder if second else None)
+                            second=self.second_embedder if second else None,
+                            gazetteer=self.gazetteer)
 
     def observe(self, observer: StageObserver | None) -> SearchEngine:
         """Report the time of each search's stages to `observer` from now on (None: to no
@@ -138,6 +153,21 @@ class SearchEngine:
     def cities(self) -> list[tuple[str, int]]:
         """Each city with its number of cases, in document order."""
         return list(self.city_counts.items())
+
+    def places(self) -> list[KnownPlace]:
+        """Every place the cases are about or lie in, with its level, chain and number of
+        cases, each before the places below it (index.retrieval.places)."""
+        return self.place_index.known()
+
+    def _place_names(self) -> list[PlaceName]:
+        """The places a question may name: every place of the cases' chains, with the short
+        names the gazetteer gives it."""
+        found = []
+        for chain, level in self.place_index.chains():
+            division = self.place_index.division(chain[-1], chain[:-1])
+            shorts = (division.short,) if division is not None and division.short else ()
+            found.append(PlaceName(chain[-1], level, shorts))
+        return found
 
     def facets(self) -> dict[str, list]:
         """The years and provinces the corpus covers, in first-seen order."""
@@ -156,25 +186,28 @@ class SearchEngine:
     def search(self, query: str, k: int = 10, cities: Sequence[str] | None = None,
                mode: str | None = None, years: Sequence[int] | None = None,
                provinces: Sequence[str] | None = None, min_match: str = "weak",
-               offset: int = 0) -> list[Hit]:
+               offset: int = 0, places: Sequence[str] | None = None) -> list[Hit]:
         """The k cases that best answer a question, best first.
 
         Args:
-            query: a question or keywords, Chinese or English; a city named in it ranks that
-                city's relevant cases first.
+            query: a question or keywords, Chinese or English; a place named in it ranks that
+                place's relevant cases first (and those of the places below it).
             k: how many results, 1..MAX_K.
-            cities: if given, only cases of these cities.
+            cities: if given, only cases of these cities (as written, `Case.city`).
             mode: "hybrid" (default), "dense" or "lexical".
             years, provinces: if given, only cases of these years / provinces.
             min_match: leave out hits below this level (`weak`: none left out).
             offset: skip the first `offset` results (the next page); offset + k ≤ MAX_DEPTH.
+            places: if given, only cases in these places, at any level (`山东省` or `山东`: its
+                cities' and counties' too; `青岛`: 青岛市's and its districts'; `崂山区`).
 
         Raises:
             InvalidRequestError: an empty query, k out of range, an unknown filter value or mode.
         """
         with SEARCHES:
             text = check_question(query)
-            request = self._request(k, offset, min_match, mode, cities, years, provinces)
+            request = self._request(k, offset, min_match, mode, cities, years, provinces,
+                                    places)
             asked = self.reader.read(text, **request)
             watch = Stopwatch()
             asked = self._embedded(asked)
@@ -185,13 +218,14 @@ class SearchEngine:
                      cities: Sequence[str] | None = None, mode: str | None = None,
                      years: Sequence[int] | None = None,
                      provinces: Sequence[str] | None = None,
-                     min_match: str = "weak") -> list[list[Hit]]:
+                     min_match: str = "weak",
+                     places: Sequence[str] | None = None) -> list[list[Hit]]:
         """`search` for several questions with the same filters, their embeddings computed in
         one call per embedder (cheaper per question than one call each)."""
         mode = mode or self.config.mode
         check_mode(mode)
         texts = [check_question(query) for query in queries]
-        request = self._request(k, 0, min_match, mode, cities, years, provinces)
+        request = self._request(k, 0, min_match, mode, cities, years, provinces, places)
         asked = [self.reader.read(text, **request) for text in texts]
         with SEARCHES:
             watch = Stopwatch()
@@ -202,8 +236,10 @@ class SearchEngine:
 
     def similar(self, case_id: str, k: int = 10, same_city: bool = False,
                 mode: str | None = None, min_match: str = "weak") -> list[Hit]:
-        """Cases most like the given one, never itself; other cities only unless `same_city`;
-        none below `min_match`.
+        """Cases most like the given one, never itself; other places only unless `same_city`
+        (two 市中区 of two cities are two places); only places at the case's level when
+        it is known (a district's practice among other districts and counties, a province's
+        among provinces); none below `min_match`.
 
         Raises:
             UnknownCaseError: no case has this id.
@@ -223,15 +259,15 @@ class SearchEngine:
 
     def _request(self, k: int, offset: int, min_match: str, mode: str | None,
                  cities: Sequence[str] | None, years: Sequence[int] | None,
-                 provinces: Sequence[str] | None) -> dict:
+                 provinces: Sequence[str] | None, places: Sequence[str] | None) -> dict:
         """The checked page, mode and filters of a search, as `Query` fields."""
         check_k(k)
         check_offset(offset, k)
         check_level(min_match)
         mode = mode or self.config.mode
         check_mode(mode)
-        return {"mode": mode, "allowed": self.filter.allowed(cities, years, provinces), "k": k,
-                "offset": offset, "min_match": min_match}
+        return {"mode": mode, "allowed": self.filter.allowed(cities, years, provinces, places),
+                "k": k, "offset": offset, "min_match": min_match}
 
     def _asks_second(self, query: Query) -> bool:
         """Whether a question is embedded by the second embedder too (SearchConfig.second_for)."""
@@ -271,10 +307,13 @@ class SearchEngine:
 
     def _case_query(self, source: Case, mode: str, same_city: bool, **page: object) -> Query:
         """A case as a query for cases like it: its vectors, its key terms (or all of them),
-        every row but its own (and its city's, unless `same_city`) allowed."""
+        the rows allowed those of places at its level (when known), but its own row and,
+        unless `same_city`, its place's."""
         row = self.rows[source.id]
         keep = np.ones(len(self.index.cases), bool) if same_city else (
-            self.city_of_row != source.city)
+            self.place_index.key_of_row != place_key(source))
+        if source.place_level:
+            keep &= self.place_index.level_of_row == source.place_level
         keep[row] = False
         rows = np.array([row])
         second = (self.index.second_vectors(rows)[0]

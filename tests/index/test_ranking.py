@@ -88,9 +88,10 @@ def test_the_second_embedder_takes_part_only_in_hybrid_mode(engine):
     assert "second" not in engine.ranker.rank(dense).signals
 
 
-def test_a_named_citys_cases_near_the_top_are_moved_first():
+def test_a_named_places_cases_near_the_top_are_moved_first():
     ranking = Ranking(np.array([0, 1, 2, 3]), np.array([1.0, 0.9, 0.5, 0.1]))
-    city_of_row = np.array(["a", "b", "b", "b"], dtype=object)
-    assert ranking.promoted(city_of_row, ("b",), 0.3).rows.tolist() == [1, 2, 0, 3]
-    assert ranking.promoted(city_of_row, ("b",), 0.0).rows.tolist() == [1, 2, 3, 0]
-    assert ranking.promoted(city_of_row, (), 0.3) is ranking
+    named = np.array([False, True, True, True])
+    assert ranking.promoted(named, 0.3).rows.tolist() == [1, 2, 0, 3]
+    assert ranking.promoted(named, 0.0).rows.tolist() == [1, 2, 3, 0]
+    assert ranking.promoted(None, 0.3) is ranking
+    assert ranking.promoted(np.zeros(4, bool), 0.3) is ranking

@@ -16,6 +16,7 @@ import pytest
 
 from corpus.load import DEFAULT_DATA_DIR
 from service.http.app import create_app
+from tests.index.places_corpus import places_engine  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_CLI = ROOT / "tests" / "fake_casesearch.py"
@@ -50,6 +51,12 @@ def app(engine):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def places_client(places_engine):  # noqa: F811  (the fixture imported above)
+    """The service over the hand-made cases of places at every level."""
+    return create_app({"TESTING": True, "ENGINE": places_engine}).test_client()
 
 
 def free_port() -> int:

@@ -34,6 +34,8 @@ HOSTILE = {
     "title": "@《标题》\n# 不是标题" + CONTROLS + " [x](javascript:alert(1)) | 列",
     "province": "-省" + CONTROLS,
     "doc_id": "\tdoc" + CONTROLS,
+    "case_title": "=HYPERLINK(\"x\")" + CONTROLS + "|<b>题</b>",
+    "places": ("-省" + CONTROLS, "+城市" + CONTROLS + "|<script>alert(1)</script>"),
     # a figure whose metric phrase starts with = and carries control characters
     "text": "=普惠性\x0b幼儿园\x1b[2J覆盖率达到93.37%。=cmd|' /C calc'!A0" + CONTROLS
             + "\n# 标题\n- 列表 | a | b |\n<script>alert(1)</script> [点我](javascript:alert(1)) "
