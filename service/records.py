@@ -160,6 +160,19 @@ class City(Record):
     count: int
 
 
+class Place(Record):
+    """A place the cases are about or lie in, at any level, and how many cases it holds."""
+
+    name: str = Field(description="Its full name, e.g. 崂山区; for a place no division "
+                                  "resolves, as the document writes it")
+    level: str = Field(description="province, city or county (a district, a county, a "
+                                   "county-level city); empty for a place no division resolves")
+    chain: list[str] = Field(description="The place and the divisions above it, full names, "
+                                         "province first, e.g. [\"山东省\", \"青岛市\", "
+                                         "\"崂山区\"]; empty for a place no division resolves")
+    count: int = Field(description="Its cases, with those of the places below it")
+
+
 # Figures
 
 class FigureRow(Record):
@@ -242,8 +255,8 @@ class Problem(Record):
 
 
 API_RECORDS = (Case, Result, SearchResponse, BatchAnswer, SearchBatchResponse, SimilarResponse,
-               CaseList, City, FigureRow, ComparedFigure, FigureGroup, NearGroup, FigureGroups,
-               FigureComparison, MetricComparison, Problem)
+               CaseList, City, Place, FigureRow, ComparedFigure, FigureGroup, NearGroup,
+               FigureGroups, FigureComparison, MetricComparison, Problem)
 
 
 class _Schema(GenerateJsonSchema):

@@ -10,6 +10,7 @@ from flask import Blueprint, Request, Response, current_app, jsonify, request
 
 from index.retrieval.in_flight import BACKGROUND
 from index.retrieval.search import SearchEngine
+from service import records
 from service.assistants.tools import openai_tools
 from service.brief import MEDIA_TYPES, file_name, make_brief, render_brief
 from service.describe import engine_summary
@@ -235,6 +236,14 @@ def tool_definitions() -> Response:
 @bp.get("/api/cities")
 def cities() -> Response:
     return jsonify([{"city": city, "count": count} for city, count in engine().cities()])
+
+
+@bp.get("/api/places")
+def places() -> Response:
+    """Every place the cases are about or lie in, each before the places below it."""
+    return jsonify([records.shaped(records.Place, name=place.name, level=place.level,
+                                   chain=list(place.chain), count=place.count)
+                    for place in engine().places()])
 
 
 def _public_url() -> str:

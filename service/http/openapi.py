@@ -99,6 +99,13 @@ def _paths() -> dict[str, Any]:
             "summary": "Cities and their number of cases", "operationId": "listCities",
             "responses": {"200": _json({"type": "array", "items": _ref("City")}, "Cities"),
                           **_problems(503)}}},
+        "/api/places": {"get": {
+            "summary": "Places the cases are about or lie in, at every level (a province, its "
+                       "cities, their districts and counties), each with its level, chain and "
+                       "number of cases; the names the `places` filter takes",
+            "operationId": "listPlaces",
+            "responses": {"200": _json({"type": "array", "items": _ref("Place")}, "Places"),
+                          **_problems(503)}}},
         "/api/figures": {"get": {
             "summary": "Figures compared across cities: without `metric`, every group of "
                        "figures; with it, the nearest group's figures, one row per city and "

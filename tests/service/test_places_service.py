@@ -1,0 +1,80 @@
+"""Cases of places at every level through the service: the place filter and /api/places, the
+results' place fields in JSON and CSV (tests/index/places_corpus.py holds the cases)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from click.testing import CliRunner
+
+from service.cli.main import main
+
+
+def test_the_place_filter_is_a_query_parameter_and_a_body_field(places_client):
+    got = places_client.get("/api/search?q=教育&k=50&place=青岛").get_json()["results"]
+    assert {r["id"] for r in got} == {"mix2021-qingdao-1", "mix2021-laoshan-1",
+                                      "mix2021-laoshan-2"}
+    posted = places_client.post("/api/search", json={"query": "教育", "k": 50,
+                                                      "places": ["崂山区", "西湖区"]})
+    assert {r["city"] for r in posted.get_json()["results"]} == {"崂山区", "西湖区"}
+
+
+def test_an_unknown_place_is_a_422_saying_where_places_are_listed(places_client):
+    response = places_client.get("/api/search?q=教育&place=北京市")
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert "北京市" in response.get_json()["detail"]
+    assert "GET /api/places" in response.get_json()["detail"]
+
+
+def test_places_are_listed_with_level_chain_and_count(places_client):
+    listed = places_client.get("/api/places").get_json()
+    laoshan = next(place for place in listed if place["name"] == "崂山区")
+    assert laoshan == {"name": "崂山区", "level": "county",
+                       "chain": ["山东省", "青岛市", "崂山区"], "count": 2}
+    assert listed[0] == {"name": "山东省", "level": "province", "chain": ["山东省"],
+                         "count": 7}
+    assert {"name": "高新开发区", "level": "", "chain": [], "count": 1} in listed
+
+
+def test_the_shipped_cities_are_places_of_shandong(client):
+    listed = client.get("/api/places").get_json()
+    assert listed[0] == {"name": "山东省", "level": "province", "chain": ["山东省"],
+                         "count": 48}
+    assert {place["name"] for place in listed[1:]} == {
+        city["city"] for city in client.get("/api/cities").get_json()}
+
+
+def test_a_result_carries_its_title_and_place(places_client):
+    result = places_client.get("/api/search?q=校车安全&place=崂山区&k=1").get_json()[
+        "results"][0]
+    assert (result["case_title"], result["place_level"], result["places"]) == (
+        "校车安全", "county", ["山东省", "青岛市", "崂山区"])
+
+
+def test_a_csv_row_carries_the_title_and_the_chain_in_columns_of_its_own(places_client):
+    text = places_client.get("/api/search?q=校车安全&place=崂山区&k=1&format=csv").get_data(
+        as_text=True)
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert header[-3:] == ["case_title", "place_level", "places"]
+    assert header[:9] == ["rank", "id", "city", "seq", "year", "province", "score", "match",
+                          "text"]
+    assert row[-3:] == ["校车安全", "county", "山东省 / 青岛市 / 崂山区"]
+
+
+def test_similar_cases_over_http_are_of_the_same_level(places_client):
+    body = places_client.get("/api/cases/mix2021-qingdao-1/similar?k=50").get_json()
+    assert {r["place_level"] for r in body["results"]} == {"city"}
+    assert {r["city"] for r in body["results"]} == {"杭州市"}
+
+
+def test_the_command_line_takes_a_place(places_engine, fake_home, monkeypatch):
+    import service.cli.main as cli
+
+    monkeypatch.setattr(cli, "_engine", lambda: places_engine)
+    result = CliRunner().invoke(main, ["search", "教育", "--place", "山东", "--place", "浙江",
+                                       "--json", "-k", "50"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["results"]) == 10
