@@ -6,6 +6,10 @@ metric phrases mean the same thing, in the same unit and of the same kind, form 
 are compared by the cosine of their embeddings; groups are formed by average-linkage
 clustering cut at a threshold calibrated on hand-judged figures (`scripts/calibrate_figures.py`,
 kept in `figure_calibration.json` per model). A free-text metric finds the nearest group.
+
+A group's figures are compared like with like: its rows are ranked within their place's level
+only (provinces, cities, counties, then places of unknown level), never a district's figure
+against a province's.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.figures import Figure, extract_figures, format_value
-from corpus.models import Case
+from corpus.models import PLACE_LEVELS, Case
 from index.errors import UnknownGroupError
 from index.models.embedders import Embedder, normalize_rows
 from index.retrieval.glosses import english_words, gloss_words
@@ -36,27 +40,40 @@ VAGUE_CHARS = 2  # a free-text metric: cosine + this × character-pair overlap
 _QUOTES = re.compile(r"[“”\"'‘’「」『』《》\s]")
 
 
+LEVEL_ORDER = (*PLACE_LEVELS, "")  # how a comparison's levels follow one another
+
+
 @dataclass(frozen=True)
 class CaseFigure:
-    """A figure of one case, with where it comes from."""
+    """A figure of one case, with where it comes from: the case, its place (as written, its
+    level and chain) and year."""
 
     case_id: str
     city: str
     year: int  # the year the text states for it, else its document's
     figure: Figure
+    place_level: str = ""  # province | city | county | "" (unknown)
+    places: tuple[str, ...] = ()  # the case's place and the divisions above it
 
     @property
     def display(self) -> str:
         return format_value(self.figure.value, self.figure.unit, self.figure.high)
 
+    @property
+    def place(self) -> str:
+        """What tells its place from another's: the chain, or the city as written."""
+        return "/".join(self.places) if self.places else self.city
+
     def to_dict(self) -> dict:
         return {"case_id": self.case_id, "city": self.city, "year": self.year,
-                "figure": self.figure.to_dict()}
+                "figure": self.figure.to_dict(), "place_level": self.place_level,
+                "places": list(self.places)}
 
     @classmethod
     def from_dict(cls, data: dict) -> CaseFigure:
         return cls(data["case_id"], data["city"], int(data["year"]),
-                   Figure.from_dict(data["figure"]))
+                   Figure.from_dict(data["figure"]), data.get("place_level", ""),
+                   tuple(data.get("places", ())))
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,8 @@ def metric_key(phrase: str) -> str:
 
 def case_figures(cases: Iterable[Case]) -> list[CaseFigure]:
     """Every figure of every case, in case order."""
-    return [CaseFigure(case.id, case.city, figure.year or case.year, figure)
+    return [CaseFigure(case.id, case.city, figure.year or case.year, figure, case.place_level,
+                       case.places)
             for case in cases for figure in extract_figures(case.text)]
 
 
@@ -211,17 +229,20 @@ class FigureTable:
                 for number in self._of_case.get(case_id, ())]
 
     def rows(self, group: FigureGroup) -> list[tuple[CaseFigure, list[CaseFigure]]]:
-        """One row per city and year: the figure about the whole city (no sub-area) when there
-        is one, else the first; the others of that city and year come with it. Largest first."""
+        """One row per place and year: the figure about the whole place (no sub-area) when
+        there is one, else the first; the others of that place and year come with it. Rows
+        come by their place's level (LEVEL_ORDER), largest first within a level: a
+        district's figure is never ranked against a city's or a province's."""
         by_place: dict[tuple[str, int], list[CaseFigure]] = {}
         for member in group.members:
             item = self.figures[member]
-            by_place.setdefault((item.city, item.year), []).append(item)
+            by_place.setdefault((item.place, item.year), []).append(item)
         rows = []
         for items in by_place.values():
             first = min(items, key=lambda item: bool(item.figure.scope))
             rows.append((first, [item for item in items if item is not first]))
-        rows.sort(key=lambda row: (row[0].figure.value is None, -(row[0].figure.value or 0)))
+        rows.sort(key=lambda row: (_level_rank(row[0].place_level),
+                                   row[0].figure.value is None, -(row[0].figure.value or 0)))
         return rows
 
     def nearest(self, metric: str, vector: np.ndarray | None, limit: int = 5
@@ -259,6 +280,10 @@ class FigureTable:
                    tuple(FigureGroup(g["id"], g["metric"], g["unit"], g["kind"],
                                      tuple(g["members"])) for g in data["groups"]),
                    tuple(data["keys"]), vectors, float(data["threshold"]))
+
+
+def _level_rank(level: str) -> int:
+    return LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER)
 
 
 def _gloss_share(words: Sequence[str], phrase: str) -> float:

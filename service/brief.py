@@ -1,9 +1,11 @@
 """A brief to take away: chosen practices, and a figure compared across cities, as a Word
 document or Markdown.
 
-Each practice comes whole, with what a reader needs to cite it: city, case number, its full
-text, the source document, the year, the line and the case's address; a figures table gives
-every value with the sentence it comes from. Nothing here imports Flask.
+Each practice comes whole, with what a reader needs to cite it: place, case number and title,
+its full text, the source document, the year, the line, the place's level and chain, and the
+case's address; a figures table gives every value with the sentence it comes from, a table
+for each place level (a district's figure is never set beside a province's). Nothing here
+imports Flask.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from urllib.parse import quote
 
 from corpus.models import Case
 from index.retrieval.search import Hit, SearchEngine
-from service.figures import KIND_LABELS, every_figure, near_group
+from service.figures import KIND_LABELS, by_level, every_figure, near_group
 from service.figures import comparison as figure_comparison
+from service.places import chain_text, level_heading, level_label
 from service.problems import ApiError
 from service.records import LEVEL_WORDS
 from service.schema import MAX_BRIEF_CASES
@@ -122,12 +125,22 @@ def _made(brief: Brief) -> str:
 
 
 def _heading(case: Case) -> str:
-    return f"{case.city} · 案例 {case.seq}"
+    """`崂山区 · 案例 2：打造…`: the place as written, the number, the case's own title."""
+    title = f"：{case.case_title}" if case.case_title else ""
+    return f"{case.city} · 案例 {case.seq}{title}"
 
 
 def _source(case: Case) -> str:
-    return (f"{case.province}《{case.title}》（{case.year}），第 {case.line} 行 · "
+    return (f"{case.province}《{case.title}》（{case.year}），第 {case.line} 行{_place(case)} · "
             f"id {case.id}")
+
+
+def _place(case: Case) -> str:
+    """` · 地点 · Place: 山东省 / 青岛市 / 崂山区（区县 / district）`, when the place is known."""
+    if not case.places:
+        return ""
+    return (f" · 地点 · Place: {chain_text(case.places)}"
+            f"（{level_label(case.place_level, case.places[-1])}）")
 
 
 def _figures_heading(table: dict[str, Any]) -> str:
@@ -144,19 +157,28 @@ def _group_chosen(table: dict[str, Any]) -> str:
 
 
 def _figure_cells(item: dict[str, Any]) -> tuple[str, ...]:
-    return (_place(item), str(item["year"]), item["shown"], item["as_written"], item["case_id"])
+    return (_figure_place(item), str(item["year"]), item["shown"], item["as_written"],
+            item["case_id"])
 
 
 def _figure_note(item: dict[str, Any]) -> str:
     return f"{item['city']}, {item['case_id']}: {item['text']}"
 
 
-def _place(item: dict[str, Any]) -> str:
-    """A row's city, with the part of it the figure is about: 枣庄市（市中区）."""
+def _figure_place(item: dict[str, Any]) -> str:
+    """A row's place, with the part of it the figure is about: 枣庄市（市中区）."""
     return f"{item['city']}（{item['scope']}）" if item["scope"] else item["city"]
 
 
-FIGURE_COLUMNS = ("城市 · City", "年份 · Year", "数值 · Value", "原文 · As written", "案例 · Case")
+def _figure_sections(table: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The table's figures by place level: each level's heading and figures (rows with their
+    `also`), a table of its own."""
+    return [(level_heading(level), [item for row in rows for item in (row, *row["also"])])
+            for level, rows in by_level(table["figures"])]
+
+
+FIGURE_COLUMNS = ("地方 · Place", "年份 · Year", "数值 · Value", "原文 · As written",
+                  "案例 · Case")
 
 
 # Text, whatever the corpus holds
@@ -234,12 +256,15 @@ def _figures_markdown(table: dict[str, Any]) -> list[str]:
     items = every_figure(table)
     chosen = _group_chosen(table)
     lines = [f"## {md_text(_figures_heading(table))}", "",
-             *([f"*{md_text(chosen)}*", ""] if chosen else []),
-             "| " + " | ".join(md_text(name) for name in FIGURE_COLUMNS) + " |",
-             "|---" * len(FIGURE_COLUMNS) + "|"]
-    lines += ["| " + " | ".join(md_text(cell) for cell in _figure_cells(item)) + " |"
-              for item in items]
-    lines += ["", "出处 · Sources:", ""]
+             *([f"*{md_text(chosen)}*", ""] if chosen else [])]
+    for heading, section in _figure_sections(table):
+        lines += [f"### {md_text(heading)}", "",
+                  "| " + " | ".join(md_text(name) for name in FIGURE_COLUMNS) + " |",
+                  "|---" * len(FIGURE_COLUMNS) + "|"]
+        lines += ["| " + " | ".join(md_text(cell) for cell in _figure_cells(item)) + " |"
+                  for item in section]
+        lines.append("")
+    lines += ["出处 · Sources:", ""]
     lines += [f"- {md_text(_figure_note(item))}" for item in items]
     return [*lines, ""]
 
@@ -317,7 +342,9 @@ def brief_docx(brief: Brief) -> bytes:
         word.heading(_figures_heading(brief.figures))
         if chosen := _group_chosen(brief.figures):
             word.paragraph(chosen, italic=True, size=9)
-        word.table(FIGURE_COLUMNS, [_figure_cells(item) for item in items])
+        for heading, section in _figure_sections(brief.figures):
+            word.heading(heading, level=2)
+            word.table(FIGURE_COLUMNS, [_figure_cells(item) for item in section])
         word.paragraph("出处 · Sources:")
         for item in items:
             word.paragraph(_figure_note(item), size=9, style="List Bullet")

@@ -1,7 +1,8 @@
 """Figures compared across cities, as every surface shows them (API, CLI, MCP, page, brief).
 
-A comparison is one figure group: one row per city and year (index.figures.FigureTable.rows),
-each row tracing back to its case and sentence. Nothing here imports Flask.
+A comparison is one figure group: one row per place and year (index.figures.FigureTable.rows),
+each row tracing back to its case and sentence, rows of one place level ranked together (a
+district's figure never against a province's). Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def figure_row(engine: SearchEngine, item: CaseFigure) -> dict[str, Any]:
                           unit=figure.unit, shown=item.display, kind=figure.kind,
                           as_written=figure.text, approx=figure.approx, scope=figure.scope,
                           case_id=item.case_id, text=text[start:end].strip(),
-                          span=[figure.start, figure.end])
+                          span=[figure.start, figure.end], place_level=item.place_level)
 
 
 def comparison(engine: SearchEngine, group: FigureGroup) -> dict[str, Any]:
@@ -54,7 +55,17 @@ def comparison(engine: SearchEngine, group: FigureGroup) -> dict[str, Any]:
                            also=[figure_row(engine, other) for other in others])
             for first, others in engine.figures.rows(group)]
     return records.shaped(records.FigureComparison, **group_summary(engine, group),
+                          levels=list(dict.fromkeys(row["place_level"] for row in rows)),
                           figures=rows)
+
+
+def by_level(rows: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A comparison's rows in sections of one place level each, in their order (they come
+    sorted by level: `index.figures.FigureTable.rows`)."""
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        sections.setdefault(row["place_level"], []).append(row)
+    return list(sections.items())
 
 
 def resolve_group(engine: SearchEngine, wanted: str) -> tuple[FigureGroup, float | None,
@@ -159,7 +170,8 @@ def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def comparison_csv(answer: dict[str, Any]) -> str:
-    """A comparison as CSV: one line per figure (a row's `also` figures follow it)."""
+    """A comparison as CSV: one line per figure (a row's `also` figures follow it), the
+    place level in a column of its own (the last)."""
     numbers = {"value", "high"}
     lines = [[_number(item[name]) if name in numbers else item[name] for name in CSV_COLUMNS]
              for item in every_figure(answer)]

@@ -194,6 +194,9 @@ class FigureRow(Record):
     case_id: str
     text: str = Field(description="The sentence it comes from")
     span: list[int] = Field(description="[start, end) of the figure in its case's text")
+    place_level: str = Field(description="The level of its case's place: province, city or "
+                                         "county, or empty when unknown; a comparison ranks "
+                                         "a figure only against those of the same level")
 
 
 class ComparedFigure(FigureRow):
@@ -231,8 +234,12 @@ class FigureGroups(Record):
 class FigureComparison(FigureGroup):
     """A group's figures compared across cities."""
 
-    figures: list[ComparedFigure] = Field(description="One row per city and year, largest "
-                                                      "first")
+    levels: list[str] = Field(description="The place levels of its rows (province, city, "
+                                          "county; empty: unknown), in the order the rows come")
+    figures: list[ComparedFigure] = Field(description="One row per place and year, by level "
+                                                      "(as in `levels`), largest first within "
+                                                      "a level: a district's figure is never "
+                                                      "ranked against a city's")
 
 
 class MetricComparison(FigureComparison):

@@ -64,7 +64,8 @@ FigureRow = records.projected(
     url=(str, Field(description="Where a person reads the figure's case on the service")))
 OtherGroup = records.projected("OtherGroup", records.NearGroup, drop=("id", "count"))
 CompareOutput = records.projected(
-    "CompareOutput", records.MetricComparison, keep=("metric", "unit", "kind", "similarity"),
+    "CompareOutput", records.MetricComparison,
+    keep=("metric", "unit", "kind", "similarity", "levels"),
     url=(str, Field(description="Where a person sees the comparison on the service")),
     figures=(list[FigureRow], records.MetricComparison.model_fields["figures"]),
     other_groups=(list[OtherGroup], records.MetricComparison.model_fields["other_groups"]))

@@ -265,19 +265,26 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
 
 
 def _print_comparison(answer: dict) -> None:
+    """A comparison as a table with bars, one section per place level: a figure is set only
+    beside those of places of its level, its bar scaled among them."""
+    from service.figures import by_level
+    from service.places import level_heading
+
     near = (f"; the nearest to {answer['query']!r} (similarity {answer['similarity']:.2f})"
             if answer.get("similarity", 1.0) < 0.999 else "")
     say("{} ({}, {}): {}{}", answer["metric"], answer["unit"], answer["kind"],
         _cities(answer["cities"]), near)
-    values = [row["value"] for row in answer["figures"] if row["value"] is not None]
-    top = max(values, default=0) or 1
-    for row in answer["figures"]:
-        bar = "█" * max(1, round(20 * row["value"] / top)) if row["value"] else ""
-        say("  {:<5} {}  {:>14}  {:<20}  {}  [{}]", row["city"], row["year"], row["shown"],
-            bar, row["as_written"], row["case_id"])
-        for other in row["also"]:
-            say("  {:<5} {:<4}  {:>14}  {:<20}  {}: {}", "", "", other["shown"], "",
-                other["scope"] or other["metric"], other["as_written"])
+    for level, rows in by_level(answer["figures"]):
+        say(" {}", level_heading(level))
+        values = [row["value"] for row in rows if row["value"] is not None]
+        top = max(values, default=0) or 1
+        for row in rows:
+            bar = "█" * max(1, round(20 * row["value"] / top)) if row["value"] else ""
+            say("  {:<5} {}  {:>14}  {:<20}  {}  [{}]", row["city"], row["year"],
+                row["shown"], bar, row["as_written"], row["case_id"])
+            for other in row["also"]:
+                say("  {:<5} {:<4}  {:>14}  {:<20}  {}: {}", "", "", other["shown"], "",
+                    other["scope"] or other["metric"], other["as_written"])
     if answer["other_groups"]:
         say("other groups: {}", "; ".join(
             f"{g['metric']} ({g['unit']}, {_cities(g['cities'])})"

@@ -28,7 +28,8 @@ from index.figures import FigureTable
 from index.retrieval.search import Hit, SearchEngine
 from index.retrieval.topics import TOPICS, assign_topics
 from service.describe import engine_summary, per_engine
-from service.figures import KIND_LABELS, comparison, resolve_group
+from service.figures import KIND_LABELS, by_level, comparison, resolve_group
+from service.places import chain_text, level_heading, place_label
 from service.problems import ApiError
 from service.records import LEVEL_WORDS
 from service.schema import FIGURES, MAX_BRIEF_CASES, MAX_QUERY_CHARS, SEARCH
@@ -63,12 +64,14 @@ MATCH_TITLES = {level: meaning for level, (_, _, meaning) in LEVEL_WORDS.items()
 
 @bp.app_context_processor
 def page_globals() -> dict[str, object]:
-    """What the loaded index holds (every page's footer), how match levels are shown, and the
-    practices chosen for a brief (`pick` in the address, kept by every link)."""
+    """What the loaded index holds (every page's footer), how match levels and places are
+    shown, and the practices chosen for a brief (`pick` in the address, kept by every link)."""
     loaded = current_app.extensions["casesearch"].engine
     return {"corpus_note": engine_summary(loaded) if loaded is not None else "",
             "MATCH_LABELS": MATCH_LABELS, "MATCH_TITLES": MATCH_TITLES,
-            "KIND_LABELS": KIND_LABELS, "picked": picked(loaded), "brief_url": brief_url}
+            "KIND_LABELS": KIND_LABELS, "picked": picked(loaded), "brief_url": brief_url,
+            "place_label": place_label, "level_heading": level_heading,
+            "chain_text": chain_text}
 
 
 def picked(search_engine: SearchEngine | None) -> list[str]:
@@ -225,10 +228,14 @@ def _figure_page(search_engine: SearchEngine, group, metric: str, similarity: fl
     source_id = request.args.get("from", "")
     source = search_engine.case(source_id) if source_id in search_engine.rows else None
     phrases = sorted({search_engine.figures.figures[m].figure.metric for m in group.members})
+    mine = source.city if source else None
+    # One chart and table per place level: a district's figure is never set beside a
+    # province's.
+    sections = [(level, rows, chart_bars(rows, mine))
+                for level, rows in by_level(answer["figures"])]
     return render_template("figures.html", answer=answer, group=group, metric=metric,
                            similarity=similarity, others=others, source=source,
-                           chart=chart_bars(answer["figures"], source.city if source else None),
-                           phrases=phrases)
+                           sections=sections, phrases=phrases)
 
 
 @bp.get("/overview/figures")

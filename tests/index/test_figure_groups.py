@@ -20,10 +20,11 @@ from index.figures import (
 
 
 def _item(city: str, metric: str, value: float, unit: str = "%", kind: str = "level",
-          scope: str = "", year: int = 2020) -> CaseFigure:
+          scope: str = "", year: int = 2020, level: str = "",
+          places: tuple[str, ...] = ()) -> CaseFigure:
     figure = Figure(metric=metric, text=f"{value}{unit}", start=0, end=3, value=value,
                     unit=unit, kind=kind, sentence=(0, 10), scope=scope)
-    return CaseFigure(f"x-{city}-{metric}-{value}", city, year, figure)
+    return CaseFigure(f"x-{city}-{metric}-{value}", city, year, figure, level, places)
 
 
 def _vectors(keys: list[str], same: list[set[str]]) -> np.ndarray:
@@ -82,8 +83,30 @@ def test_one_row_per_city_and_year_the_whole_city_first_largest_first():
     assert [other.figure.scope for other in rows[-1][1]] == ["市中区"]
 
 
+def test_rows_are_ranked_within_their_places_level_only():
+    items = [_item("崂山区", "覆盖率", 97, level="county", places=("山东省", "青岛市", "崂山区")),
+             _item("山东省", "覆盖率", 85, level="province", places=("山东省",)),
+             _item("某地", "覆盖率", 99),
+             _item("青岛市", "覆盖率", 90, level="city", places=("山东省", "青岛市")),
+             _item("杭州市", "覆盖率", 95, level="city", places=("浙江省", "杭州市")),
+             _item("龙口市", "覆盖率", 88, level="county", places=("山东省", "烟台市", "龙口市"))]
+    table = _table(items)
+    rows = table.rows(table.groups[0])
+    assert [(row.place_level, row.city) for row, _ in rows] == [
+        ("province", "山东省"), ("city", "杭州市"), ("city", "青岛市"), ("county", "崂山区"),
+        ("county", "龙口市"), ("", "某地")]
+
+
+def test_two_places_of_one_name_are_two_rows():
+    items = [_item("市中区", "覆盖率", 90, level="county", places=("山东省", "济南市", "市中区")),
+             _item("市中区", "覆盖率", 80, level="county", places=("山东省", "枣庄市", "市中区"))]
+    table = _table(items)
+    assert [row.figure.value for row, _ in table.rows(table.groups[0])] == [90, 80]
+
+
 def test_the_table_survives_its_json_and_names_unknown_groups():
-    table = _table([_item("青岛市", "普惠性幼儿园覆盖率", 90)])
+    table = _table([_item("青岛市", "普惠性幼儿园覆盖率", 90, level="city",
+                          places=("山东省", "青岛市"))])
     again = FigureTable.from_json(table.to_json(), table.vectors)
     assert again.groups == table.groups and again.figures == table.figures
     with pytest.raises(UnknownGroupError, match="GET /api/figures"):

@@ -44,7 +44,9 @@ def test_a_brief_with_a_figures_table(client):
     document = _docx(_brief(client, "id=sd2020-qingdao-2&figures=普惠性幼儿园覆盖率").data)
     table = document.tables[0]
     rows = [[cell.text for cell in row.cells] for row in table.rows]
-    assert rows[0][0].startswith("城市") and len(rows) == 5
+    assert rows[0][0].startswith("地方") and len(rows) == 5
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert headings == ["市级 · cities"]  # the places' level, above its table
     assert ["东营市", "2020", "93.37 %", "93.37%", "sd2020-dongying-3"] in rows
     notes = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     assert len(notes) == 4 and all("普惠性幼儿园覆盖率" in note for note in notes)

@@ -184,7 +184,8 @@ def test_a_markdown_brief_keeps_its_outline_whatever_the_data(hostile_engine, ho
     tokens = _markdown_tokens(_hostile_markdown(hostile_engine, hostile_group))
     headings = [(token.tag, tokens[number + 1].content) for number, token in enumerate(tokens)
                 if token.type == "heading_open"]
-    assert [tag for tag, _ in headings] == ["h1", "h2", "h2", "h2"]  # two practices, figures
+    # two practices, figures, and the figures' places' level
+    assert [tag for tag, _ in headings] == ["h1", "h2", "h2", "h2", "h3"]
     assert headings[0][1].startswith("简报 \\# 第二行")  # the title's line break collapsed
     cells_per_row, cells = [], 0
     for token in tokens:

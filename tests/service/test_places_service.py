@@ -78,3 +78,63 @@ def test_the_command_line_takes_a_place(places_engine, fake_home, monkeypatch):
                                        "--json", "-k", "50"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)["results"]) == 10
+
+
+COVERAGE = "普惠性幼儿园覆盖率"
+BY_LEVEL = [("浙江省", 92.0, "province"), ("山东省", 85.0, "province"), ("杭州市", 95.0, "city"),
+            ("青岛市", 90.0, "city"), ("崂山区", 97.0, "county"), ("龙口市", 88.0, "county")]
+
+
+def test_a_comparison_ranks_figures_within_their_places_level(places_client):
+    body = places_client.get(f"/api/figures?metric={COVERAGE}").get_json()
+    assert body["levels"] == ["province", "city", "county"]
+    assert [(r["city"], r["value"], r["place_level"]) for r in body["figures"]] == BY_LEVEL
+    rows = list(csv.DictReader(io.StringIO(places_client.get(
+        f"/api/figures?metric={COVERAGE}&format=csv").get_data(as_text=True))))
+    assert [row["place_level"] for row in rows] == [level for *_, level in BY_LEVEL]
+
+
+def test_the_figures_page_charts_each_level_apart(places_client):
+    group = places_client.get(f"/api/figures?metric={COVERAGE}").get_json()["id"]
+    page = places_client.get(f"/figures/{group}").get_data(as_text=True)
+    assert page.count('<svg class="chart"') == 3 and page.count('<table class="figures">') == 3
+    headings = ["省级 · provinces", "市级 · cities", "区县 · districts and counties"]
+    assert [page.index(heading) for heading in headings] == sorted(
+        page.index(heading) for heading in headings)
+    assert page.index("崂山区") > page.index("区县 · districts and counties")
+
+
+def test_the_command_line_prints_a_comparison_by_level(places_engine, fake_home, monkeypatch):
+    import service.cli.main as cli
+
+    monkeypatch.setattr(cli, "_engine", lambda: places_engine)
+    lines = CliRunner().invoke(main, ["figures", COVERAGE]).output.splitlines()
+    headings = [at for at, line in enumerate(lines) if line.startswith(" ") and
+                not line.startswith("  ")]
+    assert [lines[at].strip() for at in headings] == ["省级 · provinces", "市级 · cities",
+                                                       "区县 · districts and counties"]
+    county = lines[headings[2] + 1:]
+    assert county[0].split()[0] == "崂山区" and "█" * 20 in county[0]  # its own level's top
+    assert lines[headings[1] + 1].split()[0] == "杭州市" and "█" * 20 in lines[headings[1] + 1]
+
+
+def _brief_md(client, query: str) -> str:
+    response = client.get(f"/api/brief?{query}&format=md")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def test_a_brief_names_the_cases_title_and_its_place_with_its_chain(places_client):
+    text = _brief_md(places_client, "id=mix2021-laoshan-2")
+    assert "## 1. 崂山区 · 案例 2：校车安全\n" in text
+    assert "地点 · Place: 山东省 / 青岛市 / 崂山区（区县 / district）" in text
+    assert "（区县 / county-level city）" in _brief_md(places_client, "id=mix2021-longkou-1")
+    assert "地点" not in _brief_md(places_client, "id=mix2021-gaoxin-1")  # not resolved
+
+
+def test_a_briefs_figures_come_in_a_table_per_level(places_client):
+    text = _brief_md(places_client, f"id=mix2021-qingdao-1&figures={COVERAGE}")
+    sections = text.split("\n### ")[1:]
+    assert [section.splitlines()[0] for section in sections] == [
+        "省级 · provinces", "市级 · cities", "区县 · districts and counties"]
+    assert "| 崂山区 | 2021 | 97 % |" in sections[2] and "崂山区" not in sections[1]
