@@ -1,5 +1,6 @@
 """Reading a source document's text, by format: plain text, Markdown, Word (.docx), and PDF
-with a text layer (page numbers and running headers and footers removed, and reported)."""
+with a text layer (read by `corpus.pdf`: in reading order, page furniture removed and
+reported)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ from corpus.errors import CorpusError
 
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MAX_TEXT_BYTES = 20 * 1024 * 1024   # a .txt or .md: about ten million Chinese characters
-MAX_PDF_BYTES = 100 * 1024 * 1024
-MAX_PDF_PAGES = 2000
-_PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*(?:共\s*)?\d{1,4}\s*页?)?"
-                          r"[-–—\s]*$|^(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 _MARKDOWN_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S))")
 _MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 
@@ -57,53 +54,12 @@ def docx_to_text(path: Path) -> tuple[str, list[str]]:
     return "\n".join(lines), notes
 
 
-def strip_page_furniture(pages: list[str]) -> tuple[str, list[str]]:
-    """Join PDF pages into one text without page numbers and without a first or last line that
-    repeats (digits aside) on at least half of the pages; says what was removed."""
-    page_lines = [[line.strip() for line in page.split("\n") if line.strip()] for page in pages]
-
-    def shape(line: str) -> str:
-        return re.sub(r"\d+", "#", line)
-
-    repeated: set[str] = set()
-    enough = max(2, (len(page_lines) + 1) // 2)  # on two pages at least, and half of them
-    for position in (0, -1):
-        shapes = [shape(lines[position]) for lines in page_lines if lines]
-        repeated |= {s for s in set(shapes) if shapes.count(s) >= enough}
-    kept, removed = [], 0
-    for lines in page_lines:
-        for index, line in enumerate(lines):
-            edge = index in (0, len(lines) - 1)
-            if _PAGE_NUMBER.match(line) or (edge and shape(line) in repeated):
-                removed += 1
-                continue
-            kept.append(line)
-    notes = [f"removed {removed} page numbers and running headers or footers"] if removed else []
-    return "\n".join(kept), notes
-
-
 def pdf_to_text(path: Path) -> tuple[str, list[str]]:
-    """The text layer of a PDF, pages joined, page furniture removed. The file's size and
-    page count are checked before any page is read."""
-    from pypdf import PdfReader
+    """The text layer of a PDF in reading order, one paragraph a line, page furniture removed;
+    and notes on what was removed (see `corpus.pdf`)."""
+    from corpus.pdf import pdf_to_text as read_pdf  # here: corpus.pdf imports this module
 
-    check_size(path, MAX_PDF_BYTES, "a PDF")
-    try:
-        reader = PdfReader(str(path))
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise CorpusError(f"{path.name}: {len(reader.pages)} pages, more than the "
-                              f"{MAX_PDF_PAGES} a PDF may have; split it into several documents")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except CorpusError:
-        raise
-    except Exception as exc:  # pypdf raises many kinds (and RecursionError) on crafted files
-        raise CorpusError(f"{path.name}: not a readable PDF ({type(exc).__name__}: "
-                          f"{str(exc)[:200]}); export it again as PDF, or save its text as "
-                          f".txt") from exc
-    if not any(page.strip() for page in pages):
-        raise CorpusError(f"{path.name}: the PDF has no text layer (a scan?); convert it to "
-                          f"text first")
-    return strip_page_furniture(pages)
+    return read_pdf(path)
 
 
 def read_document_text(path: Path) -> tuple[str, list[str]]:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 
 from corpus.errors import CorpusError
-from corpus.formats import markdown_to_text, read_document_text, strip_page_furniture
+from corpus.formats import markdown_to_text, read_document_text
 from corpus.load import parse_document
+from corpus.pdf import strip_page_furniture
 
 META = {"year": 2021, "province": "P", "title": "T", "id": "x"}
 
 
 def make_pdf(pages: list[list[str]]) -> bytes:
-    """A minimal PDF with a text layer: one line per string, top to bottom, in a CID font whose
-    ToUnicode map gives the text back (no glyphs are embedded: it is read, not displayed)."""
+    """A minimal PDF with a text layer: one line per string, top to bottom (an empty string
+    leaves a line blank), in a CID font whose ToUnicode map gives the text back (no glyphs are
+    embedded: it is read, not displayed)."""
     chars = sorted({c for lines in pages for line in lines for c in line})
     cid = {c: i + 1 for i, c in enumerate(chars)}
     cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
@@ -54,20 +56,21 @@ def make_pdf(pages: list[list[str]]) -> bytes:
 
 def test_a_pdf_is_read_without_its_page_numbers_and_running_header(tmp_path):
     path = tmp_path / "cases.pdf"
-    path.write_bytes(make_pdf([
-        ["2021年典型案例汇编", "一、石家庄", "1.建设智慧校园，全市中小学",
-         "实现千兆光纤进校园。", "- 1 -"],
-        ["2021年典型案例汇编", "2.推进集团化办学，组建教育集团56个。", "二、保定市",
-         "1.实施乡村教师安居工程。", "第 2 页"],
+    path.write_bytes(make_pdf([  # the header and footer in the margins, two lines apart
+        ["2021年典型案例汇编", "", "", "一、石家庄", "1.建设智慧校园，全市中小学",
+         "实现千兆光纤进校园。", "", "", "- 1 -"],
+        ["2021年典型案例汇编", "", "", "2.推进集团化办学，组建教育集团56个。", "二、保定市",
+         "1.实施乡村教师安居工程。", "", "", "第 2 页"],
     ]))
     text, notes = read_document_text(path)
     assert "典型案例汇编" not in text and "- 1 -" not in text and "第 2 页" not in text
-    assert notes == ["removed 4 page numbers and running headers or footers"]
+    assert notes == ["removed 2 page numbers (- 1 - … 第 2 页)",
+                     "removed 2 running header or footer lines: '2021年典型案例汇编' (2×)"]
     doc, cases, parsed = parse_document(path, META)
     assert [(c.city, c.seq) for c in cases] == [("石家庄", 1), ("石家庄", 2), ("保定市", 1)]
     assert cases[0].text == "建设智慧校园，全市中小学实现千兆光纤进校园。"
     assert [c.id for c in cases] == ["x-shijiazhuang-1", "x-shijiazhuang-2", "x-baoding-1"]
-    assert parsed.warnings[0].startswith("removed 4")
+    assert parsed.warnings[0].startswith("removed 2 page numbers")
 
 
 def test_a_pdf_without_text_is_refused(tmp_path):
@@ -103,11 +106,11 @@ def test_markdown_markers_are_removed_line_for_line():
 
 
 def test_a_pdf_with_too_many_pages_is_refused_before_reading_them(tmp_path, monkeypatch):
-    import corpus.formats as formats
+    import corpus.pdf as pdf
 
     path = tmp_path / "long.pdf"
     path.write_bytes(make_pdf([["一、甲市"], ["1.做法。"], ["2.做法。"]]))
-    monkeypatch.setattr(formats, "MAX_PDF_PAGES", 2)
+    monkeypatch.setattr(pdf, "MAX_PDF_PAGES", 2)
     with pytest.raises(CorpusError, match="3 pages, more than the 2"):
         read_document_text(path)
 
@@ -115,10 +118,11 @@ def test_a_pdf_with_too_many_pages_is_refused_before_reading_them(tmp_path, monk
 @pytest.mark.parametrize("suffix", [".pdf", ".txt"])
 def test_an_oversized_file_is_refused_before_reading_it(tmp_path, monkeypatch, suffix):
     import corpus.formats as formats
+    import corpus.pdf as pdf
 
     path = tmp_path / f"big{suffix}"
     path.write_bytes(b"x" * 3 * 1024 * 1024)
-    monkeypatch.setattr(formats, "MAX_PDF_BYTES", 2 * 1024 * 1024)
+    monkeypatch.setattr(pdf, "MAX_PDF_BYTES", 2 * 1024 * 1024)
     monkeypatch.setattr(formats, "MAX_TEXT_BYTES", 2 * 1024 * 1024)
     with pytest.raises(CorpusError, match="3 MB is more than the 2 MB"):
         read_document_text(path)
@@ -137,6 +141,7 @@ def test_control_characters_in_a_pdf_s_text_are_removed_and_reported(tmp_path):
     path.write_bytes(make_pdf([["2021年\x07典型案例", "一、石家\x0b庄", "1.建设\x00智慧校园，"
                                 "全市中小学实现千兆\x1b光纤进校园。"]]))
     doc, cases, parsed = parse_document(path, {**META, "title": None})
+    # poppler reads U+000B and U+0000 as the blank their glyphs leave: a space.
     assert (doc.title, cases[0].city) == ("2021年典型案例", "石家 庄")
-    assert cases[0].text == "建设智慧校园，全市中小学实现千兆光纤进校园。"
-    assert "removed 3 invisible control characters (U+0007, U+0000, U+001B)" in parsed.warnings
+    assert cases[0].text == "建设 智慧校园，全市中小学实现千兆光纤进校园。"
+    assert "removed 2 invisible control characters (U+0007, U+001B)" in parsed.warnings
