@@ -184,7 +184,7 @@ class _Finder:
     def _under_places(self, places: list[Node], preface: list[Block], depth: int) -> Reading:
         """Place headings: the cases are the headings under each (items, titled blocks), or
         its paragraphs when it has none."""
-        drafts, other = [], list(preface)
+        drafts, other, cases = [], list(preface), []
         layout = "items"
         for node in places:
             written = node.head.text.strip()
@@ -196,6 +196,7 @@ class _Finder:
                     drafts.append(Draft(written, resolved, "heading", "", block.text, block.line))
                 continue
             other.extend(node.body)
+            cases.extend(children)
             for child in children:
                 title, text = _title_and_text(child)
                 own, _, own_written = self._title_place(child) if title else (None, "", "")
@@ -208,7 +209,10 @@ class _Finder:
         style = places[0].head.style
         why = (f"level {depth} ('{style}') holds places ({len(places)}), and the cases are "
                f"{'their paragraphs' if layout == 'paragraphs' else 'the headings under them'}")
-        return self._reading(layout, depth + (layout != "paragraphs"), why, drafts, other)
+        doubts = [*self._misnumbered(places), *self._misnumbered(cases, within_parent=True),
+                  *self._cases_inside(cases, drafts if len(cases) == len(drafts) else [])]
+        return self._reading(layout, depth + (layout != "paragraphs"), why, drafts, other,
+                             doubts)
 
     def _cases_at(self, nodes: list[Node], preface: list[Block], depth: int, why: str,
                   inherited: dict[int, Node]) -> Reading:
@@ -224,7 +228,9 @@ class _Finder:
             drafts.append(Draft(written, place, source, title, text, node.head.line,
                                 node.head.number))
         layout = "titled" if any(d.title for d in drafts) else "items"
-        return self._reading(layout, depth, why, drafts, other)
+        doubts = [*self._misnumbered(nodes, within_parent=True),
+                  *self._cases_inside(nodes, drafts)]
+        return self._reading(layout, depth, why, drafts, other, doubts)
 
     def _rows(self, rows: list[Block]) -> Reading | None:
         """One case a row, when a table's header names a place, title or text column."""
@@ -253,11 +259,58 @@ class _Finder:
         return self._reading("rows", None, why, drafts, other)
 
     def _reading(self, layout: str, level: int | None, why: str, drafts: list[Draft],
-                 other: list[Block]) -> Reading:
+                 other: list[Block], doubts: Sequence[str] = ()) -> Reading:
         if not drafts:
             raise CorpusError(f"{self.source}: {why}, but none has any text")
         return Reading(self.title, layout, level, why, tuple(drafts), self.outline,
-                       tuple(other), tuple(_warnings(drafts, other)))
+                       tuple(other), (*doubts, *_warnings(drafts, other)))
+
+    # Doubts: what a person should look at before adding the document
+
+    def _misnumbered(self, nodes: Sequence[Node], within_parent: bool = False) -> list[str]:
+        """A heading whose number does not follow the one before it of the same style (a
+        skipped or repeated number: a lost case, or two documents run together?)."""
+        doubts, last = [], {}
+        parents = self._parents() if within_parent else {}
+        for node in nodes:
+            if node.head.number is None:
+                continue
+            key = (node.head.style, parents.get(id(node.head)))
+            expected = last.get(key, node.head.number - 1) + 1
+            if node.head.number != expected and node.head.number != 1:
+                doubts.append(f"line {node.head.line}: '{short_text(node.head.raw)}' is "
+                              f"numbered {node.head.number} after {expected - 1}: a case "
+                              f"missing, or two lists run together?")
+            last[key] = node.head.number
+        return doubts
+
+    def _parents(self) -> dict[int, int]:
+        """The parent heading of every heading (by block identity; 0 for the top level)."""
+        _, roots = self.outline.tree()
+        parents: dict[int, int] = {}
+        stack = [(root, 0) for root in roots]
+        while stack:
+            node, parent = stack.pop()
+            parents[id(node.head)] = parent
+            stack.extend((child, id(node.head)) for child in node.children)
+        return parents
+
+    def _cases_inside(self, nodes: Sequence[Node], drafts: Sequence[Draft]) -> list[str]:
+        """A heading inside a case that names a place of its own (`【案例3】保定市涿州市：…`
+        under 石家庄市's item 2): another case, read into this one?"""
+        doubts = []
+        for node, draft in zip(nodes, drafts, strict=False):
+            for inner in _descendants(node):
+                if inner.head.style == PART_STYLE:
+                    continue
+                found, _, written = self._title_place(inner)
+                if found is not None and (draft.place is None or not (
+                        _inside(found, draft.place) or _inside(draft.place, found))):
+                    doubts.append(f"line {inner.head.line}: '{short_text(inner.head.raw)}' "
+                                  f"names {written} inside the case of line {draft.line} "
+                                  f"({draft.written or 'no place'}): a case of its own? "
+                                  f"Check the layout, or choose the level with --level")
+        return doubts
 
     # Places
 
@@ -308,6 +361,20 @@ class _Hit:
     place: Place
     start: int
     written: str
+
+
+def _descendants(node: Node) -> list[Node]:
+    found, stack = [], list(node.children)
+    while stack:
+        inner = stack.pop(0)
+        found.append(inner)
+        stack.extend(inner.children)
+    return found
+
+
+def short_text(text: str, limit: int = 30) -> str:
+    """The start of a line, for a warning."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _resolve(name: str | None, within: Sequence[str]) -> Place | None:
