@@ -170,9 +170,10 @@ class SearchEngine:
         return found
 
     def facets(self) -> dict[str, list]:
-        """The years and provinces the corpus covers, in first-seen order."""
+        """The years and provinces the corpus covers, in first-seen order (a case of no known
+        province counts for none)."""
         return {"years": list(self.filter.known["years"]),
-                "provinces": list(self.filter.known["provinces"])}
+                "provinces": [name for name in self.filter.known["provinces"] if name]}
 
     def case(self, case_id: str) -> Case:
         """The case with this id; `UnknownCaseError` if there is none."""

@@ -25,11 +25,12 @@ from werkzeug.wrappers import Response
 from corpus.models import Case
 from index.errors import InvalidRequestError
 from index.figures import FigureTable
+from index.retrieval.places import place_key
 from index.retrieval.search import Hit, SearchEngine
 from index.retrieval.topics import TOPICS, assign_topics
 from service.describe import engine_summary, per_engine
 from service.figures import KIND_LABELS, by_level, comparison, resolve_group
-from service.places import chain_text, level_heading, place_label
+from service.places import chain_text, level_heading, level_label, level_words
 from service.problems import ApiError
 from service.records import LEVEL_WORDS
 from service.schema import FIGURES, MAX_BRIEF_CASES, MAX_QUERY_CHARS, SEARCH
@@ -70,8 +71,8 @@ def page_globals() -> dict[str, object]:
     return {"corpus_note": engine_summary(loaded) if loaded is not None else "",
             "MATCH_LABELS": MATCH_LABELS, "MATCH_TITLES": MATCH_TITLES,
             "KIND_LABELS": KIND_LABELS, "picked": picked(loaded), "brief_url": brief_url,
-            "place_label": place_label, "level_heading": level_heading,
-            "chain_text": chain_text}
+            "level_label": level_label, "level_heading": level_heading,
+            "level_words": level_words, "chain_text": chain_text}
 
 
 def picked(search_engine: SearchEngine | None) -> list[str]:
@@ -111,19 +112,20 @@ def index() -> str:
         except InvalidRequestError as exc:
             error = str(exc)
     return render_template("index.html", query=shown["query"][:MAX_QUERY_CHARS],
-                           city=shown["cities"], year=shown["years"],
+                           city=shown["cities"], place=shown["places"], year=shown["years"],
                            province=shown["provinces"], hits=hits, error=error,
-                           cities=search_engine.cities(), facets=search_engine.facets(),
+                           cities=search_engine.cities(), places=search_engine.places(),
+                           facets=search_engine.facets(),
                            examples=EXAMPLES, highlighted=highlighted,
                            max_query=MAX_QUERY_CHARS)
 
 
-def best_per_city(hits: list[Hit]) -> list[Hit]:
-    """The first (best) hit of each city, in score order."""
+def best_per_place(hits: list[Hit]) -> list[Hit]:
+    """The first (best) hit of each place, in score order."""
     seen, best = set(), []
     for hit in hits:
-        if hit.case.city not in seen:
-            seen.add(hit.case.city)
+        if place_key(hit.case) not in seen:
+            seen.add(place_key(hit.case))
             best.append(hit)
     return best
 
@@ -132,7 +134,7 @@ def best_per_city(hits: list[Hit]) -> list[Hit]:
 def case_page(case_id: str) -> str:
     search_engine = engine()
     case = search_engine.case(case_id)
-    others = best_per_city(search_engine.similar(case_id, k=50))
+    others = best_per_place(search_engine.similar(case_id, k=50))
     return render_template("case.html", case=case, similar=others, highlighted=highlighted,
                            case_text=with_figures(case, search_engine.figures))
 

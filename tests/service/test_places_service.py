@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -138,3 +139,37 @@ def test_a_briefs_figures_come_in_a_table_per_level(places_client):
     assert [section.splitlines()[0] for section in sections] == [
         "省级 · provinces", "市级 · cities", "区县 · districts and counties"]
     assert "| 崂山区 | 2021 | 97 % |" in sections[2] and "崂山区" not in sections[1]
+
+
+def test_a_card_shows_the_place_with_its_level_and_the_cases_title(places_client):
+    page = places_client.get("/?q=校车安全&place=崂山区").get_data(as_text=True)
+    assert page.count('class="card"') == 2
+    assert re.search(r'>崂山区</a>\s*<span class="place-level" title="山东省 / 青岛市 / 崂山区">'
+                     r'· 区县 / district（青岛市）</span>', page)  # a district with its city
+    assert '<p class="case-title">校车安全</p>' in page
+
+
+def test_the_place_filter_is_offered_beside_the_others_and_kept_by_the_city_chips(places_client):
+    page = places_client.get("/?q=教育&place=青岛").get_data(as_text=True)
+    assert '<select id="place" name="place">' in page
+    assert '<option value="崂山区" >\u3000\u3000崂山区</option>' in page
+    chips = re.findall(r'<a href="([^"]*city=[^"]*)"', page)
+    assert chips and all("place=%E9%9D%92%E5%B2%9B" in chip for chip in chips)
+    assert page.count('class="card"') == 3
+    assert '<option value="青岛" selected>青岛</option>' in page  # as asked, when not listed
+
+
+def test_an_unknown_place_on_the_page_is_a_message(places_client):
+    page = places_client.get("/?q=教育&place=北京市").get_data(as_text=True)
+    assert 'class="notice"' in page and "北京市" in page and "/api/places" in page
+
+
+def test_a_case_page_compares_with_other_places_of_its_level(places_client):
+    page = places_client.get("/cases/mix2021-laoshan-1").get_data(as_text=True)
+    assert '<small class="place-level">· 区县 / district</small>' in page
+    assert '<p class="case-title">普惠性幼儿园全覆盖</p>' in page
+    assert "地点 · Place: 山东省 / 青岛市 / 崂山区" in page
+    assert "The most similar practice of each other district or county" in page
+    similar = re.findall(r'class="city" href="[^"]*">([^<]+)</a>', page)
+    assert similar and set(similar) <= {"龙口市", "西湖区", "新建区", "市中区"}
+    assert similar.count("市中区") == 2  # two districts of one name are two places
