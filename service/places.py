@@ -1,6 +1,6 @@
 """How a place and its level are told to people, in Chinese and English, on the pages, in
-briefs and on the terminal: `崂山区 · 区县 / district`, a comparison's section `区县 · districts
-and counties`, a chain `山东省 / 青岛市 / 崂山区`."""
+briefs and on the terminal: a level `区县 / district` (a card reads `崂山区 · 区县 / district`),
+a comparison's section `区县 · districts and counties`, a chain `山东省 / 青岛市 / 崂山区`."""
 
 from __future__ import annotations
 
@@ -26,10 +26,9 @@ def level_label(level: str, name: str = "") -> str:
     return f"{chinese} / {english}"
 
 
-def place_label(name: str, level: str) -> str:
-    """A place with its level: `崂山区 · 区县 / district`; the name alone when the level is
-    not known."""
-    return f"{name} · {level_label(level, name)}" if level else name
+def level_words(level: str) -> str:
+    """What places of a level are called in English, one of them: `district or county`."""
+    return LEVEL_WORDS.get(level, LEVEL_WORDS[""])[1]
 
 
 def level_heading(level: str) -> str:
