@@ -34,10 +34,12 @@ log = logging.getLogger(__name__)
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                             open_world_hint=False)
 INSTRUCTIONS = (
-    f"casesearch searches {tools.CORPUS_DESCRIPTION} Use `search` for a question, `fetch` to "
-    "read a case in full before quoting it, `similar_cases` to see what other cities did "
-    "about the same thing, and `compare_figures` to set one measure side by side across "
-    "cities. Cite cases by their title and url."
+    f"casesearch searches {tools.CORPUS_DESCRIPTION} Use `search` for a question (its "
+    "`places` narrows it to places at any level: a province, a city, a district), `fetch` to "
+    "read a case in full before quoting it, `similar_cases` to see what other places of the "
+    "same level did about the same thing, and `compare_figures` to set one measure side by "
+    "side across places of one level. Cite cases by their title and url, and say their place "
+    "(`places`, `place_level`)."
 )
 
 

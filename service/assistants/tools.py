@@ -1,11 +1,12 @@
 """The search as tools for chat assistants: one definition serves MCP and function calling.
 
 Four read-only tools over the same engine as the API: `search` (practices that answer a
-question), `fetch` (one case in full, with where it comes from), `similar_cases` (analogous
-practices in other cities) and `compare_figures` (one measure across cities, each figure with
-its sentence). Their arguments are the API's requests (`TOOLS`, from service.schema); their
-outputs are projections of the API's records (service.records), smaller for a model: a
-readable `title`, a `url` on the service, the answering sentence as plain text. A refusal,
+question, in places at any level), `fetch` (one case in full, with where it comes from),
+`similar_cases` (analogous practices in other places of the same level) and `compare_figures`
+(one measure across places of one level, each figure with its sentence). Their arguments are
+the API's requests (`TOOLS`, from service.schema); their outputs are projections of the API's
+records (service.records), smaller for a model: a readable `title`, a `url` on the service,
+the answering sentence as plain text. A refusal,
 the service's or the core's, reaches the model as a `ToolInputError` saying what to change
 (`_refused_as_input`). Nothing here imports Flask or the MCP SDK.
 """
@@ -32,8 +33,9 @@ from service.schema import FETCH, FIGURES, SEARCH, SIMILAR, RequestSpec
 
 MAX_OUTPUT_CHARS = 20_000
 CORPUS_DESCRIPTION = (
-    "a corpus of \"typical work cases\" reported by Chinese governments: short, numbered "
-    "practices showing how each city fulfilled its duties (for example in education: school "
+    "a corpus of \"typical work cases\" reported by Chinese governments: short practices "
+    "showing how each place (a province, a city, a district or county) fulfilled its duties "
+    "(for example in education: school "
     "funding, school building and places, preschool, teachers' recruitment, pay and housing, "
     "vocational education, students' health, school safety and school buses, after-school "
     "services). Texts are in Chinese; questions may be in Chinese or English."
@@ -46,7 +48,8 @@ class ToolInputError(ValueError):
 
 # The outputs: the API's records, with fewer fields and a title and url to cite.
 
-_TITLE = (str, Field(description="A readable title: city, number and the case's first clause"))
+_TITLE = (str, Field(description="A readable title: place, number and the case's own title "
+                                 "(else its first clause)"))
 _URL = (str, Field(description="Where a person reads the case on the service"))
 SearchResult = records.projected(
     "SearchResult", records.Result, drop=("text", "snippet"), title=_TITLE, url=_URL,
@@ -96,25 +99,38 @@ def tool_descriptions(summary: str | None = None) -> dict[str, str]:
             f"Search {CORPUS_DESCRIPTION}{held} Returns the practices that best answer the "
             "question, best first, each with the sentence that answers it (snippet), a title "
             "and a URL to cite. Use it for questions like 'how do cities solve teachers' "
-            "housing' or '校车安全怎么保障'. Name a city in the question (青岛 / Qingdao) to see "
-            "its practices first, or pass `cities` to search only those cities. " + LEVELS_TEXT
+            "housing' or '校车安全怎么保障'. Name a place in the question (青岛 / Qingdao, 崂山区, "
+            "山东) to see its practices first, or pass `places` to search only some places, at "
+            "any level: 山东省 (or 山东) takes in its cities' and counties' practices, 青岛 "
+            "those of 青岛市 and its districts, 崂山区 only its own (`cities` matches a place "
+            "as the document writes it). Each result says its place: `city` as written, "
+            "`place_level` (province, city or county) and `places` (the place and the "
+            "divisions above it, province first), and `case_title`, the case's own title when "
+            "it has one. " + LEVELS_TEXT
         ),
         "fetch": (
             "Fetch one case of the typical-work-cases corpus in full by its id (from search or "
-            "similar_cases): its whole text, a URL to cite, and where it comes from (city, "
-            "number, year, province, source document)."
+            "similar_cases): its whole text, a URL to cite, and where it comes from (its place "
+            "with `place_level` and `places`, its number and `case_title`, year, province, "
+            "source document)."
         ),
         "similar_cases": (
-            "Find analogous practices in other cities for one case of the typical-work-cases "
-            "corpus, by its id: what other cities did about the same thing. Same result shape "
-            "as search; `match` says how close the practice is."
+            "Find analogous practices in other places for one case of the typical-work-cases "
+            "corpus, by its id: what other places did about the same thing. When the case's "
+            "place level is known, only places of that level answer: a district's practice is "
+            "compared with other districts' and counties', a city's with cities', a province's "
+            "with provinces'. Same result shape as search; `match` says how close the practice "
+            "is."
         ),
         "compare_figures": (
-            "Compare one measure across the cities of the typical-work-cases corpus: the "
+            "Compare one measure across the places of the typical-work-cases corpus: the "
             "figures the reports give for it (普惠性幼儿园覆盖率 90 % in 青岛市 against 93.37 % "
-            "in 东营市, 新增学位, 一般公共预算教育支出 …), one row per city and year, largest "
-            "first, each with its value as written and normalized, its kind (level, change or "
-            "rank), the sentence it comes from and the case's URL to cite. Name the measure in "
+            "in 东营市, 新增学位, 一般公共预算教育支出 …), one row per place and year, ranked "
+            "only among places of the same level (each row's `place_level`; `levels` lists "
+            "them in the order they come: never set a district's figure beside a province's), "
+            "largest first, each with its value as written and normalized, its kind (level, "
+            "change or rank), the sentence it comes from and the case's URL to cite. Name the "
+            "measure in "
             "the documents' words or your own (学前教育普及, new school places); the nearest "
             "group of figures answers, `similarity` says how near, and `other_groups` lists "
             "the next nearest. Quote a figure only with its sentence."
@@ -123,8 +139,9 @@ def tool_descriptions(summary: str | None = None) -> dict[str, str]:
 
 
 def case_title(case: Case, limit: int = 40) -> str:
-    """A readable title: city, number and the case's first clause (`济南市 案例3：商河县全力…`)."""
-    first = re.split(r"[，。；：,;]", case.text, maxsplit=1)[0]
+    """A readable title: place, number and the case's own title, else its first clause
+    (`济南市 案例3：商河县全力…`)."""
+    first = case.case_title or re.split(r"[，。；：,;]", case.text, maxsplit=1)[0]
     if len(first) > limit:
         first = first[:limit] + "…"
     return f"{case.city} 案例{case.seq}：{first}"

@@ -102,7 +102,8 @@ def test_the_tool_over_mcp_and_as_a_function(engine):
 
     tools, result, bad = asyncio.run(call())
     assert tools["compare_figures"].input_schema["required"] == ["metric"]
-    assert "one row per city" in tools["compare_figures"].description
+    assert "one row per place" in tools["compare_figures"].description
+    assert "same level" in tools["compare_figures"].description
     assert not result.is_error and json.loads(result.content[0].text) == result.structured_content
     assert bad.is_error
     definition = next(t for t in openai_tools() if t["function"]["name"] == "compare_figures")

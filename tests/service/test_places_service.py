@@ -3,14 +3,20 @@ results' place fields in JSON and CSV (tests/index/places_corpus.py holds the ca
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import re
 
 from click.testing import CliRunner
+from mcp import Client
 
+from service.assistants.mcp_server import build_mcp_server
+from service.assistants.tools import openai_tools
 from service.cli.main import main
+
+BASE = "http://127.0.0.1:8000"
 
 
 def test_the_place_filter_is_a_query_parameter_and_a_body_field(places_client):
@@ -173,3 +179,39 @@ def test_a_case_page_compares_with_other_places_of_its_level(places_client):
     similar = re.findall(r'class="city" href="[^"]*">([^<]+)</a>', page)
     assert similar and set(similar) <= {"龙口市", "西湖区", "新建区", "市中区"}
     assert similar.count("市中区") == 2  # two districts of one name are two places
+
+
+def _mcp(engine, body):
+    async def run():
+        async with Client(build_mcp_server(lambda: engine, BASE)) as client:
+            return await body(client)
+
+    return asyncio.run(run())
+
+
+def test_an_assistant_searches_a_place_and_reads_its_place_and_title(places_engine):
+    result = _mcp(places_engine, lambda c: c.call_tool(
+        "search", {"query": "校车安全", "places": ["青岛"], "min_match": "weak", "k": 50}))
+    assert not result.is_error
+    found = result.structured_content["results"]
+    assert {r["city"] for r in found} == {"青岛市", "崂山区"}
+    bus = next(r for r in found if r["id"] == "mix2021-laoshan-2")
+    assert bus["title"] == "崂山区 案例2：校车安全"  # the case's own title
+    assert (bus["place_level"], bus["places"]) == ("county", ["山东省", "青岛市", "崂山区"])
+    fetched = _mcp(places_engine, lambda c: c.call_tool("fetch", {"id": "mix2021-laoshan-2"}))
+    assert fetched.structured_content["metadata"]["places"] == ["山东省", "青岛市", "崂山区"]
+    unknown = _mcp(places_engine, lambda c: c.call_tool(
+        "search", {"query": "校车", "places": ["北京市"]}))
+    assert unknown.is_error and "/api/places" in unknown.content[0].text
+
+
+def test_the_tools_describe_the_place_filter_and_fields():
+    definitions = {tool["function"]["name"]: tool["function"] for tool in openai_tools()}
+    search = definitions["search"]
+    assert "places" in search["parameters"]["required"]  # strict: present, nullable
+    assert search["parameters"]["properties"]["places"]["type"] == ["array", "null"]
+    for words in ("`places`", "崂山区", "`place_level`", "`case_title`"):
+        assert words in search["description"]
+    assert "same level" not in search["description"]
+    assert "districts' and counties'" in definitions["similar_cases"]["description"]
+    assert "same level" in definitions["compare_figures"]["description"]
