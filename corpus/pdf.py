@@ -64,6 +64,7 @@ _MARKER = re.compile(
     rf"|第\s*[{_CN}\d]+\s*(?:部分|章|节|篇|条))")
 _OPENING = "“‘（《【〔「『〈([{"
 _CLOSING = "，。、；：？！”’）》】〕」』〉.,;:!?)]}%"
+_QUOTES = "“”‘’\"'"
 _PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
 _LINE = re.compile(r"<line [^>]*>(.*?)</line>", re.S)
 _WORD = re.compile(r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" '
@@ -298,6 +299,10 @@ def make_line(words: list[tuple[str, float, float, float, float]]) -> Line:
     for (before, *_, end, _), (after, start, *_) in zip(words, words[1:], strict=False):
         text += spacer(before[-1], after[0], start - end, em) + after
     first, x0, _, x1, _ = words[0]
+    for word, start, _, end, _ in words[1:]:  # pdftotext splits a word where the font changes
+        if start - x1 >= 0.12 * em:
+            break
+        first, x1 = first + word, end
     lead = (x1 - x0) * sum(map(_weight, first[: unit_length(first)])) / sum(
         map(_weight, first))
     return Line(text, words[0][1], min(w[2] for w in words), words[-1][3],
@@ -305,29 +310,38 @@ def make_line(words: list[tuple[str, float, float, float, float]]) -> Line:
 
 
 def spacer(before: str, after: str, gap: float, em: float) -> str:
-    """What goes between two words pdftotext split: a space between Latin words; beside a CJK
-    character only a gap of half an em or more (LibreOffice and Word leave a narrower one
-    between Chinese and Latin text, and justification stretches it, but no space is typed)."""
+    """What goes between two words pdftotext split: a space where the gap is one (a Latin
+    space is a quarter em; pdftotext also splits where only the font changes, with no gap);
+    beside a CJK character only a gap of half an em or more, since LibreOffice and Word leave a
+    narrower one between Chinese and Latin text, and justification stretches it, where no
+    space was typed."""
     if is_wide(before) or is_wide(after):
         return " " if gap >= 0.5 * em else ""
-    return " "
+    return " " if gap >= 0.12 * em else ""
 
 
 def unit_length(word: str) -> int:
-    """How many characters at the start of `word` cannot be split across lines: opening
-    punctuation, then a CJK character or a run of Latin letters and digits, then closing
-    punctuation."""
-    i = 0
-    while i < len(word) - 1 and word[i] in _OPENING:
+    """How many characters at the start of `word` a line break cannot split, as LibreOffice
+    breaks lines (Unicode's line breaking rules): opening punctuation, a CJK character or a
+    run of Latin letters and digits, closing punctuation, and across a quotation mark `“”‘’`
+    (no break on either side of one) the next such unit too."""
+    i, n = 0, len(word)
+    while i < n - 1 and word[i] in _OPENING:
         i += 1
-    if i < len(word) and is_wide(word[i]):
-        i += 1
-    else:
-        while i < len(word) and not is_wide(word[i]) and word[i] not in _CLOSING:
+    while True:
+        if i < n and is_wide(word[i]):
             i += 1
-    while i < len(word) and word[i] in _CLOSING:
-        i += 1
-    return max(i, 1)
+        else:  # a Latin word or a number, with its inner stops and commas (4.4, 1,200)
+            while i < n and not is_wide(word[i]) and word[i] not in _QUOTES and (
+                    word[i] not in _CLOSING or word[i] in ".,:" and word[i + 1: i + 2].isalnum()
+                    and not is_wide(word[i + 1])):
+                i += 1
+        while i < n and word[i] in _CLOSING:
+            i += 1
+        if not (i < n and (word[i] in _QUOTES or word[i - 1] in _QUOTES)):
+            return max(i, 1)
+        while i < n and word[i] in _QUOTES:
+            i += 1
 
 
 def same_row(first: Line, second: Line) -> bool:
@@ -441,9 +455,10 @@ def strip_page_furniture(pages: list[str]) -> tuple[str, list[str]]:
 
 def set_apart(page: Page, height: float, gap: float) -> tuple[list[int], list[int]]:
     """The lines at the top and at the bottom of a page (at most three each, edge first) that
-    a gap wider than a line separates from the rest: where headers and footers are."""
+    a gap wider than the usual one by half a line separates from the rest: where headers and
+    footers are."""
     order = sorted(range(len(page.lines)), key=lambda i: page.lines[i].y0)
-    apart = max(height, gap + 0.5 * height)
+    apart = gap + 0.5 * height
 
     def side(indices: list[int], below: bool) -> list[int]:
         for k in range(min(3, len(indices) - 1)):
@@ -484,10 +499,12 @@ def empty_page_notes(pages: list[Page]) -> list[str]:
 
 @dataclass(frozen=True)
 class Frame:
-    """Where the text of a page runs: its left margin and its right edge."""
+    """Where the text of a page runs: its left margin, its right edge, and the commonest
+    first-line indent (from the margin), if its paragraphs have one."""
 
     left: float
     right: float
+    indent: float | None = None
 
 
 def median_gap(pages: list[Page]) -> float:
@@ -509,24 +526,27 @@ def frames(pages: list[Page]) -> dict[int, Frame]:
         if lines:
             left = Counter(round(line.x0) for line in lines).most_common(1)[0][0]
             ends = sorted(line.x1 for line in lines)  # a few lines may stick out (a table)
+            indents = Counter(round(line.x0 - left) for line in lines
+                              if line.x0 - left > 0.8 * line.em)
             found[key] = Frame(float(left), ends[int(0.9 * (len(ends) - 1))]
-                               if len(ends) >= 10 else ends[-1])
+                               if len(ends) >= 10 else ends[-1],
+                               float(indents.most_common(1)[0][0]) if indents else None)
     return {page.number: found.get((round(page.width), page.number % 2), Frame(0, page.width))
             for page in pages}
 
 
 def is_centered(line: Line, frame: Frame) -> bool:
-    """A line set in the middle (a title): as much room on its left as on its right."""
+    """A line set in the middle (a title): as much room on its left as on its right, and not
+    merely a first line indented as the paragraphs are, whose room at the end is the same."""
     left, right = line.x0 - frame.left, frame.right - line.x1
-    return left > 0.8 * line.em and abs(left - right) < line.em
+    indented = frame.indent is not None and abs(left - frame.indent) < 0.3 * line.em
+    return left > 0.8 * line.em and abs(left - right) < line.em and not indented
 
 
 def would_fit(before: Line, after: Line, frame: Frame) -> bool:
     """Whether `after`'s first unit (and a space, between Latin words) would have fitted at
     the end of `before`: then `before` was ended on purpose, not wrapped."""
     room = frame.right - before.x1
-    if is_centered(before, frame):
-        room += before.x0 - frame.left
     space = 0.0 if is_wide(before.text[-1]) or is_wide(after.text[0]) else 0.25 * after.em
     return room > after.lead + space + 0.3 * before.em
 

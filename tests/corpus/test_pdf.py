@@ -28,7 +28,7 @@ def read():
 
 
 def test_there_are_fixtures():
-    assert NAMES == ["compilation", "furniture", "markers"]
+    assert NAMES == ["compilation", "furniture", "markers", "shipped-ragged"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -79,6 +79,13 @@ def test_a_compilation_read_from_pdf_parses_into_its_items(read):
         ("烟台市", 3), ("威海市", 3), ("日照市", 3)]
     assert parsed.sections[0].items[2].text.endswith("引入Google Classroom等online learning平台，"
                                                      "乡村学校课程开齐率达到100%。")
+
+
+def test_the_shipped_document_set_ragged_right_parses_into_its_48_cases(read):
+    lines, notes = read("shipped-ragged")
+    parsed = parse_text("\n".join(lines), source="shipped-ragged.pdf")
+    assert [len(s.items) for s in parsed.sections] == [3] * 16
+    assert notes == ["removed 6 page numbers (1 … 6)"]
 
 
 # Paragraphs from lines, by their layout -------------------------------------------------------
