@@ -202,7 +202,8 @@ def _search_file(engine, asked: list[str], output: str, filters: dict) -> None:
 @SIMILAR.click_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
 def similar(case_id: str, as_json: bool, **options) -> None:
-    """Find practices in other cities like the case CASE_ID."""
+    """Find practices in other places like the case CASE_ID (places of its level, when its
+    level is known)."""
     engine = _engine()
     args = _arguments(SIMILAR, {"id": case_id, **options})
     try:

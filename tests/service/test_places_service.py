@@ -215,3 +215,10 @@ def test_the_tools_describe_the_place_filter_and_fields():
     assert "same level" not in search["description"]
     assert "districts' and counties'" in definitions["similar_cases"]["description"]
     assert "same level" in definitions["compare_figures"]["description"]
+
+
+def test_a_batch_takes_the_place_filter_for_every_question(places_client):
+    body = {"queries": ["校车安全", "教师周转宿舍"], "k": 50, "places": ["浙江"]}
+    answers = places_client.post("/api/search/batch", json=body).get_json()["results"]
+    assert [{r["places"][0] for r in answer["results"]} for answer in answers] == [
+        {"浙江省"}, {"浙江省"}]
