@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 
 from corpus.errors import CorpusError
-from corpus.formats import markdown_to_text, read_document_text
+from corpus.formats import markdown_to_text, read_document_text, read_text
 from corpus.load import parse_document
 from corpus.pdf import strip_page_furniture
 
@@ -145,3 +147,81 @@ def test_control_characters_in_a_pdf_s_text_are_removed_and_reported(tmp_path):
     assert (doc.title, cases[0].city) == ("2021年典型案例", "石家 庄")
     assert cases[0].text == "建设 智慧校园，全市中小学实现千兆光纤进校园。"
     assert "removed 2 invisible control characters (U+0007, U+001B)" in parsed.warnings
+
+
+# Text files in the encodings offices save them in --------------------------------------------
+
+SIMPLIFIED = "附件\n2021年典型案例\n一、济南市\n1.新建改扩建中小学校144所，实现“应配尽配”。\n"
+TRADITIONAL = ("臺北市推動校園數位學習，全市國民中小學已完成「班班有網路」建設，"
+               "並培訓教師三千餘人。\n")
+
+
+@pytest.mark.parametrize(("text", "data", "note"), [
+    (SIMPLIFIED, SIMPLIFIED.encode("utf-8"), None),
+    (SIMPLIFIED, SIMPLIFIED.encode("utf-8-sig"), "read as UTF-8 with a byte order mark"),
+    (SIMPLIFIED, SIMPLIFIED.encode("gbk"), "read as GB18030 (not UTF-8)"),
+    (SIMPLIFIED, SIMPLIFIED.encode("gb18030"), "read as GB18030 (not UTF-8)"),
+    (SIMPLIFIED, SIMPLIFIED.encode("utf-16"), "read as UTF-16 LE (not UTF-8)"),
+    (SIMPLIFIED, codecs.BOM_UTF16_BE + SIMPLIFIED.encode("utf-16-be"),
+     "read as UTF-16 BE (not UTF-8)"),
+    (SIMPLIFIED, SIMPLIFIED.encode("utf-32"), "read as UTF-32 LE (not UTF-8)"),
+    (SIMPLIFIED, SIMPLIFIED.encode("utf-16-le"),
+     "read as UTF-16 LE (not UTF-8; it has no byte order mark)"),
+    (SIMPLIFIED, SIMPLIFIED.encode("utf-16-be"),
+     "read as UTF-16 BE (not UTF-8; it has no byte order mark)"),
+    (TRADITIONAL, TRADITIONAL.encode("big5"), "read as Big5 (not UTF-8)"),
+    (TRADITIONAL, TRADITIONAL.encode("gb18030"), "read as GB18030 (not UTF-8)"),
+], ids=["utf-8", "utf-8-bom", "gbk", "gb18030", "utf-16-le-bom", "utf-16-be-bom", "utf-32",
+        "utf-16-le", "utf-16-be", "big5", "traditional-in-gb18030"])
+def test_a_text_in_each_encoding_reads_as_the_same_text_and_says_which(tmp_path, text, data,
+                                                                      note):
+    path = tmp_path / "cases.txt"
+    path.write_bytes(data)
+    assert read_document_text(path) == (text, [note] if note else [])
+    assert read_text(path) == text
+
+
+def test_a_short_gbk_text_that_big5_also_reads_is_read_as_gb18030(tmp_path):
+    data = "中文".encode("gbk")
+    assert data.decode("big5")  # the trap: it is Big5 too
+    path = tmp_path / "short.txt"
+    path.write_bytes(data)
+    assert read_document_text(path) == ("中文", ["read as GB18030 (not UTF-8)"])
+
+
+def test_markdown_in_gbk_is_read_and_its_markers_removed(tmp_path):
+    path = tmp_path / "cases.md"
+    path.write_bytes("# 标题\n## 一、甲市\n- **1.** 做法。\n".encode("gbk"))
+    assert read_document_text(path) == ("标题\n一、甲市\n1. 做法。\n",
+                                        ["read as GB18030 (not UTF-8)"])
+
+
+def test_a_stray_nul_in_utf8_text_is_left_to_be_removed_and_reported(tmp_path):
+    path = tmp_path / "cases.txt"
+    path.write_bytes(SIMPLIFIED.encode().replace("济南".encode(), "济\x00南".encode()))
+    assert read_document_text(path) == (SIMPLIFIED.replace("济南", "济\x00南"), [])
+
+
+def test_utf8_with_a_bad_byte_is_refused_naming_its_line(tmp_path):
+    path = tmp_path / "cases.txt"
+    path.write_bytes(SIMPLIFIED.encode() + "2.做法".encode() + b"\xff" + "。\n".encode())
+    with pytest.raises(CorpusError, match=r"cases.txt:5: not UTF-8 text \(byte \d+\), though "
+                                          r"the rest is; save the document as UTF-8"):
+        read_document_text(path)
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (bytes.fromhex("89504e470d0a1a0a0000000d494844520000") + bytes(range(256)),
+     r"picture.txt:3: not text: it holds NUL bytes"),
+    (bytes(range(1, 256)) * 8, r"picture.txt: not text in any encoding"),
+    (b"\x01\x02\x03\x04\x05ab\x06\x07\x08" * 20, r"picture.txt: not text: read as UTF-8, 80% "
+                                                 r"of it is control or private-use"),
+    ("\ue000\ue001\ue002\ue003".encode() * 20, r"picture.txt: not text: read as UTF-8, 100%"),
+    (codecs.BOM_UTF16_LE + b"\x00\xd8ab", r"picture.txt: starts with the byte order mark of "
+                                          r"UTF-16 LE but is not UTF-16 LE text"),
+], ids=["png", "binary-without-nul", "controls", "private-use", "bad-utf-16"])
+def test_what_is_not_text_is_refused_naming_the_file(tmp_path, data, reason):
+    path = tmp_path / "picture.txt"
+    path.write_bytes(data)
+    with pytest.raises(CorpusError, match=reason):
+        read_document_text(path)
