@@ -133,8 +133,7 @@ def read_source(path: Path) -> Source:
 
 def read_markdown(path: Path) -> str:
     """A Markdown file's text as written (its `#` headings kept)."""
-    text = decode_text(path.read_bytes(), path.name)
-    return text[0] if isinstance(text, tuple) else text
+    return decode_text(path.read_bytes(), path.name)
 
 
 def read_cases_of(source: Source, name: str, meta: dict[str, Any],
