@@ -140,7 +140,8 @@ def test_a_word_table_gives_one_case_a_row(tmp_path):
     assert doc.year == 2022 and report.reading.layout == "rows"
     assert [(c.city, c.case_title, c.place_from) for c in cases] == [
         ("环翠区", "校车安全管理", "table"), ("荣成市", "乡村教师周转房", "table")]
-    assert cases[1].places == ("山东省", "威海市", "荣成市") and cases[1].text.startswith("荣成市建设")
+    assert cases[1].places == ("山东省", "威海市", "荣成市")
+    assert cases[1].text.startswith("荣成市建设")
 
 
 def test_word_headings_topics_above_titled_cases(tmp_path):
@@ -174,12 +175,14 @@ def test_every_line_is_accounted_for(tmp_path):
                             "为总结推广各地经验，现将典型案例汇编如下。\n")
     _, cases, report = read(write(tmp_path, "n.txt", text))
     assert len(cases) == 2
-    assert [block.text for block in report.reading.other] == ["为总结推广各地经验，现将典型案例汇编如下。"]
+    assert [block.text for block in report.reading.other] == [
+        "为总结推广各地经验，现将典型案例汇编如下。"]
     assert "not cases (1 lines" in report.report()
 
 
 def test_a_case_with_no_place_is_warned_about_and_place_can_be_given(tmp_path):
-    text = "2022年典型案例\n\n一、以改革促发展\n\n学校推行弹性上下学时间，家长接送更方便，受到普遍欢迎。\n"
+    text = ("2022年典型案例\n\n一、以改革促发展\n\n"
+            "学校推行弹性上下学时间，家长接送更方便，受到普遍欢迎。\n")
     _, cases, report = read(write(tmp_path, "x.txt", text), province="山东省")
     assert cases[0].city == "" and any("no place found" in w for w in report.warnings)
     _, cases, report = read(write(tmp_path, "x.txt", text), province="山东省", place="章丘区")
