@@ -16,7 +16,7 @@ from corpus.formats import decode_text, read_document_text
 from corpus.ids import check_doc_id, derive_doc_id, section_slugs
 from corpus.models import Case, Document
 from corpus.outline import PREFACE, Block, Outline, markdown_heading_levels, outline_of_lines
-from corpus.parse import parse_text
+from corpus.parse import ParsedText, parse_text
 from corpus.places import gazetteer
 from corpus.report import describe
 from corpus.text import clean_text, cleaning_notes, describe_character, find_unsafe
@@ -153,10 +153,22 @@ def read_cases_of(source: Source, name: str, meta: dict[str, Any],
             parsed = None
         except CorpusFormatError:
             parsed = None
-        if parsed is not None and all(_place_like(s.name, within) for s in parsed.sections):
+        if parsed is not None and not _a_topic_report(parsed, within):
             return reading_of_items(parsed, outline, within)
     return read_cases(outline, within=within, level=overrides["level"],
                       place=overrides["place"], source=name)
+
+
+def _a_topic_report(parsed: ParsedText, within: tuple[str, ...]) -> bool:
+    """Whether a document in the first layout's numbering is a topic report instead: its
+    section headings are topics, not places (`一、加大投入`), and most of its items name
+    their place (`1.青岛市新建…`). Anything else keeps the first layout's reading."""
+    if all(_place_like(section.name, within) for section in parsed.sections):
+        return False
+    items = [item for section in parsed.sections for item in section.items]
+    placed = sum(1 for item in items
+                 if gazetteer().first_in(item.text[:40], within=within) is not None)
+    return placed * 2 >= len(items)
 
 
 def _headed_by_places(outline: Outline, within: tuple[str, ...]) -> bool:
