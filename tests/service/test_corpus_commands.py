@@ -113,12 +113,20 @@ def test_a_broken_document_is_refused_with_its_line(run, tmp_path, text, words):
     assert not (run.data / "broken.txt").exists()
 
 
-def test_a_non_utf8_text_is_refused(run, tmp_path):
+def test_a_gbk_text_is_read_and_says_so(run, tmp_path):
     source = tmp_path / "gbk.txt"
-    source.write_bytes("（一）石家庄\n（1）做法。\n".encode("gbk"))
+    source.write_bytes("（一）石家庄\n（1）推进课后服务全覆盖。\n".encode("gbk"))
     result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
-                 "--title", "t")
-    assert result.exit_code == 1 and "not UTF-8" in result.output
+                 "--title", "t", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "read: read as GB18030 (not UTF-8)" in result.output
+
+
+def test_a_binary_file_named_txt_is_refused(run, tmp_path):
+    source = tmp_path / "image.txt"
+    source.write_bytes(bytes(range(256)) * 40)
+    result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省")
+    assert result.exit_code == 1 and "Nothing was changed" in result.output
 
 
 def test_a_word_document_is_read(run, tmp_path):
