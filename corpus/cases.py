@@ -156,16 +156,30 @@ class _Finder:
             named = [node for node in heads if self._own_place(node)[0] is not None]
             deeper = [child for node in heads for child in node.children
                       if child.head.style != PART_STYLE]
-            if len(named) * 2 >= len(heads) or not deeper:
-                why = (f"level {depth} ('{heads[0].head.style}'): its headings name places"
-                       if named else f"level {depth} ('{heads[0].head.style}'): the deepest "
-                                     f"headings (none names a place)")
+            if len(named) * 2 >= len(heads) or not self._places_below(deeper):
+                style = heads[0].head.style
+                why = (f"level {depth} ('{style}'): its headings name places"
+                       if len(named) * 2 >= len(heads) else
+                       f"level {depth} ('{style}'): no heading at or below it names a place, "
+                       f"so its headings are the cases, placed by their text")
                 return self._cases_at(heads, preface, depth, why, inherited)
             for node in heads:  # a topic level: its headings stay with the cases under it
                 for child in node.children:
                     inherited[id(child)] = node
             nodes, depth = deeper, depth + 1
         raise CorpusError(f"{self.source}: no level of headings holds cases")
+
+    def _places_below(self, nodes: list[Node]) -> bool:
+        """Whether some level from `nodes` down has headings that are or name places (a
+        topic level above cases), rather than points inside cases (`1.` `2.` of a case)."""
+        while nodes:
+            heads = [node for node in nodes if node.head.style != PART_STYLE]
+            placed = sum(1 for node in heads if self._pure_place(node.head) is not None
+                         or self._own_place(node)[0] is not None)
+            if heads and placed * 2 >= len(heads):
+                return True
+            nodes = [child for node in heads for child in node.children]
+        return False
 
     def _at_level(self, roots: list[Node], preface: list[Block], level: int,
                   why: str) -> Reading:
