@@ -36,6 +36,7 @@ class Decoded:
     text: str
     encoding: str
     note: str | None = None
+    guessed: bool = False  # by charset-normalizer, not by a rule: worth a look
 
 
 def decode_document(raw: bytes, source: str) -> Decoded:
@@ -155,7 +156,7 @@ def _as_detected(raw: bytes, source: str) -> Decoded:
                           f"Big5, UTF-16, or one charset-normalizer knows); save the document "
                           f"as text (UTF-8)")
     return Decoded(str(best), best.encoding, f"read as {best.encoding} (not UTF-8; guessed by "
-                   f"charset-normalizer: check the text)")
+                   f"charset-normalizer: check the text)", guessed=True)
 
 
 def _checked(decoded: Decoded, source: str) -> Decoded:

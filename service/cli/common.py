@@ -3,7 +3,6 @@ files they read and write, and text made safe for the terminal."""
 
 from __future__ import annotations
 
-import codecs
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from corpus.errors import CorpusError
+from corpus.formats import decode_document
 from index.errors import CasesearchError
 from service.cli.progress import TerminalProgress
 from service.runtime.logs import escape_controls, json_text
@@ -76,34 +76,22 @@ def terminal_json(data: Any, indent: int | None = None) -> str:
 
 # Files
 
-# Byte order marks, longest first (UTF-32's little-endian mark starts like UTF-16's).
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
-
-
 def decode_user_text(raw: bytes, name: str) -> str:
-    """A text file as users save it: by its byte order mark (UTF-8, UTF-16 or UTF-32, as
-    Windows Notepad writes them), else UTF-8, else GB18030 (a superset of GBK and GB2312, the
-    code page Chinese Windows saves in). Charset detection is not used: on a few short lines
-    it guesses among many code pages, where these are the ones such a file is in.
+    """A text file as users save it, decoded as the corpus reads documents
+    (`corpus.formats.decode_document`: a byte order mark, UTF-8, GB18030, Big5), except that
+    a guess among other code pages is refused: on a few short lines it is too often wrong.
 
     Raises:
-        click.BadParameter: the text is in none of them.
+        click.BadParameter: the text is in none of these encodings.
     """
-    for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError:
-                break
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise click.BadParameter(f"{name} is neither UTF-8 nor GB18030 text (nor UTF-16 with a "
-                             f"byte order mark); save it as UTF-8")
+    try:
+        decoded = decode_document(raw, name)
+    except CorpusError:
+        decoded = None
+    if decoded is None or decoded.guessed:
+        raise click.BadParameter(f"{name} is neither UTF-8 nor GB18030 or Big5 text (nor UTF-16 "
+                                 f"with a byte order mark); save it as UTF-8")
+    return decoded.text
 
 
 def read_questions(path: str) -> list[str]:

@@ -57,7 +57,7 @@ def test_questions_on_standard_input_in_gbk(cli):
 
 
 @pytest.mark.parametrize("content, words", [
-    (b"\x80\xff\x80\xff\n", "is neither UTF-8 nor GB18030 text"),
+    (b"\x80\xff\x80\xff\n", "is neither UTF-8 nor GB18030 or Big5 text"),
     (b"", "holds no question"),
     (b"\n  \n\t\n", "holds no question"),
 ])
