@@ -440,7 +440,7 @@ def _title_and_text(node: Node) -> tuple[str, str]:
     under it; a heading that is itself a paragraph is text, and a first sentence short
     enough to be a sub-topic (`（一）加强师资。…`) is its title."""
     head = node.head.text
-    lines = [block.text for block in node.blocks()][1:]
+    lines = [block.raw or block.text for block in node.blocks()][1:]  # inner numbers kept
     if not head and node.body and len(node.body[0].text) <= TITLE_CHARS:
         head, lines = node.body[0].text, lines[1:]
     title_like = head and len(head) <= TITLE_CHARS and not _SENTENCE_END.search(head[:-1])
@@ -483,7 +483,9 @@ def _title_of(outline: Outline) -> tuple[str | None, Block | None]:
     if first.kind == "paragraph":
         return first.text, first
     same_style = sum(1 for block in blocks if block.style == first.style)
-    if first.style.startswith("h") and same_style == 1:
+    heads_nothing = len(blocks) > 1 and blocks[1].kind == "heading" and \
+        blocks[1].style == first.style  # a bold title above bold case titles
+    if first.style.startswith("h") and (same_style == 1 or heads_nothing):
         return first.text, first
     return None, None
 

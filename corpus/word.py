@@ -446,6 +446,26 @@ class _Paragraph:
     text: str
     numbered: tuple[str, int] | None
     heading: int | None
+    bold: bool = False
+
+
+# A short paragraph set all in bold is a heading by the look of it (offices often bold case
+# titles instead of using a Heading style): it ranks below Word's nine Heading levels.
+BOLD_HEADING_LEVEL = 10
+BOLD_HEADING_CHARS = 60
+_OFF = ("0", "false", "off")
+
+
+def _all_bold(p) -> bool:
+    """Whether every run of a paragraph that holds text is bold by direct formatting."""
+    runs = [r for r in p.iter(f"{W}r") if "".join(t.text or "" for t in r.iter(f"{W}t")).strip()]
+    if not runs:
+        return False
+    for run in runs:
+        bold = run.find(f"{W}rPr/{W}b")
+        if bold is None or (bold.get(f"{W}val") or "1").lower() in _OFF:
+            return False
+    return True
 
 
 def docx_lines(document) -> tuple[list[str], list[str]]:
@@ -477,7 +497,8 @@ def docx_paragraphs(document) -> tuple[list[str], list[str], dict[int, int]]:
             text,
             paragraph_numbering(paragraph._p, numbering, styles, f"paragraph {row}")
             if text else None,
-            styles.heading_level(styles.paragraph_style(paragraph._p)) if text else None))
+            styles.heading_level(styles.paragraph_style(paragraph._p)) if text else None,
+            bool(text) and len(text) <= BOLD_HEADING_CHARS and _all_bold(paragraph._p)))
     # Drawn once as Word draws it, to see which paragraphs head sections; then again with the
     # items' counts starting afresh in every section.
     as_word = _draw(paragraphs, numbering.fresh(), sections=set())
@@ -498,8 +519,9 @@ def docx_paragraphs(document) -> tuple[list[str], list[str], dict[int, int]]:
     if from_headings:
         notes.append(f"took {len(from_headings)} paragraphs in a Heading style as section "
                      f"headings")
-    headings = {row + 1: p.heading for row, p in enumerate(paragraphs)
-                if p.heading is not None and row not in from_headings}
+    headings = {row + 1: p.heading if p.heading is not None else BOLD_HEADING_LEVEL
+                for row, p in enumerate(paragraphs)
+                if (p.heading is not None or p.bold) and row not in from_headings}
     return lines, notes, headings
 
 

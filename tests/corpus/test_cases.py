@@ -222,3 +222,30 @@ def test_the_dry_run_report_shows_outline_cases_and_places(tmp_path):
     assert "outline:" in text and "level 1 '案例一': 2 headings" in text
     assert "cases: titled" in text
     assert "doc-laoshan-1  崂山区 (county/district: 山东省 › 青岛市 › 崂山区; heading)" in text
+
+
+def test_bold_paragraphs_are_headings_when_word_has_no_heading_style(tmp_path):
+    document = Document()
+    document.add_paragraph().add_run("2023年青岛市义务教育典型案例").bold = True
+    for title, text in [
+            ("崂山区：课后服务进社区", "崂山区组织社区志愿者参与课后服务，覆盖学生3万人。"),
+            ("市北区：托管服务延时", "市北区所有小学提供延时托管服务至18时，解决接送难题。")]:
+        document.add_paragraph().add_run(title).bold = True
+        document.add_paragraph(text)
+    document.save(tmp_path / "bold.docx")
+    doc, cases, _ = read(tmp_path / "bold.docx")
+    assert doc.title == "2023年青岛市义务教育典型案例"
+    assert [(c.city, c.case_title) for c in cases] == [
+        ("崂山区", "课后服务进社区"), ("市北区", "托管服务延时")]
+
+
+def test_points_inside_titled_cases_stay_inside_them(tmp_path):
+    text = ("2022年全国教育数字化典型案例\n\n一、以数字化改革为抓手推进教育治理现代化\n\n"
+            "浙江省建设“教育魔方”平台，汇集全省学校、教师、学生数据。主要做法：\n"
+            "1.统一数据标准，建成全省教育数据仓。\n2.开发应用，家长办事一次不用跑。\n\n"
+            "二、着力解决乡村教师住房困难\n\n广西壮族自治区财政安排专项资金，建设教师周转宿舍"
+            "2.3万套。\n1.科学规划选址。\n2.严格建设标准。\n")
+    _, cases, _ = read(write(tmp_path, "k.txt", text))
+    assert [(c.places, c.place_from) for c in cases] == [
+        (("浙江省",), "text"), (("广西壮族自治区",), "text")]
+    assert "2.开发应用" in cases[0].text
