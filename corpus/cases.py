@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from corpus.errors import CorpusError
 from corpus.outline import PART_STYLE, Block, Node, Outline
@@ -24,6 +24,7 @@ from corpus.parse import ParsedText, Section
 from corpus.places import Place, gazetteer
 
 LAYOUTS = ("items", "titled", "rows", "paragraphs")
+PLACE_LINE_STYLE = "地名：标题"  # a line `<place>：<title>` standing as a heading
 TITLE_CHARS = 60       # a heading longer than this, or with a sentence end inside, is a paragraph
 SHORT_CASE = 30        # a case this short is reported: a heading taken for a case?
 LONG_CASE = 6000       # and one this long: several cases read as one?
@@ -126,6 +127,8 @@ class _Finder:
             if reading is not None:
                 return reading
         preface, roots = self._tree()
+        if not roots and self._place_lines_as_headings():
+            preface, roots = self._tree()
         if not roots:
             raise CorpusError(f"{self.source}: no headings or numbered paragraphs, and no table "
                               f"with a header row, found: nothing reads as a case (see the "
@@ -133,6 +136,25 @@ class _Finder:
         if level is not None:
             return self._at_level(roots, preface, level, f"--level {level} was given")
         return self._decide(roots, preface)
+
+    def _place_lines_as_headings(self) -> bool:
+        """In a document with no heading at all, take the short lines that are a place and a
+        title (`崂山区：打造“家门口”的好学校`) as the headings of its cases; say if any was."""
+        blocks, found = [], 0
+        for block in self.outline.blocks:
+            match = _PLACE_TITLE.match(block.text) if block.kind == "paragraph" else None
+            if (match is not None and block is not self.first and len(block.text) <= TITLE_CHARS
+                    and not _SENTENCE_END.search(block.text[:-1])
+                    and _resolve(match.group("place"), self.within) is not None):
+                block = replace(block, kind="heading", style=PLACE_LINE_STYLE)
+                found += 1
+            blocks.append(block)
+        if found:
+            self.outline = replace(self.outline, blocks=tuple(blocks),
+                                   levels={PLACE_LINE_STYLE: 1, PART_STYLE: 2})
+            self.first = next((b for b in blocks if b.line == self.first.line), None) \
+                if self.first is not None else None
+        return bool(found)
 
     def _tree(self) -> tuple[list[Block], list[Node]]:
         preface, roots = self.outline.tree()

@@ -249,3 +249,12 @@ def test_points_inside_titled_cases_stay_inside_them(tmp_path):
     assert [(c.places, c.place_from) for c in cases] == [
         (("浙江省",), "text"), (("广西壮族自治区",), "text")]
     assert "2.开发应用" in cases[0].text
+
+
+def test_place_and_title_lines_head_cases_in_a_text_with_no_numbers(tmp_path):
+    text = ("2023年青岛市课后服务典型案例\n\n崂山区：课后服务进社区\n崂山区组织社区志愿者参与课后"
+            "服务，覆盖学生3万人，家长满意度达到96%。\n\n市北区：托管服务延时\n市北区所有小学"
+            "提供延时托管服务至18时，解决双职工家庭接送难题。\n")
+    _, cases, _ = read(write(tmp_path, "p.txt", text))
+    assert [(c.city, c.case_title) for c in cases] == [
+        ("崂山区", "课后服务进社区"), ("市北区", "托管服务延时")]
