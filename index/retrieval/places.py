@@ -72,6 +72,15 @@ def levels_of(case: Case) -> list[str]:
             for at in range(len(chain))]
 
 
+# Kept apart from CasePlaces (a cache on its method would tie each engine to itself, kept
+# until the garbage collector's next cycle after a live reload replaced it).
+@lru_cache(maxsize=4096)
+def _resolved(gazetteer: Callable[[], Gazetteer | None], name: str,
+              within: tuple[str, ...]) -> Division | None:
+    found = gazetteer()
+    return found.resolve(name, within=within) if found is not None else None
+
+
 class CasePlaces:
     """The places of one index's cases, read once: rows by place at every level, and rows by
     the name a case's place is written with."""
@@ -99,7 +108,6 @@ class CasePlaces:
             self._city.setdefault(case.city, []).append(row)
             for written in dict.fromkeys((case.city, short_name(case.city))):
                 self._written.setdefault(written, []).append(row)
-        self._resolved = lru_cache(maxsize=1024)(self._resolve)
 
     def known(self) -> list[KnownPlace]:
         """Every place, each before the places below it, in the order the cases first name
@@ -115,11 +123,7 @@ class CasePlaces:
 
     def division(self, name: str, within: Sequence[str] = ()) -> Division | None:
         """The division a name resolves to (None without a gazetteer, or if none does)."""
-        return self._resolved(name, tuple(within))
-
-    def _resolve(self, name: str, within: tuple[str, ...]) -> Division | None:
-        gazetteer = self._gazetteer()
-        return gazetteer.resolve(name, within=within) if gazetteer is not None else None
+        return _resolved(self._gazetteer, name, tuple(within))
 
     def rows_of(self, name: str) -> set[int]:
         """The rows of a place asked for by a name: those of the division the gazetteer
