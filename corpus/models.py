@@ -48,6 +48,12 @@ class Case:
     places: tuple[str, ...] = ()
     place_from: str = ""
 
+    @property
+    def passage(self) -> str:
+        """What an index reads of the case: its own title (when it has one), then its text —
+        a titled case's key words are often in its title alone (`深化“县管校聘”改革`)."""
+        return f"{self.case_title}\n{self.text}" if self.case_title else self.text
+
     def to_dict(self) -> dict[str, Any]:
         """The case as JSON-ready data (the API's case object)."""
         data = asdict(self)

@@ -138,7 +138,7 @@ def library_versions() -> dict[str, str]:
 def embed_corpus(cases: tuple[Case, ...], embedder: Embedder,
                  progress: Progress | None = None) -> tuple[np.ndarray, list, np.ndarray]:
     """Vectors of the cases, the spans of their sentences, and the sentences' vectors."""
-    case_vectors = embedder.embed_passages([case.text for case in cases], progress=progress,
+    case_vectors = embedder.embed_passages([case.passage for case in cases], progress=progress,
                                            stage="embedding cases")
     spans = [sentence_spans(case.text) for case in cases]
     sentences = [case.text[a:b].strip() for case, case_spans in zip(cases, spans, strict=True)
@@ -196,7 +196,7 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
     params = _write_build(staging, corpus.cases, vectors, spans, sentence_vectors, kind)
     files = list(DATA_FILES)
     if second is not None:
-        second_vectors = second.embed_passages([case.text for case in corpus.cases],
+        second_vectors = second.embed_passages([case.passage for case in corpus.cases],
                                                progress=progress,
                                                stage="embedding cases (second model)")
         _write_vectors(second_vectors, staging / SECOND_FILE, kind)

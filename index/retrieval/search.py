@@ -116,7 +116,7 @@ class SearchEngine:
         self.city_of_row = self.filter.columns["cities"]
         self.year_of_row = self.filter.columns["years"]
         self.province_of_row = self.filter.columns["provinces"]
-        self.lexical = BM25Index.from_texts(case.text for case in index.cases)
+        self.lexical = BM25Index.from_texts(case.passage for case in index.cases)
         self.city_matcher = CityMatcher(self.city_counts, self._place_names(),
                                         [case.text for case in index.cases])
         if self.config.second_for not in SECOND_FOR:
