@@ -122,10 +122,23 @@ class _Finder:
 
     def find(self, level: int | None) -> Reading:
         rows = self.outline.rows()
-        if rows and level is None:
-            reading = self._rows(rows)
-            if reading is not None:
-                return reading
+        by_rows = self._rows(rows) if rows and level is None else None
+        if by_rows is not None:  # the headings are read as if the table were not there
+            self.outline = replace(self.outline, blocks=tuple(
+                block for block in self.outline.blocks if block.kind != "row"))
+        try:
+            by_headings = self._by_headings(level)
+        except CorpusError:
+            if by_rows is None:
+                raise
+            return by_rows
+        if by_rows is None:
+            return by_headings
+        # A table and headings both read as cases: the one holding the cases' full text wins
+        # (a summary table after the full cases, or a table of cases under a few headings).
+        return max((by_rows, by_headings), key=_text_held)
+
+    def _by_headings(self, level: int | None) -> Reading:
         preface, roots = self._tree()
         if not roots and self._place_lines_as_headings():
             preface, roots = self._tree()
@@ -397,6 +410,11 @@ class _Hit:
     place: Place
     start: int
     written: str
+
+
+def _text_held(reading: Reading) -> int:
+    """How much of a document's text a reading holds in its cases."""
+    return sum(len(draft.text) for draft in reading.drafts)
 
 
 def _descendants(node: Node) -> list[Node]:

@@ -258,3 +258,43 @@ def test_place_and_title_lines_head_cases_in_a_text_with_no_numbers(tmp_path):
     _, cases, _ = read(write(tmp_path, "p.txt", text))
     assert [(c.city, c.case_title) for c in cases] == [
         ("崂山区", "课后服务进社区"), ("市北区", "托管服务延时")]
+
+
+def _table_document(path: Path, *, full_cases_before: bool, heading: str | None = None) -> Path:
+    document = Document()
+    document.add_paragraph("2022年威海市义务教育典型案例")
+    cases = [("环翠区", "校车安全管理", "环翠区投入校车80辆，配备随车照管员，安装北斗定位系统，"
+              "实现校车运行全程监控，家长可在手机上查看校车位置。"),
+             ("荣成市", "乡村教师周转房", "荣成市建设教师周转房500套，解决乡村教师住宿困难，"
+              "青年教师拎包入住，乡村教师流失率明显下降。")]
+    if full_cases_before:
+        for number, (place, title, text) in enumerate(cases, start=1):
+            document.add_paragraph(f"案例{number}　{place}：{title}")
+            document.add_paragraph(text)
+        document.add_paragraph("附表：典型案例汇总")
+    if heading:
+        document.add_paragraph(heading)
+    table = document.add_table(rows=1, cols=3)
+    for cell, header in zip(table.rows[0].cells, ["县（市、区）", "案例名称", "主要做法"],
+                            strict=True):
+        cell.text = header
+    for place, title, text in cases:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = place, title
+        cells[2].text = text[:12] if full_cases_before else text
+    document.save(path)
+    return path
+
+
+def test_a_summary_table_after_the_full_cases_does_not_replace_them(tmp_path):
+    _, cases, report = read(_table_document(tmp_path / "s.docx", full_cases_before=True))
+    assert report.reading.layout == "titled" and len(cases) == 2
+    assert cases[1].text.startswith("荣成市建设教师周转房500套")
+
+
+def test_a_table_of_cases_under_a_heading_is_read_by_its_rows(tmp_path):
+    path = _table_document(tmp_path / "h.docx", full_cases_before=False, heading="一、义务教育")
+    _, cases, report = read(path)
+    assert report.reading.layout == "rows"
+    assert [(c.city, c.case_title) for c in cases] == [
+        ("环翠区", "校车安全管理"), ("荣成市", "乡村教师周转房")]
