@@ -222,21 +222,9 @@ def markdown_to_text(text: str) -> str:
 def docx_to_text(path: Path) -> tuple[str, list[str]]:
     """The paragraphs of a Word document, one a line (line N is paragraph N), with the numbers
     Word draws itself written out; and notes on what was added."""
-    from corpus.word import check_docx_archive, docx_lines
+    from corpus.word import read_docx
 
-    try:
-        from docx import Document
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise CorpusError("reading .docx needs the package 'python-docx'") from exc
-    check_docx_archive(path)
-    try:
-        lines, notes = docx_lines(Document(str(path)))
-    except CorpusError as exc:  # a file Word could open, with something to fix in Word
-        raise CorpusError(f"{path.name}: {exc}") from exc
-    except Exception as exc:  # a crafted file can fail anywhere in zip, XML or python-docx
-        raise CorpusError(f"{path.name}: not a readable Word (.docx) document "
-                          f"({type(exc).__name__}: {str(exc)[:200]}); open it in Word and "
-                          f"save it again as .docx") from exc
+    lines, notes, _, _ = read_docx(path)
     return "\n".join(lines), notes
 
 
