@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from corpus.errors import CorpusError
-from corpus.outline import PART_STYLE, Block, Node, Outline
+from corpus.outline import PART_STYLE, SET_ASIDE, Block, Node, Outline, heading_style_levels
 from corpus.parse import ParsedText, Section
 from corpus.places import Place, gazetteer
 
@@ -139,9 +139,8 @@ class _Finder:
         return max((by_rows, by_headings), key=_text_held)
 
     def _by_headings(self, level: int | None) -> Reading:
+        self._place_lines_as_headings()
         preface, roots = self._tree()
-        if not roots and self._place_lines_as_headings():
-            preface, roots = self._tree()
         if not roots:
             raise CorpusError(f"{self.source}: no headings or numbered paragraphs, and no table "
                               f"with a header row, found: nothing reads as a case (see the "
@@ -150,24 +149,33 @@ class _Finder:
             return self._at_level(roots, preface, level, f"--level {level} was given")
         return self._decide(roots, preface)
 
-    def _place_lines_as_headings(self) -> bool:
-        """In a document with no heading at all, take the short lines that are a place and a
-        title (`崂山区：打造“家门口”的好学校`) as the headings of its cases; say if any was."""
-        blocks, found = [], 0
-        for block in self.outline.blocks:
-            match = _PLACE_TITLE.match(block.text) if block.kind == "paragraph" else None
-            if (match is not None and block is not self.first and len(block.text) <= TITLE_CHARS
-                    and not _SENTENCE_END.search(block.text[:-1])
-                    and _resolve(match.group("place"), self.within) is not None):
-                block = replace(block, kind="heading", style=PLACE_LINE_STYLE)
-                found += 1
-            blocks.append(block)
-        if found:
-            self.outline = replace(self.outline, blocks=tuple(blocks),
-                                   levels={PLACE_LINE_STYLE: 1, PART_STYLE: 2})
-            self.first = next((b for b in blocks if b.line == self.first.line), None) \
-                if self.first is not None else None
-        return bool(found)
+    def _place_lines_as_headings(self) -> None:
+        """Take the short lines that are a place and a title (`崂山区：打造“家门口”的好学校`),
+        each followed by a paragraph, as the headings of their cases: two or more of them under
+        topics, any in a document with no other heading. A line that
+        follows a bare case number (`典型案例1`) is that case's own heading line, and stays."""
+        blocks = list(self.outline.blocks)
+        found = [index for index, block in enumerate(blocks) if self._a_place_line(blocks, index)]
+        others = any(block.kind == "heading" and block is not self.first for block in blocks)
+        if len(found) < (2 if others else 1):
+            return
+        for index in found:
+            blocks[index] = replace(blocks[index], kind="heading", style=PLACE_LINE_STYLE)
+        self.outline = replace(self.outline, blocks=tuple(blocks),
+                               levels=heading_style_levels(blocks))
+
+    def _a_place_line(self, blocks: list[Block], index: int) -> bool:
+        block = blocks[index]
+        if block.kind != "paragraph" or block is self.first or len(block.text) > TITLE_CHARS \
+                or _SENTENCE_END.search(block.text):
+            return False
+        before = blocks[index - 1] if index else None
+        after = blocks[index + 1] if index + 1 < len(blocks) else None
+        if (before is not None and before.kind == "heading" and not before.text) or \
+                after is None or after.kind != "paragraph":
+            return False
+        match = _PLACE_TITLE.match(block.text)
+        return match is not None and _is_place_name(match.group("place"), self.within)
 
     def _tree(self) -> tuple[list[Block], list[Node]]:
         preface, roots = self.outline.tree()
@@ -311,6 +319,8 @@ class _Finder:
                  other: list[Block], doubts: Sequence[str] = ()) -> Reading:
         if not drafts:
             raise CorpusError(f"{self.source}: {why}, but none has any text")
+        aside = [block for block in self.outline.blocks if block.kind in SET_ASIDE]
+        other = sorted([*other, *aside], key=lambda block: block.line)
         return Reading(self.title, layout, level, why, tuple(drafts), self.outline,
                        tuple(other), (*doubts, *_warnings(drafts, other)))
 
@@ -454,11 +464,12 @@ def _about(text: str, within: Sequence[str]) -> _Hit | None:
     return _Hit(best, first.start, text[first.start:end])
 
 
-def _is_place_name(text: str) -> bool:
-    """`崂山区`, `临沂市兰山区`: a text that is nothing but place names."""
-    if _resolve(text, ()) is not None:
+def _is_place_name(text: str, within: Sequence[str] = ()) -> bool:
+    """`崂山区`, `临沂市兰山区`, `朝阳区` (a name of several places): a text that is nothing but
+    place names."""
+    if _resolve(text, within) is not None or gazetteer().candidates(text.strip()):
         return True
-    hit = _about(text, ())
+    hit = _about(text, within)
     return hit is not None and hit.start == 0 and hit.written == text
 
 
@@ -483,7 +494,7 @@ def _title_and_text(node: Node) -> tuple[str, str]:
     lines = [block.raw or block.text for block in node.blocks()][1:]  # inner numbers kept
     if not head and node.body and len(node.body[0].text) <= TITLE_CHARS:
         head, lines = node.body[0].text, lines[1:]
-    title_like = head and len(head) <= TITLE_CHARS and not _SENTENCE_END.search(head[:-1])
+    title_like = head and len(head) <= TITLE_CHARS and not _SENTENCE_END.search(head)
     if title_like and lines:
         title = head
         if (match := _PLACE_TITLE.match(head)) is not None and _is_place_name(

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from corpus.text import PAGE_NUMBER
+
 _CN = "一二三四五六七八九十百〇零两"
 _NUMBER = rf"[{_CN}]+|\d{{1,4}}"  # a compilation may hold a thousand cases
 # A numbering marker at the start of a line: the style's name, and a pattern whose first group
@@ -38,6 +40,14 @@ MARKERS = tuple((style, re.compile(pattern)) for style, pattern in _MARKER_PATTE
 # A label for a part of a case — 【基本情况】【主要做法】【取得成效】 — not a numbered case.
 PART = re.compile(r"^[【\[〔［]\s*([^】\]〕］\d]{2,12}?)\s*[】\]〕］]\s*[:：]?\s*(.*)$")
 PART_STYLE = "【…】"
+# A case marker without a number: `【典型案例】恩施州：…`, `【案例】…`.
+CASE_LABEL = re.compile(r"^[【\[〔［]\s*(?:典型)?(?:案例|经验|做法)\s*[】\]〕］]\s*[、，,:：]?\s*"
+                        r"(?P<rest>.*)$")
+CASE_LABEL_STYLE = "【案例】"
+# Lines that belong to no case: a page number, a note or a distribution line after the cases.
+NOTE = re.compile(r"^(?:注|备注|附注|说明|抄送|抄报|联系人|联系电话)\s*[:：]|^（?注[:：]"
+                  r"|^以上(?:案例|材料|内容|数据)")
+SET_ASIDE = ("furniture", "note")
 PREFACE = re.compile(r"^\s*附\s*件\s*\d*\s*$")
 
 
@@ -50,7 +60,7 @@ class Block:
     heading of level 2, `【…】` for a part label) and is empty for a paragraph or a row.
     """
 
-    kind: str  # "heading" | "paragraph" | "row"
+    kind: str  # "heading" | "paragraph" | "row" | "furniture" | "note"
     text: str
     line: int
     style: str = ""
@@ -99,6 +109,8 @@ class Outline:
         roots: list[Node] = []
         stack: list[Node] = []
         for block in self.blocks:
+            if block.kind in SET_ASIDE:
+                continue
             if block.kind != "heading":
                 (stack[-1].body if stack else preface).append(block)
                 continue
@@ -138,6 +150,8 @@ def marker_of(line: str) -> tuple[str, int | None, str] | None:
         except ValueError:
             continue
         return style, number, (match.group("rest") or "").strip()
+    if (match := CASE_LABEL.match(line)) is not None:
+        return CASE_LABEL_STYLE, None, match.group("rest").strip()
     if (match := PART.match(line)) is not None:
         return PART_STYLE, None, line
     return None
@@ -146,6 +160,10 @@ def marker_of(line: str) -> tuple[str, int | None, str] | None:
 def block_of(line: str, number: int, heading_level: int | None = None) -> Block:
     """The block a line of text is: a heading when it starts with a marker or has a heading
     level (Markdown `#`, a Word Heading style), else a paragraph."""
+    if PAGE_NUMBER.match(line):
+        return Block("furniture", line, number, raw=line)
+    if NOTE.match(line):
+        return Block("note", line, number, raw=line)
     found = marker_of(line)
     if found is not None:
         style, value, rest = found

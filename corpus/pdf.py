@@ -36,6 +36,7 @@ from statistics import median
 
 from corpus.errors import CorpusError
 from corpus.formats import check_size
+from corpus.text import PAGE_NUMBER
 
 MAX_PDF_BYTES = 100 * 1024 * 1024
 MAX_PDF_PAGES = 2000
@@ -50,11 +51,6 @@ NO_POPPLER_NOTE = ("read with pypdf, because pdftotext is not installed: punctua
                    "of place and paragraphs broken at line ends; install poppler-utils (Debian, "
                    "Ubuntu) or poppler and add the document again")
 
-# `- 3 -`, `第 3 页`, `3/12`, `第3页 共12页`, `共12页 第3页`, `Page 3 of 12`.
-_PAGE_NUMBER = re.compile(r"""
-    ^[-–—\s]* (?:第\s*)? \d{1,4} (?:\s*页)? (?:\s*(?:/|[,，]?\s*共)\s*\d{1,4}\s*页?)? [-–—\s]*$
-  | ^共\s*\d{1,4}\s*页 \s*[,，]?\s* 第\s*\d{1,4}\s*页$
-  | ^(?:page|p\.)\s*\d{1,4} (?:\s*(?:of|/)\s*\d{1,4})?$""", re.I | re.X)
 # A number alone with dashes or dots around it: a page number only where it counts the pages.
 _BARE_NUMBER = re.compile(r"^[-–—－·•\s]*(\d{1,4})[-–—－·•\s]*$")
 _CN = "一二三四五六七八九十百零〇两"
@@ -399,7 +395,7 @@ def find_furniture(pages: list[list[str]], edges: list[tuple[list[int], list[int
         bare = _BARE_NUMBER.match(line)
         if bare is not None:
             return "page number" if int(bare.group(1)) - number == offset else None
-        if _PAGE_NUMBER.match(line):
+        if PAGE_NUMBER.match(line):
             return "page number"
         return "running header or footer" if _shape(line) in running else None
 
@@ -528,8 +524,11 @@ def frames(pages: list[Page]) -> dict[int, Frame]:
             ends = sorted(line.x1 for line in lines)  # a few lines may stick out (a table)
             indents = Counter(round(line.x0 - left) for line in lines
                               if line.x0 - left > 0.8 * line.em)
-            found[key] = Frame(float(left), ends[int(0.9 * (len(ends) - 1))]
-                               if len(ends) >= 10 else ends[-1],
+            # Too few lines to see the right edge (a short document may have no full line):
+            # take the margins as even, as Word's and LibreOffice's defaults set them.
+            right = ends[int(0.9 * (len(ends) - 1))] if len(ends) >= 10 else max(
+                ends[-1], key[0] - left)
+            found[key] = Frame(float(left), right,
                                float(indents.most_common(1)[0][0]) if indents else None)
     return {page.number: found.get((round(page.width), page.number % 2), Frame(0, page.width))
             for page in pages}

@@ -6,6 +6,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+# `- 3 -`, `第 3 页`, `3/12`, `第3页 共12页`, `共12页 第3页`, `Page 3 of 12`.
+PAGE_NUMBER = re.compile(r"""
+    ^[-–—\s]* (?:第\s*)? \d{1,4} (?:\s*页)? (?:\s*(?:/|[,，]?\s*共)\s*\d{1,4}\s*页?)? [-–—\s]*$
+  | ^共\s*\d{1,4}\s*页 \s*[,，]?\s* 第\s*\d{1,4}\s*页$
+  | ^(?:page|p\.)\s*\d{1,4} (?:\s*(?:of|/)\s*\d{1,4})?$""", re.I | re.X)
 # A sentence ends at Chinese or Western end punctuation, optionally followed by a closing quote.
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\.(?=\s)|\n+")
 

@@ -298,3 +298,51 @@ def test_a_table_of_cases_under_a_heading_is_read_by_its_rows(tmp_path):
     assert report.reading.layout == "rows"
     assert [(c.city, c.case_title) for c in cases] == [
         ("环翠区", "校车安全管理"), ("荣成市", "乡村教师周转房")]
+
+
+# Documents an outside review wrote, each a layout the reader first got wrong.
+
+def test_page_numbers_and_notes_belong_to_no_case(tmp_path):
+    text = ("2021年各市履行教育职责典型工作案例\n\n一、济南市\n\n"
+            "1.全面落实教育投入，支出增长9.6%。\n\n2.新建改扩建中小学幼儿园100所，新增学位8万个。\n\n- 2 -\n\n二、青岛市\n\n"
+            "1.新招聘教师5000名。\n\n2.组建教育集团90个。\n\n注：数据截至2021年底。\n")
+    _, cases, report = read(write(tmp_path, "r.txt", text), province="山东省")
+    assert [c.text for c in cases] == ["全面落实教育投入，支出增长9.6%。",
+                                       "新建改扩建中小学幼儿园100所，新增学位8万个。",
+                                       "新招聘教师5000名。", "组建教育集团90个。"]
+    assert [c.case_title for c in cases] == ["", "", "", ""]
+    assert [b.text for b in report.reading.other] == ["- 2 -", "注：数据截至2021年底。"]
+
+
+def test_place_lines_under_a_topic_are_cases_of_their_own(tmp_path):
+    text = ("2022年山东省强校提质典型案例\n一、城区学校扩优\n济南市历下区：实施集团化办学\n"
+            "历下区组建14个教育集团，新增优质学位8000个。\n青岛市市南区：打造特色学校\n"
+            "市南区建成省级特色学校25所。\n以上案例由各地报送。\n")
+    _, cases, report = read(write(tmp_path, "t.txt", text))
+    assert [(c.places[-1], c.case_title) for c in cases] == [
+        ("历下区", "实施集团化办学"), ("市南区", "打造特色学校")]
+    assert [b.text for b in report.reading.other] == ["以上案例由各地报送。"]
+
+
+def test_an_unnumbered_case_label_marks_each_case(tmp_path):
+    text = ("2021年湖北省帮扶典型案例\n\n【典型案例】恩施州：推进精准帮扶\n恩施州建成教育专网，"
+            "为2300所农村学校开通同步课堂。\n\n【典型案例】长阳县：建设温馨校园\n长阳县投入1.5亿元"
+            "改善乡村学校食宿条件。\n")
+    _, cases, _ = read(write(tmp_path, "p.txt", text))
+    assert [(c.places[-1], c.case_title) for c in cases] == [
+        ("恩施土家族苗族自治州", "推进精准帮扶"), ("长阳土家族自治县", "建设温馨校园")]
+
+
+def test_a_markdown_title_above_one_bold_place_line(tmp_path):
+    text = ("# 2023年山东省乡村教育振兴典型案例\n\n**沂水县：推进乡村学校建设**\n\n"
+            "沂水县改造提升乡村小规模学校86所。\n")
+    doc, cases, _ = read(write(tmp_path, "m.md", text))
+    assert doc.title == "2023年山东省乡村教育振兴典型案例"
+    assert [(c.city, c.case_title) for c in cases] == [("沂水县", "推进乡村学校建设")]
+
+
+def test_a_short_pdf_keeps_its_place_lines_apart():
+    pdf = Path(__file__).parent / "fixtures" / "pdf" / "short-place-lines.pdf"
+    _, cases, _ = parse_document(pdf, {"id": "w"})
+    assert [(c.city, c.case_title) for c in cases] == [
+        ("沂水县", "推进乡村学校建设"), ("莒南县", "实施乡村教师暖心工程")]
