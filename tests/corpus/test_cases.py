@@ -304,7 +304,8 @@ def test_a_table_of_cases_under_a_heading_is_read_by_its_rows(tmp_path):
 
 def test_page_numbers_and_notes_belong_to_no_case(tmp_path):
     text = ("2021年各市履行教育职责典型工作案例\n\n一、济南市\n\n"
-            "1.全面落实教育投入，支出增长9.6%。\n\n2.新建改扩建中小学幼儿园100所，新增学位8万个。\n\n- 2 -\n\n二、青岛市\n\n"
+            "1.全面落实教育投入，支出增长9.6%。\n\n"
+            "2.新建改扩建中小学幼儿园100所，新增学位8万个。\n\n- 2 -\n\n二、青岛市\n\n"
             "1.新招聘教师5000名。\n\n2.组建教育集团90个。\n\n注：数据截至2021年底。\n")
     _, cases, report = read(write(tmp_path, "r.txt", text), province="山东省")
     assert [c.text for c in cases] == ["全面落实教育投入，支出增长9.6%。",

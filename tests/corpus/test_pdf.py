@@ -28,7 +28,7 @@ def read():
 
 
 def test_there_are_fixtures():
-    assert NAMES == ["compilation", "furniture", "markers", "shipped-ragged"]
+    assert NAMES == ["compilation", "furniture", "markers", "shipped-ragged", "short-place-lines"]
 
 
 @pytest.mark.parametrize("name", NAMES)
