@@ -237,9 +237,13 @@ class _LayoutReader:
         start = max(0, len(self.pending) - len("</page>"))  # look only at what is new
         self.pending += self.decoder.decode(chunk)
         while (end := self.pending.find("</page>", start)) >= 0:
+            self.check_page(end)  # a whole page may come in one chunk
             self.add(self.pending[:end])
             self.pending, start = self.pending[end + len("</page>"):], 0
-        if len(self.pending) > MAX_PAGE_LAYOUT:
+        self.check_page(len(self.pending))
+
+    def check_page(self, size: int) -> None:
+        if size > MAX_PAGE_LAYOUT:
             raise CorpusError(f"{self.source}: page {len(self.pages) + 1} holds more text than "
                               f"a page can (a crafted file?); export it again as PDF")
 
