@@ -37,9 +37,12 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|学年|年度)")
 
 # Table headers, by what the column holds (a header names its column in many ways).
 _PLACE_HEADERS = re.compile(r"县|市|区|省|地区|地市|单位|地方|地域|旗|州|盟")
-_TITLE_HEADERS = re.compile(r"名称|标题|题目|案例$|主题|项目")
+_TITLE_HEADERS = re.compile(r"名称|标题|题目|案例$|主题|项目|典型经验|^经验$")
 _TEXT_HEADERS = re.compile(r"做法|内容|简介|经验|成效|情况|举措|措施|描述|说明|摘要|概述")
 _SKIP_HEADERS = re.compile(r"^(?:序号|编号|排名|No\.?|#)$", re.I)
+# A place column's level, most specific first: 县（市、区） before 设区市 before 省份.
+_CITY_HEADERS = re.compile(r"设区市|地级市|地市|市州|市（州）|^市$|城市")
+_COUNTY_HEADERS = re.compile(r"县|区|旗")
 
 
 @dataclass(frozen=True)
@@ -134,9 +137,7 @@ class _Finder:
             return by_rows
         if by_rows is None:
             return by_headings
-        # A table and headings both read as cases: the one holding the cases' full text wins
-        # (a summary table after the full cases, or a table of cases under a few headings).
-        return max((by_rows, by_headings), key=_text_held)
+        return _with_table(by_headings, by_rows, rows)
 
     def _by_headings(self, level: int | None) -> Reading:
         self._place_lines_as_headings()
@@ -296,12 +297,14 @@ class _Finder:
             columns = _columns(row.cells)
             if columns is None:
                 continue
-            place_col, title_col, text_cols = columns
+            place_cols, title_col, text_cols = columns
             cells = dict(row.cells)
             text = "\n".join(cells[name] for name in text_cols if cells[name])
             title = cells.get(title_col, "") if title_col else ""
-            written = cells.get(place_col, "").strip() if place_col else ""
-            place = self._resolve_cell(written) if written else None
+            written = next((cells[name].strip() for name in place_cols if cells[name].strip()),
+                           "")
+            broader = tuple(cells[name].strip() for name in place_cols if cells[name].strip())
+            place = self._resolve_cell(written, broader[1:]) if written else None
             source = "table" if written else ""
             if not written:
                 place, source, written = self._text_place(f"{title}\n{text}")
@@ -373,9 +376,11 @@ class _Finder:
 
     # Places
 
-    def _resolve_cell(self, written: str) -> Place | None:
-        return _resolve(written, self.within) or (
-            hit.place if (hit := self._first(written)) else None)
+    def _resolve_cell(self, written: str, broader: tuple[str, ...] = ()) -> Place | None:
+        """A place column's cell, with the row's broader place cells (设区市) as hints."""
+        within = (*self.within, *broader)
+        return _resolve(written, within) or (
+            hit.place if (hit := _about(written, within)) else None)
 
     def _pure_place(self, head: Block) -> Place | None:
         """The place a heading is, when the heading is nothing but a place name."""
@@ -420,6 +425,32 @@ class _Hit:
     place: Place
     start: int
     written: str
+
+
+def _with_table(by_headings: Reading, by_rows: Reading, rows: list[Block]) -> Reading:
+    """A document whose headings and table both read as cases. When the table lists the
+    same cases (the same titles or places: a summary after the full cases), the reading that
+    holds their text wins and the other's lines are listed as not cases; when it lists
+    others, the document has both kinds of case."""
+    def keys(reading: Reading) -> set[str]:
+        return {key for d in reading.drafts for key in (d.title, d.written) if key}
+
+    shared = keys(by_headings) & keys(by_rows)
+    if len(shared) * 2 >= len(by_rows.drafts):
+        if _text_held(by_rows) > _text_held(by_headings):
+            return by_rows
+        other = sorted([*by_headings.other, *rows], key=lambda block: block.line)
+        return replace(by_headings, other=tuple(other), warnings=(
+            f"a table of {len(rows)} rows repeats the cases: read as not cases",
+            *by_headings.warnings))
+    held = [draft for draft in by_headings.drafts  # not a bare heading above the table
+            if len(draft.text) > TITLE_CHARS or _SENTENCE_END.search(draft.text)]
+    if not held:
+        return by_rows
+    drafts = tuple(sorted([*held, *by_rows.drafts], key=lambda d: d.line))
+    return replace(by_headings, layout=f"{by_headings.layout} and rows", drafts=drafts,
+                   why=f"{by_headings.why}; and {by_rows.why}",
+                   warnings=(*by_headings.warnings, *by_rows.warnings))
 
 
 def _text_held(reading: Reading) -> int:
@@ -506,19 +537,53 @@ def _title_and_text(node: Node) -> tuple[str, str]:
     return "", "\n".join([head, *lines]) if head else "\n".join(lines)
 
 
-def _columns(cells: tuple[tuple[str, str], ...]) -> tuple[str | None, str | None,
+def _columns(cells: tuple[tuple[str, str], ...]) -> tuple[list[str], str | None,
                                                           list[str]] | None:
-    """The place column, the title column and the text columns of a table row's header."""
+    """The place columns (most specific first), the title column and the text columns of a
+    table row's header."""
     names = [name for name, _ in cells if not _SKIP_HEADERS.match(name.strip())]
-    place = next((n for n in names if _PLACE_HEADERS.search(n) and len(n) <= 10
-                  and not _TEXT_HEADERS.search(n) and not _TITLE_HEADERS.search(n)), None)
-    title = next((n for n in names if n != place and _TITLE_HEADERS.search(n)), None)
-    texts = [n for n in names if n not in (place, title) and _TEXT_HEADERS.search(n)]
+    places = sorted((n for n in names if _PLACE_HEADERS.search(n) and len(n) <= 10
+                     and not _TEXT_HEADERS.search(n) and not _TITLE_HEADERS.search(n)),
+                    key=_place_column_rank)
+    title = next((n for n in names if n not in places and _TITLE_HEADERS.search(n)), None)
+    texts = [n for n in names if n not in places and n != title and _TEXT_HEADERS.search(n)]
     if not texts:
-        texts = [n for n in names if n not in (place, title)]
+        texts = [n for n in names if n not in places and n != title]
     if not texts and not title:
         return None
-    return place, title, texts
+    return places, title, texts
+
+
+def _place_column_rank(name: str) -> int:
+    if _CITY_HEADERS.search(name):
+        return 1
+    return 0 if _COUNTY_HEADERS.search(name) else 2
+
+
+def table_columns(rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """A table's column names and its data rows: the first row when it is a header (short
+    cells, one naming what a column holds), else names given by what each column holds (a
+    column of places, a column of numbers, short titles, long texts)."""
+    first = [cell.replace("\n", "").strip() for cell in rows[0]]
+    header_words = (_PLACE_HEADERS, _TITLE_HEADERS, _TEXT_HEADERS, _SKIP_HEADERS)
+    if all(len(cell) <= 16 for cell in first) and any(
+            any(words.search(cell) for words in header_words) and not _is_place_name(cell)
+            for cell in first if cell):
+        return first, rows[1:]
+    width = max(len(row) for row in rows)
+    names: list[str] = []
+    for index in range(width):
+        filled = [row[index].strip() for row in rows if index < len(row) and row[index].strip()]
+        mean = sum(map(len, filled)) / max(len(filled), 1)
+        if filled and all(cell.isdecimal() for cell in filled):
+            names.append("序号")
+        elif filled and sum(_is_place_name(cell) for cell in filled) * 2 >= len(filled):
+            names.append("地区" if "地区" not in names else f"地区{index + 1}")
+        elif mean <= 30 and "名称" not in names:
+            names.append("名称")
+        else:
+            names.append(f"内容{index + 1}")
+    return names, rows
 
 
 def _title_of(outline: Outline) -> tuple[str | None, Block | None]:

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.cases import Draft, Reading, province_in, read_cases, reading_of_items, year_in
+from corpus.cases import (
+    Draft,
+    Reading,
+    province_in,
+    read_cases,
+    reading_of_items,
+    table_columns,
+    year_in,
+)
 from corpus.errors import CorpusError, CorpusFormatError, CorpusNumberingError
 from corpus.formats import decode_text, read_document_text
 from corpus.ids import check_doc_id, derive_doc_id, section_slugs
@@ -190,11 +198,14 @@ def _place_like(name: str, within: tuple[str, ...]) -> bool:
 
 
 def _table_blocks(tables: dict[int, list[list[str]]]) -> dict[int, list[Block]]:
-    """Table rows as outline blocks, each cell under its column's header (the first row)."""
+    """Table rows as outline blocks, each cell under its column's name (its header, or what
+    the column holds when the table has no header row)."""
     blocks: dict[int, list[Block]] = {}
     for number, (after, rows) in enumerate(sorted(tables.items()), start=1):
-        header = [cell.replace("\n", "") for cell in rows[0]] if rows else []
-        for row in rows[1:]:
+        if not rows:
+            continue
+        header, data = table_columns(rows)
+        for row in data:
             cells = tuple((name or f"column {i + 1}", cell) for i, (name, cell)
                           in enumerate(zip(header, row, strict=False)))
             if any(cell for _, cell in cells):

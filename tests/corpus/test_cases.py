@@ -347,3 +347,50 @@ def test_a_short_pdf_keeps_its_place_lines_apart():
     _, cases, _ = parse_document(pdf, {"id": "w"})
     assert [(c.city, c.case_title) for c in cases] == [
         ("沂水县", "推进乡村学校建设"), ("莒南县", "实施乡村教师暖心工程")]
+
+
+def _table(document: Document, rows: list[list[str]]) -> None:
+    table = document.add_table(rows=0, cols=len(rows[0]))
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, values, strict=True):
+            cell.text = value
+
+
+def test_a_table_without_a_header_row_is_read_by_what_its_columns_hold(tmp_path):
+    document = Document()
+    document.add_paragraph("2020年江苏省教育现代化典型案例")
+    _table(document, [
+        ["1", "昆山市", "推进区域教育现代化", "昆山市建成现代化学校120所，生均经费居全省前列。"],
+        ["2", "海安市", "打造海安教育品牌", "海安市打造教科研品牌，教育质量多年位居全省前列。"]])
+    document.save(tmp_path / "n.docx")
+    _, cases, _ = read(tmp_path / "n.docx")
+    assert [(c.places[-1], c.case_title) for c in cases] == [
+        ("昆山市", "推进区域教育现代化"), ("海安市", "打造海安教育品牌")]
+
+
+def test_the_most_specific_place_column_names_the_case(tmp_path):
+    document = Document()
+    document.add_paragraph("2021年浙江省县域教共体建设典型案例")
+    _table(document, [
+        ["设区市", "县（市、区）", "案例名称", "主要做法"],
+        ["杭州市", "淳安县", "城乡教共体同步课堂", "淳安县组建城乡教共体32个，开展同步课堂2万节。"],
+        ["丽水市", "遂昌县", "山区县教共体数字化", "遂昌县建设教共体数字平台，备课教研一体化。"]])
+    document.save(tmp_path / "c.docx")
+    _, cases, _ = read(tmp_path / "c.docx")
+    assert [c.places for c in cases] == [("浙江省", "杭州市", "淳安县"),
+                                         ("浙江省", "丽水市", "遂昌县")]
+
+
+def test_cases_in_the_text_and_others_in_a_table_are_all_read(tmp_path):
+    document = Document()
+    document.add_paragraph("2021年福建省教育扶贫典型案例")
+    document.add_paragraph("一、寿宁县：实施一县一校帮扶")
+    document.add_paragraph("寿宁县与福州市优质学校结对，开展送教下乡200场，培训乡村教师300人。")
+    document.add_paragraph("二、其他地区做法")
+    _table(document, [["地区", "案例名称", "主要做法"],
+                      ["南平市", "建设乡村温馨校园", "南平市建成乡村温馨校园80所，改善寄宿条件。"]])
+    document.save(tmp_path / "t.docx")
+    _, cases, report = read(tmp_path / "t.docx")
+    assert [c.city for c in cases] == ["寿宁县", "南平市"]
+    assert report.reading.layout == "titled and rows"
