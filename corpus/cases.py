@@ -32,6 +32,9 @@ _SENTENCE_END = re.compile(r"[。！？；!?;]")
 # `崂山区：打造…`, `崂山区——打造…`, `崂山区 打造…`: a place, then the case's title.
 _PLACE_TITLE = re.compile(r"^(?P<place>[^：:，,。\s]{2,20}?)\s*(?:[：:]|——|—|\s)\s*"
                           r"(?P<title>\S.*)$")
+# `打造家门口好学校（崂山区）`, `……——崂山区教育局`: the title, then its place.
+_TITLE_PLACE = re.compile(r"^(?P<title>\S.*?)\s*(?:[（(](?P<inner>[^（）()]{2,20})[）)]|"
+                          r"(?:——|—|－－)\s*(?P<after>[^—－]{2,20}))$")
 _TOPIC = re.compile(r"^(?P<title>[^。！？]{2,40})[。！？](?P<rest>.{20,})$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|学年|年度)")
 
@@ -397,6 +400,8 @@ class _Finder:
             return place, "heading", match.group("place")
         if (hit := self._first(head)) is not None and hit.start <= 2:
             return hit.place, "heading", hit.written
+        if (found := _place_after_title(head, self.within)) is not None:
+            return found[0], "heading", found[1]
         return None, "", ""
 
     def _own_place(self, node: Node) -> tuple[Place | None, str, str]:
@@ -495,6 +500,20 @@ def _about(text: str, within: Sequence[str]) -> _Hit | None:
     return _Hit(best, first.start, text[first.start:end])
 
 
+def _place_after_title(head: str, within: Sequence[str]) -> tuple[Place | None, str,
+                                                                  str] | None:
+    """(place, as written, title) of a heading that names its place last: in brackets
+    (`…（胶州）`) or after a dash (`…——崂山区教育局`)."""
+    match = _TITLE_PLACE.match(head)
+    if match is None:
+        return None
+    written = (match.group("inner") or match.group("after") or "").strip()
+    place = _resolve(written, within) or gazetteer().resolve(f"{written}市", within=within)
+    if place is None and not gazetteer().candidates(written):
+        return None
+    return place, written, match.group("title")
+
+
 def _is_place_name(text: str, within: Sequence[str] = ()) -> bool:
     """`崂山区`, `临沂市兰山区`, `朝阳区` (a name of several places): a text that is nothing but
     place names."""
@@ -531,6 +550,8 @@ def _title_and_text(node: Node) -> tuple[str, str]:
         if (match := _PLACE_TITLE.match(head)) is not None and _is_place_name(
                 match.group("place")):
             title = match.group("title")
+        elif (found := _place_after_title(head, ())) is not None:
+            title = found[2]
         return title.rstrip("。"), "\n".join(lines)
     if (match := _TOPIC.match(head)) is not None:
         return match.group("title"), "\n".join([head, *lines])

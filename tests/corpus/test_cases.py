@@ -394,3 +394,12 @@ def test_cases_in_the_text_and_others_in_a_table_are_all_read(tmp_path):
     _, cases, report = read(tmp_path / "t.docx")
     assert [c.city for c in cases] == ["寿宁县", "南平市"]
     assert report.reading.layout == "titled and rows"
+
+
+def test_a_place_named_after_its_title_in_brackets_or_after_a_dash(tmp_path):
+    text = ("2023年青岛市基础教育典型案例\n\n案例1：构建家校社协同育人新格局（胶州）\n"
+            "该市建立三级家长学校，培训家长12万人次。\n\n案例2：推行课后服务模式——市北区教育局\n"
+            "全区中小学每周5天开展课后服务，每天至少2小时。\n")
+    _, cases, _ = read(write(tmp_path, "b.txt", text))
+    assert [(c.places[-1], c.case_title) for c in cases] == [
+        ("胶州市", "构建家校社协同育人新格局"), ("市北区", "推行课后服务模式")]
