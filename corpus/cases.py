@@ -36,7 +36,7 @@ _PLACE_TITLE = re.compile(r"^(?P<place>[^：:，,。\s]{2,20}?)\s*(?:[：:]|—�
 _TITLE_PLACE = re.compile(r"^(?P<title>\S.*?)\s*(?:[（(](?P<inner>[^（）()]{2,20})[）)]|"
                           r"(?:——|—|－－)\s*(?P<after>[^—－]{2,20}))$")
 _TOPIC = re.compile(r"^(?P<title>[^。！？]{2,40})[。！？](?P<rest>.{20,})$")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|学年|年度)")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|学年|年度)|[〔［\[]((?:19|20)\d{2})[〕］\]]")
 
 # Table headers, by what the column holds (a header names its column in many ways).
 _PLACE_HEADERS = re.compile(r"县|市|区|省|地区|地市|单位|地方|地域|旗|州|盟")
@@ -125,6 +125,7 @@ class _Finder:
         self.within = within
         self.source = source
         self.title, self.first = _title_of(outline)
+        self.title_lines = {block.line for block in _title_blocks(outline, self.first)}
 
     def find(self, level: int | None) -> Reading:
         rows = self.outline.rows()
@@ -189,7 +190,8 @@ class _Finder:
                     roots[index:index + 1] = root.children
                     preface = [*preface, *root.body]
                     break
-        return [block for block in preface if block is not self.first], roots
+        return [block for block in preface if block is not self.first
+                and block.line not in self.title_lines], roots
 
     def _decide(self, roots: list[Node], preface: list[Block]) -> Reading:
         nodes, depth, inherited = roots, 1, {}
@@ -317,7 +319,8 @@ class _Finder:
         if not drafts:
             return None
         other = [block for block in self.outline.blocks
-                 if block.kind != "row" and block is not self.first]
+                 if block.kind != "row" and block is not self.first
+                 and block.line not in self.title_lines]
         why = f"a table's rows ({len(drafts)}), its header naming the columns"
         return self._reading("rows", None, why, drafts, other)
 
@@ -607,24 +610,55 @@ def table_columns(rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
     return names, rows
 
 
+_TITLE_WORDS = re.compile(r"案例|经验|做法|汇编|典型|材料")
+_NOT_TITLE = re.compile(r"^关于|通知$|的函$|^各.{1,12}[:：]$|^附件|^(?:主送|抄送)")
+
+
 def _title_of(outline: Outline) -> tuple[str | None, Block | None]:
-    """The document's title line: its first line when that is a paragraph or a heading of a
-    style used once (a Markdown `#`, Word's Title or Heading 1) short enough to be a title;
-    and that heading, when it is one."""
+    """The document's title line, and its block: among the paragraphs before the first
+    heading, the first that reads as a compilation's title (`2022年全省…典型案例`, not the
+    letterhead or `关于印发…的通知` of a notice above it), else the first of them; or a first
+    heading of a style used once (a Markdown `#`, a Heading 1) or heading nothing."""
     blocks = outline.blocks
     if not blocks:
         return None, None
     first = blocks[0]
-    if len(first.text) > 100 or first.kind == "row":
+    if first.kind == "heading":
+        same_style = sum(1 for block in blocks if block.style == first.style)
+        heads_nothing = len(blocks) > 1 and blocks[1].kind == "heading" and \
+            blocks[1].style == first.style  # a bold title above bold case titles
+        if len(first.text) <= 100 and first.style.startswith("h") and (
+                same_style == 1 or heads_nothing):
+            return first.text, first
         return None, None
-    if first.kind == "paragraph":
-        return first.text, first
-    same_style = sum(1 for block in blocks if block.style == first.style)
-    heads_nothing = len(blocks) > 1 and blocks[1].kind == "heading" and \
-        blocks[1].style == first.style  # a bold title above bold case titles
-    if first.style.startswith("h") and (same_style == 1 or heads_nothing):
-        return first.text, first
-    return None, None
+    leading = []
+    for block in blocks[:20]:
+        if block.kind != "paragraph":
+            break
+        leading.append(block)
+    titled = [block for block in leading if len(block.text) <= 100
+              and not _SENTENCE_END.search(block.text) and _TITLE_WORDS.search(block.text)
+              and not _NOT_TITLE.search(block.text)]
+    chosen = titled[0] if titled else first if first.kind == "paragraph" else None
+    if chosen is None or len(chosen.text) > 100:
+        return None, None
+    return "".join(block.text for block in _title_blocks(outline, chosen)), chosen
+
+
+def _title_blocks(outline: Outline, chosen: Block | None) -> list[Block]:
+    """The lines of a title wrapped over two (`2022年河南省深化教育领域综合改革` /
+    `典型案例汇编`): the chosen line, and the short line right above it (no blank line between)
+    when that ends without punctuation and is not a letterhead or a notice's line."""
+    if chosen is None or chosen.kind != "paragraph":
+        return [chosen] if chosen is not None else []
+    index = outline.blocks.index(chosen)
+    before = outline.blocks[index - 1] if index else None
+    if (before is not None and before.kind == "paragraph" and before.line == chosen.line - 1
+            and len(before.text) <= 40 and not _SENTENCE_END.search(before.text)
+            and not _NOT_TITLE.search(before.text) and not re.search(r"[，。：:、]$", before.text)
+            and not _TITLE_WORDS.search(before.text)):
+        return [before, chosen]
+    return [chosen]
 
 
 def _with_place(reading: Reading, written: str, place: Place | None) -> Reading:
@@ -660,7 +694,7 @@ def _warnings(drafts: Sequence[Draft], other: Sequence[Block]) -> list[str]:
 def year_in(title: str | None) -> int | None:
     """The year a title line names (`2022年全省…典型案例` → 2022)."""
     match = _YEAR.search(title or "")
-    return int(match.group(1)) if match else None
+    return int(match.group(1) or match.group(2)) if match else None
 
 
 def province_in(title: str | None) -> str | None:

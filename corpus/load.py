@@ -106,6 +106,7 @@ class ParseReport:
     reading: Reading
     cases: tuple[Case, ...]
     notes: tuple[str, ...] = ()
+    found: tuple[str, ...] = ()  # the document's year and province, and where they came from
 
     @property
     def title(self) -> str | None:
@@ -124,7 +125,7 @@ class ParseReport:
 
     def report(self) -> str:
         """The dry run's account of the document (see `corpus.report`)."""
-        return describe(self.reading, self.cases, self.notes)
+        return describe(self.reading, self.cases, self.notes, self.found)
 
 
 def read_source(path: Path) -> Source:
@@ -282,17 +283,23 @@ def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Ca
     title = meta.get("title") or reading.title
     if not title:
         raise CorpusError(f"{path}: no title line in the text and no 'title' in its metadata")
-    year = meta.get("year") or year_in(title)
+    if not meta.get("province") and province_in(title):
+        province = province_in(title) or ""
+    year = meta.get("year") or year_in(title) or year_in(" ".join(
+        block.text for block in reading.other if block.line < reading.drafts[0].line))
     if not year:
         raise CorpusError(f"{path}: the title line {title[:40]!r} names no year; give one "
                           f"with --year")
+    found = (f"year {year} ({'given' if meta.get('year') else 'from the text'}), province "
+             + (f"{province} ({'given' if meta.get('province') else 'from the title'})"
+                if province else "none (each case takes its place's)"),)
     doc = Document(
         id=check_doc_id(meta.get("id") or derive_doc_id(path.stem)), title=title, year=year,
         province=province, source=meta.get("source", ""), path=path.name,
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
     cases = build_cases(reading, doc)
-    return doc, cases, ParseReport(reading, cases, tuple(source.notes))
+    return doc, cases, ParseReport(reading, cases, tuple(source.notes), found)
 
 
 def first_title(lines: list[str]) -> str | None:

@@ -14,9 +14,11 @@ LEVEL_NAMES = {"province": "province", "city": "city", "county": "county/distric
 SHOWN = 60  # characters of a line shown in the report
 
 
-def describe(reading: Reading, cases: Sequence[Case], notes: Sequence[str] = ()) -> str:
+def describe(reading: Reading, cases: Sequence[Case], notes: Sequence[str] = (),
+             found: Sequence[str] = ()) -> str:
     """A readable report of how a document was read (see the module docstring)."""
     lines = [f"title: {reading.title or '(none in the text)'}"]
+    lines += [f"document: {line}" for line in found]
     lines += [f"read: {note}" for note in (*notes, *reading.outline.notes)]
     lines += outline_lines(reading.outline)
     lines.append(f"cases: {reading.layout} — {reading.why}")

@@ -403,3 +403,23 @@ def test_a_place_named_after_its_title_in_brackets_or_after_a_dash(tmp_path):
     _, cases, _ = read(write(tmp_path, "b.txt", text))
     assert [(c.places[-1], c.case_title) for c in cases] == [
         ("胶州市", "构建家校社协同育人新格局"), ("市北区", "推行课后服务模式")]
+
+
+def test_a_notice_above_the_compilation_is_not_its_title(tmp_path):
+    text = ("山东省教育厅\n\n鲁教基字〔2022〕12号\n\n山东省教育厅关于印发家庭教育典型案例的通知\n\n"
+            "各市教育局：\n现将典型案例印发给你们，请学习借鉴。\n\n全省中小学校家庭教育典型案例\n\n"
+            "一、张店区：建设家庭教育数字平台\n张店区建成家庭教育云平台，上线微课500节。\n")
+    doc, cases, report = read(write(tmp_path, "n.txt", text))
+    assert (doc.title, doc.year, doc.province) == ("全省中小学校家庭教育典型案例", 2022, "山东省")
+    assert [c.places[-1] for c in cases] == ["张店区"]
+    assert "山东省教育厅" in [b.text for b in report.reading.other]
+    assert "document: year 2022 (from the text), province 山东省 (from the text)" in \
+        report.report()
+
+
+def test_a_title_wrapped_over_two_lines_is_joined(tmp_path):
+    text = ("附件2\n\n2022年河南省深化教育领域综合改革\n典型案例汇编\n\n"
+            "一、郑州市：推进强校带弱校\n郑州市组建教育集团150个，覆盖中小学600所。\n")
+    doc, _, report = read(write(tmp_path, "w.txt", text))
+    assert doc.title == "2022年河南省深化教育领域综合改革典型案例汇编"
+    assert report.reading.other == ()
