@@ -291,7 +291,7 @@ def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Ca
         raise CorpusError(f"{path}: the title line {title[:40]!r} names no year; give one "
                           f"with --year")
     found = (f"year {year} ({'given' if meta.get('year') else 'from the text'}), province "
-             + (f"{province} ({'given' if meta.get('province') else 'from the title'})"
+             + (f"{province} ({'given' if meta.get('province') else 'from the text'})"
                 if province else "none (each case takes its place's)"),)
     doc = Document(
         id=check_doc_id(meta.get("id") or derive_doc_id(path.stem)), title=title, year=year,
