@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ class ParseReport:
     @property
     def warnings(self) -> tuple[str, ...]:
         """Reading notes, then what the case finder would have a person check."""
-        return (*self.notes, *self.reading.warnings)
+        return (*self.notes, *self.reading.outline.notes, *self.reading.warnings)
 
     def report(self) -> str:
         """The dry run's account of the document (see `corpus.report`)."""
@@ -163,7 +163,8 @@ def read_cases_of(source: Source, name: str, meta: dict[str, Any],
         except CorpusFormatError:
             parsed = None
         if parsed is not None and not _a_topic_report(parsed, within):
-            return reading_of_items(parsed, outline, within)
+            # The first reader counts what cleaning took out itself, in its warnings.
+            return reading_of_items(parsed, replace(outline, notes=()), within)
     return read_cases(outline, within=within, level=overrides["level"],
                       place=overrides["place"], source=name)
 

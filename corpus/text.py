@@ -19,14 +19,16 @@ _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\.(?=\s)|\n+"
 # embeddings, overrides, isolates and marks (they reorder what a reader sees, as in "Trojan
 # Source", CVE-2021-42574), lone surrogates and noncharacters (not text at all).
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_ZERO_WIDTH = "\u200b-\u200d\u2060"  # zero-width space, joiners, word joiner: unseen, split words
 _NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff" + "".join(
     f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17))
-_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff{_NONCHARACTERS}]")
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}{_ZERO_WIDTH}\ud800-\udfff"
+                     f"{_NONCHARACTERS}]")
 # In a document's text, lines stay lines; a tab is a space, and a character that means a break
 # (vertical tab, form feed, the information separators, NEL, U+2028/2029) becomes a space
 # too, so that line N is still the line an editor shows as N.
-_IN_TEXT = re.compile(f"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff"
-                      f"{_NONCHARACTERS}]")
+_IN_TEXT = re.compile(f"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029{_BIDI}{_ZERO_WIDTH}"
+                      f"\ud800-\udfff{_NONCHARACTERS}]")
 BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
@@ -39,7 +41,8 @@ def find_unsafe(text: str) -> int | None:
 _KINDS = ((re.compile("[\ud800-\udfff]"), "a lone surrogate (not text)"),
           (re.compile(f"[{_NONCHARACTERS}]"), "a noncharacter"),
           (re.compile("[\u2028\u2029]"), "a line separator"),
-          (re.compile(f"[{_BIDI}]"), "a text-direction control"))
+          (re.compile(f"[{_BIDI}]"), "a text-direction control"),
+          (re.compile(f"[{_ZERO_WIDTH}]"), "a zero-width character"))
 
 
 def describe_character(char: str) -> str:
