@@ -426,7 +426,8 @@ def test_a_title_wrapped_over_two_lines_is_joined(tmp_path):
 
 
 def test_zero_width_characters_are_taken_out_of_places_and_reported(tmp_path):
-    text = "2022年典型案例\n\n一、青\u200b岛市：推进课后服务\n青岛市所有小学提供课后服务，覆盖学生50万人。\n"
+    text = ("2022年典型案例\n\n一、青\u200b岛市：推进课后服务\n"
+            "青岛市所有小学提供课后服务，覆盖学生50万人。\n")
     _, cases, report = read(write(tmp_path, "z.txt", text))
     assert cases[0].city == "青岛市" and cases[0].places == ("山东省", "青岛市")
     assert any("U+200B" in note for note in report.warnings)
