@@ -97,9 +97,11 @@ class CasePlaces:
         self._written: dict[str, list[int]] = {}  # the same, and by its short form
         self._levels: dict[tuple[str, ...], str] = {}
         self._unresolved: dict[str, int] = {}  # a place as written alone → its cases
+        self._unplaced: dict[str, list[int]] = {}  # a province → its cases of no known place
         for row, case in enumerate(cases):
             if not case.places:
                 self._unresolved[case.city] = self._unresolved.get(case.city, 0) + 1
+                self._unplaced.setdefault(case.province, []).append(row)
             for at, level in enumerate(levels_of(case)):
                 chain = case.places[:at + 1]
                 self._in.setdefault(chain, []).append(row)
@@ -136,6 +138,8 @@ class CasePlaces:
         if division is not None:
             chain = tuple(division.chain) or (division.name,)
             rows |= set(self._in.get(chain, self._named.get(division.name, ())))
+            if len(chain) == 1:  # a province also holds its cases that no division placed
+                rows |= set(self._unplaced.get(division.name, ()))  # (雄安新区 in 河北省)
         return rows
 
     def allowed(self, wanted: Iterable[str]) -> np.ndarray:

@@ -122,3 +122,18 @@ def test_two_districts_of_one_name_are_two_places(places_engine):
 def test_a_case_of_unknown_level_is_compared_with_every_other_place(places_engine):
     hits = places_engine.similar("mix2021-gaoxin-1", k=50)
     assert {hit.case.place_level for hit in hits} == {"province", "city", "county"}
+
+
+def test_a_province_takes_in_its_cases_that_no_division_placed():
+    from dataclasses import replace
+
+    from index.retrieval.places import CasePlaces
+    from tests.index.places_corpus import places_corpus
+
+    placed = places_corpus().cases[0]
+    xiongan = replace(placed, id="x-xiongan-1", city="雄安新区", province="河北省", places=(),
+                      place_level="", place_code="")
+    shijiazhuang = replace(placed, id="x-sjz-1", city="石家庄市", province="河北省",
+                           places=("河北省", "石家庄市"), place_level="city")
+    rows = CasePlaces([xiongan, shijiazhuang]).rows_of("河北省")
+    assert rows == {0, 1}
