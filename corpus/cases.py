@@ -579,6 +579,9 @@ def _columns(cells: tuple[tuple[str, str], ...]) -> tuple[list[str], str | None,
 
 
 def _place_column_rank(name: str) -> int:
+    """0 for a county column, 1 a city's, 2 a province's or another's (单位)."""
+    if "省" in name:  # 省（区、市） names provinces, whatever else it holds
+        return 2
     if _CITY_HEADERS.search(name):
         return 1
     return 0 if _COUNTY_HEADERS.search(name) else 2
@@ -590,9 +593,9 @@ def table_columns(rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
     column of places, a column of numbers, short titles, long texts)."""
     first = [cell.replace("\n", "").strip() for cell in rows[0]]
     header_words = (_PLACE_HEADERS, _TITLE_HEADERS, _TEXT_HEADERS, _SKIP_HEADERS)
-    if all(len(cell) <= 16 for cell in first) and any(
-            any(words.search(cell) for words in header_words) and not _is_place_name(cell)
-            for cell in first if cell):
+    if all(len(cell) <= 16 and not cell.isdecimal() and not _is_place_name(cell)
+           for cell in first) and any(
+            any(words.search(cell) for words in header_words) for cell in first if cell):
         return first, rows[1:]
     width = max(len(row) for row in rows)
     names: list[str] = []

@@ -34,6 +34,7 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 _REQUIRED_META = {"year": int, "province": str}  # written at `corpus add`, found or given
 _TEXT_META = ("title", "province", "source", "place")  # what cases or documents show as text
 _OPTIONAL_META = {"case_level": int, "place": str}  # the reader's overrides (`corpus add`)
+MAX_CASE_LEVEL = 9  # as `corpus add --level` allows
 
 
 def check_metadata_text(meta: dict[str, Any], where: str = "") -> None:
@@ -82,6 +83,8 @@ def read_metadata(text_path: Path) -> dict[str, Any]:
         value = meta.get(field)
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
             raise CorpusError(f"{meta_path}: field {field!r} must be a {kind.__name__}")
+    if meta.get("case_level") is not None and not 1 <= meta["case_level"] <= MAX_CASE_LEVEL:
+        raise CorpusError(f"{meta_path}: field 'case_level' must be 1 to {MAX_CASE_LEVEL}")
     return meta
 
 
@@ -95,7 +98,7 @@ class Source:
 
     lines: list[str]
     headings: dict[int, int]
-    tables: dict[int, list[list[str]]]
+    tables: dict[int, list[list[list[str]]]]  # after line N: its tables, each rows of cells
     notes: list[str]
 
 
@@ -199,21 +202,22 @@ def _place_like(name: str, within: tuple[str, ...]) -> bool:
                                                                               text)
 
 
-def _table_blocks(tables: dict[int, list[list[str]]]) -> dict[int, list[Block]]:
+def _table_blocks(tables: dict[int, list[list[list[str]]]]) -> dict[int, list[Block]]:
     """Table rows as outline blocks, each cell under its column's name (its header, or what
     the column holds when the table has no header row)."""
     blocks: dict[int, list[Block]] = {}
-    for number, (after, rows) in enumerate(sorted(tables.items()), start=1):
-        if not rows:
-            continue
-        header, data = table_columns(rows)
-        for row in data:
-            cells = tuple((name or f"column {i + 1}", cell) for i, (name, cell)
-                          in enumerate(zip(header, row, strict=False)))
-            if any(cell for _, cell in cells):
-                blocks.setdefault(after, []).append(Block(
-                    "row", " | ".join(cell for _, cell in cells if cell), after + 1,
-                    cells=cells, table=number))
+    number = 0
+    for after, group in sorted(tables.items()):
+        for rows in group:
+            number += 1
+            header, data = table_columns(rows)
+            for row in data:
+                cells = tuple((name or f"column {i + 1}", cell) for i, (name, cell)
+                              in enumerate(zip(header, row, strict=False)))
+                if any(cell for _, cell in cells):
+                    blocks.setdefault(after, []).append(Block(
+                        "row", " | ".join(cell for _, cell in cells if cell), after + 1,
+                        cells=cells, table=number))
     return blocks
 
 

@@ -480,8 +480,8 @@ def docx_lines(document) -> tuple[list[str], list[str]]:
 
 
 def docx_paragraphs(document) -> tuple[list[str], list[str], dict[int, int]]:
-    """`docx_lines`, and the Heading level of each paragraph in a Heading style (line number
-    → level), for the outline reader."""
+    """`docx_lines`, and the heading level of each paragraph in a Heading style or set all in
+    bold (`BOLD_HEADING_LEVEL`), by line number, for the outline reader."""
     styles = StyleSheet(document.styles.element)
     try:
         root = document.part.numbering_part.element
@@ -490,7 +490,8 @@ def docx_paragraphs(document) -> tuple[list[str], list[str], dict[int, int]]:
     numbering = Numbering.from_element(root, styles)
     paragraphs, changed = [], Counter()
     for row, paragraph in enumerate(document.paragraphs, start=1):
-        text, removed = clean_text(paragraph.text)
+        # A line break inside a paragraph (w:br) is not a new line: line N stays paragraph N.
+        text, removed = clean_text(_joined_breaks(paragraph.text))
         text = text.strip()
         changed.update(removed)
         paragraphs.append(_Paragraph(
@@ -560,7 +561,7 @@ def _section_heading_level(paragraphs: list[_Paragraph], lines: list[str]) -> in
 
 
 def read_docx(path: Path) -> tuple[list[str], list[str], dict[int, int],
-                                    dict[int, list[list[str]]]]:
+                                    dict[int, list[list[list[str]]]]]:
     """A Word document's lines (numbers drawn), notes, Heading levels and tables.
 
     Raises:
@@ -582,8 +583,9 @@ def read_docx(path: Path) -> tuple[list[str], list[str], dict[int, int],
                           f"({type(exc).__name__}: {str(exc)[:200]}); open it in Word and "
                           f"save it again as .docx") from exc
     if tables:
-        rows = sum(len(table) for table in tables.values())
-        notes.append(f"read {len(tables)} table{'s' * (len(tables) != 1)} ({rows} rows)")
+        count = sum(len(group) for group in tables.values())
+        rows = sum(len(table) for group in tables.values() for table in group)
+        notes.append(f"read {count} table{'s' * (count != 1)} ({rows} rows)")
     return lines, notes, headings, tables
 
 
@@ -592,10 +594,11 @@ MAX_TABLE_ROWS = 5000
 MAX_CELL_CHARS = 20000
 
 
-def docx_tables(document) -> dict[int, list[list[str]]]:
+def docx_tables(document) -> dict[int, list[list[list[str]]]]:
     """The body's tables, each under the number of the paragraph it follows (0: before all),
-    as rows of cell texts — a cell merged across columns or rows is read once a row."""
-    tables: dict[int, list[list[str]]] = {}
+    as rows of cell texts: a cell merged across columns is read in its first column, one
+    merged down rows in every row it covers."""
+    tables: dict[int, list[list[list[str]]]] = {}
     paragraphs = 0
     for child in document.element.body.iterchildren():
         if child.tag == f"{W}p":
@@ -603,18 +606,24 @@ def docx_tables(document) -> dict[int, list[list[str]]]:
         elif child.tag == f"{W}tbl":
             rows = _table_rows(child)
             if rows:
-                tables.setdefault(paragraphs, []).extend(rows)
+                tables.setdefault(paragraphs, []).append(rows)
     return tables
 
 
 def _table_rows(table) -> list[list[str]]:
-    rows = []
+    rows: list[list[str]] = []
+    above: dict[int, str] = {}  # column → the text of a cell merged down from above
     for row in table.iterchildren(f"{W}tr"):
-        cells = []
+        cells: list[str] = []
         for cell in row.iterchildren(f"{W}tc"):
             merge = cell.find(f"{W}tcPr/{W}vMerge")
             continued = merge is not None and merge.get(f"{W}val") in (None, "continue")
-            text = "" if continued else _cell_text(cell)
+            column = len(cells)
+            text = above.get(column, "") if continued else _cell_text(cell)
+            if merge is not None and not continued:
+                above[column] = text
+            elif merge is None:
+                above.pop(column, None)
             span = cell.find(f"{W}tcPr/{W}gridSpan")
             cells.append(text)
             if span is not None and (span.get(f"{W}val") or "1").isdecimal():
@@ -624,6 +633,17 @@ def _table_rows(table) -> list[list[str]]:
             raise CorpusError(f"a table of more than {MAX_TABLE_ROWS} rows; split the "
                               f"document")
     return rows
+
+
+_CJK = "\u3000-\u30ff\u3400-\u9fff\uff00-\uffef"
+
+
+def _joined_breaks(text: str) -> str:
+    """A paragraph's line breaks joined: nothing between CJK characters, a space otherwise."""
+    if "\n" not in text:
+        return text
+    text = re.sub(f"(?<=[{_CJK}])\n+(?=[{_CJK}])", "", text)
+    return re.sub(r"\s*\n\s*", " ", text)
 
 
 def _cell_text(cell) -> str:
