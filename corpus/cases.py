@@ -19,12 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from corpus.errors import CorpusError
-from corpus.outline import PART_STYLE, SET_ASIDE, Block, Node, Outline, heading_style_levels
+from corpus.outline import PART_STYLE, Block, Node, Outline, heading_style_levels
 from corpus.parse import ParsedText, Section
 from corpus.places import Place, gazetteer
 
 LAYOUTS = ("items", "titled", "rows", "paragraphs")
 PLACE_LINE_STYLE = "地名：标题"  # a line `<place>：<title>` standing as a heading
+# Styles that mark a case (`案例一　崂山区` is a case of 崂山区, never a place holding cases).
+CASE_MARKERS = ("案例一", "【案例1】", "典型案例1", "【案例】", PLACE_LINE_STYLE)
 TITLE_CHARS = 60       # a heading longer than this, or with a sentence end inside, is a paragraph
 SHORT_CASE = 30        # a case this short is reported: a heading taken for a case?
 LONG_CASE = 6000       # and one this long: several cases read as one?
@@ -151,8 +153,8 @@ class _Finder:
                               f"with a header row, found: nothing reads as a case (see the "
                               f"layouts in corpus/data/README.md)")
         if level is not None:
-            return self._at_level(roots, preface, level, f"--level {level} was given")
-        return self._decide(roots, preface)
+            return self._at_level(roots, level, f"--level {level} was given")
+        return self._decide(roots)
 
     def _place_lines_as_headings(self) -> None:
         """Take the short lines that are a place and a title (`崂山区：打造“家门口”的好学校`),
@@ -193,16 +195,17 @@ class _Finder:
         return [block for block in preface if block is not self.first
                 and block.line not in self.title_lines], roots
 
-    def _decide(self, roots: list[Node], preface: list[Block]) -> Reading:
+    def _decide(self, roots: list[Node]) -> Reading:
         nodes, depth, inherited = roots, 1, {}
         while nodes:
             heads = [node for node in nodes if node.head.style != PART_STYLE]
             if not heads:
                 break
-            pure = [node for node in heads if self._pure_place(node.head) is not None]
+            pure = [node for node in heads if self._pure_place(node.head) is not None
+                    and node.head.style not in CASE_MARKERS]
             if len(pure) * 2 >= len(heads):
-                return self._under_places(heads, preface, depth)
-            named = [node for node in heads if self._own_place(node)[0] is not None]
+                return self._under_places(heads, depth)
+            named = [node for node in heads if self._own_place(node)[2]]
             deeper = [child for node in heads for child in node.children
                       if child.head.style != PART_STYLE]
             if len(named) * 2 >= len(heads) or not self._places_below(deeper):
@@ -211,7 +214,7 @@ class _Finder:
                        if len(named) * 2 >= len(heads) else
                        f"level {depth} ('{style}'): no heading at or below it names a place, "
                        f"so its headings are the cases, placed by their text")
-                return self._cases_at(heads, preface, depth, why, inherited)
+                return self._cases_at(heads, depth, why, inherited)
             for node in heads:  # a topic level: its headings stay with the cases under it
                 for child in node.children:
                     inherited[id(child)] = node
@@ -230,8 +233,7 @@ class _Finder:
             nodes = [child for node in heads for child in node.children]
         return False
 
-    def _at_level(self, roots: list[Node], preface: list[Block], level: int,
-                  why: str) -> Reading:
+    def _at_level(self, roots: list[Node], level: int, why: str) -> Reading:
         nodes, depth = roots, 1
         while depth < level:
             nodes = [child for node in nodes for child in node.children]
@@ -240,26 +242,27 @@ class _Finder:
         if not nodes:
             raise CorpusError(f"{self.source}: --level {level}: the outline has no headings "
                               f"at that level (see the outline in the dry run)")
-        return self._cases_at(nodes, preface, level, why, {})
+        return self._cases_at(nodes, level, why, {})
 
     # Layouts
 
-    def _under_places(self, places: list[Node], preface: list[Block], depth: int) -> Reading:
+    def _under_places(self, places: list[Node], depth: int) -> Reading:
         """Place headings: the cases are the headings under each (items, titled blocks), or
         its paragraphs when it has none."""
-        drafts, other, cases = [], list(preface), []
-        layout = "items"
+        drafts, held, cases = [], [], []
+        places = [node for node in places if self._pure_place(node.head) is not None]
+        layout = "items" if any(node.children for node in places) else "paragraphs"
         for node in places:
             written = node.head.text.strip()
             resolved = self._pure_place(node.head)
             children = [child for child in node.children if child.head.style != PART_STYLE]
             if not children:
-                layout = "paragraphs"
                 for block in node.body:
                     drafts.append(Draft(written, resolved, "heading", "", block.text, block.line))
+                    held.append(block)
                 continue
-            other.extend(node.body)
             cases.extend(children)
+            held.extend(children)
             for child in children:
                 title, text = _title_and_text(child)
                 own, _, own_written = self._title_place(child) if title else (None, "", "")
@@ -274,16 +277,16 @@ class _Finder:
                f"{'their paragraphs' if layout == 'paragraphs' else 'the headings under them'}")
         doubts = [*self._misnumbered(places), *self._misnumbered(cases, within_parent=True),
                   *self._cases_inside(cases, drafts if len(cases) == len(drafts) else [])]
-        return self._reading(layout, depth + (layout != "paragraphs"), why, drafts, other,
+        return self._reading(layout, depth + (layout != "paragraphs"), why, drafts, held,
                              doubts)
 
-    def _cases_at(self, nodes: list[Node], preface: list[Block], depth: int, why: str,
+    def _cases_at(self, nodes: list[Node], depth: int, why: str,
                   inherited: dict[int, Node]) -> Reading:
-        drafts, other = [], list(preface)
+        drafts = []
         for node in nodes:
             title, text = _title_and_text(node)
             place, source, written = self._own_place(node)
-            if place is None:
+            if place is None and not written:  # a heading's namesake place stays as written
                 place, source, written = self._body_place(node)
             topic = inherited.get(id(node))
             if place is None and topic is not None:
@@ -293,11 +296,11 @@ class _Finder:
         layout = "titled" if any(d.title for d in drafts) else "items"
         doubts = [*self._misnumbered(nodes, within_parent=True),
                   *self._cases_inside(nodes, drafts)]
-        return self._reading(layout, depth, why, drafts, other, doubts)
+        return self._reading(layout, depth, why, drafts, list(nodes), doubts)
 
     def _rows(self, rows: list[Block]) -> Reading | None:
         """One case a row, when a table's header names a place, title or text column."""
-        drafts = []
+        drafts, held = [], []
         for row in rows:
             columns = _columns(row.cells)
             if columns is None:
@@ -316,22 +319,43 @@ class _Finder:
             if not (text or title):
                 continue
             drafts.append(Draft(written, place, source, title, text or title, row.line))
+            held.append(row)
         if not drafts:
             return None
-        other = [block for block in self.outline.blocks
-                 if block.kind != "row" and block is not self.first
-                 and block.line not in self.title_lines]
         why = f"a table's rows ({len(drafts)}), its header naming the columns"
-        return self._reading("rows", None, why, drafts, other)
+        return self._reading("rows", None, why, drafts, held)
 
     def _reading(self, layout: str, level: int | None, why: str, drafts: list[Draft],
-                 other: list[Block], doubts: Sequence[str] = ()) -> Reading:
+                 held: Sequence[Node | Block], doubts: Sequence[str] = ()) -> Reading:
+        """The reading, with every block that is neither the title, part of a case, nor a
+        heading above cases listed as not a case (nothing is dropped silently)."""
         if not drafts:
             raise CorpusError(f"{self.source}: {why}, but none has any text")
-        aside = [block for block in self.outline.blocks if block.kind in SET_ASIDE]
-        other = sorted([*other, *aside], key=lambda block: block.line)
+        consumed = {id(block) for item in held
+                    for block in (item.blocks() if isinstance(item, Node) else (item,))}
+        above = self._headings_above(consumed)
+        other = [block for block in self.outline.blocks
+                 if id(block) not in consumed and id(block) not in above
+                 and block is not self.first and block.line not in self.title_lines]
         return Reading(self.title, layout, level, why, tuple(drafts), self.outline,
                        tuple(other), (*doubts, *_warnings(drafts, other)))
+
+    def _headings_above(self, consumed: set[int]) -> set[int]:
+        """The headings (places, topics) that hold a consumed block somewhere below them."""
+        _, roots = self.outline.tree()
+        above: set[int] = set()
+
+        def holds(node: Node) -> bool:
+            found = any(id(block) in consumed for block in node.body)
+            for child in node.children:
+                found = holds(child) or found
+            if found:
+                above.add(id(node.head))
+            return found or id(node.head) in consumed
+
+        for root in roots:
+            holds(root)
+        return above
 
     # Doubts: what a person should look at before adding the document
 
@@ -398,9 +422,11 @@ class _Finder:
     def _title_place(self, node: Node) -> tuple[Place | None, str, str]:
         """The place a case's title names (`崂山区：…`, `浙江省以…`), where from, as written."""
         head = _head_line(node)
-        match = _PLACE_TITLE.match(head)
+        match = _PLACE_TITLE.match(head) if len(head) <= TITLE_CHARS else None
         if match is not None and (place := _resolve(match.group("place"), self.within)):
             return place, "heading", match.group("place")
+        if match is not None and gazetteer().candidates(match.group("place").strip()):
+            return None, "heading", match.group("place")  # 鼓楼区 of which city? kept as written
         if (hit := self._first(head)) is not None and hit.start <= 2:
             return hit.place, "heading", hit.written
         if (found := _place_after_title(head, self.within)) is not None:
@@ -425,7 +451,7 @@ class _Finder:
         return (hit.place, "text", hit.written) if hit else (None, "", "")
 
     def _first(self, text: str) -> _Hit | None:
-        return _about(text, self.within)
+        return _about(text, self.within, inside=self.within)
 
 
 @dataclass(frozen=True)
@@ -440,8 +466,8 @@ def _with_table(by_headings: Reading, by_rows: Reading, rows: list[Block]) -> Re
     same cases (the same titles or places: a summary after the full cases), the reading that
     holds their text wins and the other's lines are listed as not cases; when it lists
     others, the document has both kinds of case."""
-    def keys(reading: Reading) -> set[str]:
-        return {key for d in reading.drafts for key in (d.title, d.written) if key}
+    def keys(reading: Reading) -> set[str]:  # titles, or places for untitled cases
+        return {d.title or d.written for d in reading.drafts if d.title or d.written}
 
     shared = keys(by_headings) & keys(by_rows)
     if len(shared) * 2 >= len(by_rows.drafts):
@@ -486,10 +512,17 @@ def _resolve(name: str | None, within: Sequence[str]) -> Place | None:
     return gazetteer().resolve(name, within=within)
 
 
-def _about(text: str, within: Sequence[str]) -> _Hit | None:
-    """The place a text is about: the first place it names, made as specific as the names
-    right after it allow (`烟台市福山区` → 福山区, `长春市朝阳区` → 长春's 朝阳区)."""
-    first = next(iter(gazetteer().mentions_in(text, within=within)), None)
+MENTION_WINDOW = 2000  # a case names its place early; the rest of a long text is not read
+
+
+def _about(text: str, within: Sequence[str], inside: Sequence[str] = ()) -> _Hit | None:
+    """The place a text is about: the first place it names (within the `inside` places, when
+    given: `学习借鉴浙江省经验，崂山区…` in a 山东 document is about 崂山区), made as specific
+    as the names right after it allow (`烟台市福山区` → 福山区, `长春市朝阳区` → 长春's 朝阳区)."""
+    text = text[:MENTION_WINDOW]
+    mentions = gazetteer().mentions_in(text, within=within)
+    first = next((m for m in mentions if not inside
+                  or any(name in m.place.chain for name in inside)), None)
     if first is None:
         return None
     best, end = first.place, first.end
@@ -507,7 +540,7 @@ def _place_after_title(head: str, within: Sequence[str]) -> tuple[Place | None, 
                                                                   str] | None:
     """(place, as written, title) of a heading that names its place last: in brackets
     (`…（胶州）`) or after a dash (`…——崂山区教育局`)."""
-    match = _TITLE_PLACE.match(head)
+    match = _TITLE_PLACE.match(head) if len(head) <= TITLE_CHARS else None
     if match is None:
         return None
     written = (match.group("inner") or match.group("after") or "").strip()
@@ -548,6 +581,8 @@ def _title_and_text(node: Node) -> tuple[str, str]:
     if not head and node.body and len(node.body[0].text) <= TITLE_CHARS:
         head, lines = node.body[0].text, lines[1:]
     title_like = head and len(head) <= TITLE_CHARS and not _SENTENCE_END.search(head)
+    if title_like and lines and _is_place_name(head.strip()):
+        return "", "\n".join(lines)  # `案例一　崂山区`: a place, and no title
     if title_like and lines:
         title = head
         if (match := _PLACE_TITLE.match(head)) is not None and _is_place_name(
@@ -630,8 +665,9 @@ def _title_of(outline: Outline) -> tuple[str | None, Block | None]:
         same_style = sum(1 for block in blocks if block.style == first.style)
         heads_nothing = len(blocks) > 1 and blocks[1].kind == "heading" and \
             blocks[1].style == first.style  # a bold title above bold case titles
+        reads_as_title = _TITLE_WORDS.search(first.text) and not _PLACE_TITLE.match(first.text)
         if len(first.text) <= 100 and first.style.startswith("h") and (
-                same_style == 1 or heads_nothing):
+                same_style == 1 or heads_nothing or reads_as_title):
             return first.text, first
         return None, None
     leading = []

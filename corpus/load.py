@@ -174,9 +174,10 @@ def read_cases_of(source: Source, name: str, meta: dict[str, Any],
 
 def _a_topic_report(parsed: ParsedText, within: tuple[str, ...]) -> bool:
     """Whether a document in the first layout's numbering is a topic report instead: its
-    section headings are topics, not places (`一、加大投入`), and most of its items name
-    their place (`1.青岛市新建…`). Anything else keeps the first layout's reading."""
-    if all(_place_like(section.name, within) for section in parsed.sections):
+    section headings are mostly topics, not places (`一、加大投入`), and most of its items
+    name their place (`1.青岛市新建…`). Anything else keeps the first layout's reading."""
+    topics = sum(not _place_like(section.name, within) for section in parsed.sections)
+    if topics * 2 <= len(parsed.sections):  # most sections are places: the first layout
         return False
     items = [item for section in parsed.sections for item in section.items]
     placed = sum(1 for item in items
@@ -288,8 +289,10 @@ def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Ca
     title = meta.get("title") or reading.title
     if not title:
         raise CorpusError(f"{path}: no title line in the text and no 'title' in its metadata")
-    if not meta.get("province") and province_in(title):
-        province = province_in(title) or ""
+    if not meta.get("province") and (found_in_title := province_in(title)) and \
+            found_in_title != province:  # read again with the hint later loads will have
+        province = found_in_title
+        reading = read_cases_of(source, path.name, meta, (province,))
     year = meta.get("year") or year_in(title) or year_in(" ".join(
         block.text for block in reading.other if block.line < reading.drafts[0].line))
     if not year:

@@ -40,6 +40,11 @@ MARKERS = tuple((style, re.compile(pattern)) for style, pattern in _MARKER_PATTE
 # A label for a part of a case — 【基本情况】【主要做法】【取得成效】 — not a numbered case.
 PART = re.compile(r"^[【\[〔［]\s*([^】\]〕］\d]{2,12}?)\s*[】\]〕］]\s*[:：]?\s*(.*)$")
 PART_STYLE = "【…】"
+OFFICIAL_ORDER = ("一、", "（一）", "1.", "（1）", "①")
+# The parts of a case, when set as headings without brackets (in bold, or a Heading style).
+PART_LABELS = re.compile(r"^(?:基本情况|背景情况|工作背景|主要做法|具体做法|经验做法|工作举措|"
+                         r"主要举措|取得成效|工作成效|主要成效|实施成效|经验启示|启示|"
+                         r"下一步(?:打算|计划)?)[:：]?$")
 # A case marker without a number: `【典型案例】恩施州：…`, `【案例】…`.
 CASE_LABEL = re.compile(r"^[【\[〔［]\s*(?:典型)?(?:案例|经验|做法)\s*[】\]〕］]\s*[、，,:：]?\s*"
                         r"(?P<rest>.*)$")
@@ -168,6 +173,8 @@ def block_of(line: str, number: int, heading_level: int | None = None) -> Block:
     if found is not None:
         style, value, rest = found
         return Block("heading", rest, number, style, value, raw=line, heading_level=heading_level)
+    if heading_level is not None and PART_LABELS.match(line):  # a bold or styled 主要做法
+        return Block("heading", line, number, PART_STYLE, None, raw=line)
     if heading_level is not None:
         return Block("heading", line, number, f"h{heading_level}", None, raw=line,
                      heading_level=heading_level)
@@ -208,6 +215,14 @@ def heading_style_levels(blocks: Sequence[Block]) -> dict[str, int]:
         key = (0, block.heading_level) if block.heading_level is not None else (1, position)
         rank[block.style] = min(rank.get(block.style, key), key)
     order = sorted(rank, key=rank.__getitem__)
+    # The official numbering (GB/T 9704) nests 一、 › （一） › 1. › （1） › ①: typed numbers
+    # keep that order among themselves whichever is met first (a preface's `1.` points
+    # before the first `一、` heading must not put `1.` above it).
+    typed = [index for index, style in enumerate(order) if style in OFFICIAL_ORDER
+             and rank[style][0] == 1]
+    for index, style in zip(typed, sorted((order[i] for i in typed), key=OFFICIAL_ORDER.index),
+                            strict=True):
+        order[index] = style
     levels = {style: level for level, style in enumerate(order, start=1)}
     if any(b.style == PART_STYLE for b in blocks):
         levels[PART_STYLE] = len(order) + 1

@@ -431,3 +431,105 @@ def test_zero_width_characters_are_taken_out_of_places_and_reported(tmp_path):
     _, cases, report = read(write(tmp_path, "z.txt", text))
     assert cases[0].city == "青岛市" and cases[0].places == ("山东省", "青岛市")
     assert any("U+200B" in note for note in report.warnings)
+
+
+# What an independent review of the reader found, each now held.
+
+def _bold(document: Document, text: str) -> None:
+    document.add_paragraph().add_run(text).bold = True
+
+
+def test_a_line_break_inside_a_word_paragraph_moves_no_heading(tmp_path):
+    document = Document()
+    document.add_paragraph("2022年山东省教育改革典型案例")
+    note = document.add_paragraph("说明：本汇编收录各地典型案例")
+    note.add_run().add_break()
+    note.add_run("供学习借鉴")
+    for place, title in [("崂山区", "打造家门口好学校"), ("黄岛区", "推进集团化办学")]:
+        _bold(document, f"{place}：{title}")
+        document.add_paragraph(f"{place}改扩建学校十所，提升了办学质量和群众满意度。")
+    document.save(tmp_path / "br.docx")
+    _, cases, _ = read(tmp_path / "br.docx")
+    assert [(c.city, c.case_title) for c in cases] == [
+        ("崂山区", "打造家门口好学校"), ("黄岛区", "推进集团化办学")]
+
+
+def test_bold_part_labels_stay_inside_their_case(tmp_path):
+    document = Document()
+    document.add_paragraph("2022年山东省教育改革典型案例")
+    for place in ("崂山区", "黄岛区"):
+        _bold(document, f"{place}：打造家门口好学校")
+        _bold(document, "基本情况")
+        document.add_paragraph(f"{place}有中小学五十所，在校生五万人。")
+        _bold(document, "主要做法")
+        document.add_paragraph("一是改扩建学校十所，二是新建学校五所。")
+    document.save(tmp_path / "parts.docx")
+    _, cases, _ = read(tmp_path / "parts.docx")
+    assert [c.city for c in cases] == ["崂山区", "黄岛区"]
+    assert "主要做法" in cases[0].text
+
+
+def test_a_cell_merged_down_rows_places_every_row(tmp_path):
+    document = Document()
+    document.add_paragraph("2022年山东省教育改革典型案例")
+    table = document.add_table(rows=4, cols=3)
+    for r, row in enumerate([("设区市", "案例名称", "主要做法"),
+                             ("青岛市", "打造家门口好学校", "改扩建学校十所，新建学校五所。"),
+                             ("", "推进集团化办学", "组建教育集团二十个，优质资源共享。"),
+                             ("济南市", "教师轮岗交流", "全市交流教师三千余人次。")]):
+        for c, value in enumerate(row):
+            if value:
+                table.cell(r, c).text = value
+    table.cell(1, 0).merge(table.cell(2, 0))
+    document.save(tmp_path / "merged.docx")
+    _, cases, _ = read(tmp_path / "merged.docx")
+    assert [c.city for c in cases] == ["青岛市", "青岛市", "济南市"]
+
+
+def test_one_section_that_is_no_place_keeps_the_first_reading(tmp_path):
+    text = ("2022年山东省教育改革典型案例\n一、济南市\n1.济南市推进集团化办学，成效明显。\n"
+            "二、青岛市\n1.崂山区打造家门口好学校，成效明显。\n2.黄岛区组建教育集团，优质资源共享。\n三、省属学校\n"
+            "1.山东师范大学附属中学推进课程改革，成效明显。\n")
+    _, cases, _ = read(write(tmp_path, "g.txt", text))
+    assert [c.id for c in cases] == ["doc-jinan-1", "doc-qingdao-1", "doc-qingdao-2",
+                                     "doc-shengshuxuexiao-1"]
+
+
+def test_numbered_preface_points_do_not_outrank_the_place_headings(tmp_path):
+    text = ("2022年山东省教育改革典型案例\n1.本汇编收录各市报送的典型案例。\n"
+            "2.案例按行政区划排序。\n一、济南市\n1.济南市推进集团化办学，新建学校二十所。\n二、青岛市\n"
+            "1.崂山区打造家门口好学校，改扩建学校十所。\n")
+    _, cases, report = read(write(tmp_path, "e.txt", text))
+    assert [c.city for c in cases] == ["济南市", "青岛市"]
+    assert [b.line for b in report.reading.other] == [2, 3]
+
+
+def test_a_case_heading_that_is_only_a_place_holds_one_case(tmp_path):
+    text = ("2022年山东省教育改革典型案例\n案例一　崂山区\n近年来，崂山区改扩建学校十所。\n"
+            "一是加强师资，全区交流教师三百人次。\n案例二　黄岛区\n黄岛区组建教育集团二十个。\n")
+    _, cases, _ = read(write(tmp_path, "d.txt", text))
+    assert [(c.city, c.case_title) for c in cases] == [("崂山区", ""), ("黄岛区", "")]
+    assert "一是加强师资" in cases[0].text
+
+
+def test_a_place_outside_the_documents_province_is_not_the_cases(tmp_path):
+    text = ("2022年山东省教育改革典型案例\n一、推进集团化办学\n（一）学习借鉴浙江省经验，崂山区组建"
+            "教育集团二十个，覆盖全区义务教育学校。\n")
+    _, cases, _ = read(write(tmp_path, "m.txt", text))
+    assert cases[0].places == ("山东省", "青岛市", "崂山区")
+
+
+def test_the_ids_given_at_add_are_the_ids_of_every_later_load(tmp_path):
+    text = ("关于印发典型经验的通知\n2022年福建省教育改革典型案例\n鼓楼区：打造家门口好学校\n"
+            "鼓楼区改扩建学校十所，提升了办学质量。\n仓山区：推进集团化办学\n"
+            "仓山区组建教育集团二十个。\n")
+    doc, cases, _ = read(write(tmp_path, "c.txt", text))
+    _, again, _ = read(tmp_path / "c.txt", year=doc.year, province=doc.province)
+    assert [c.id for c in cases] == [c.id for c in again] == ["doc-gulou-1", "doc-cangshan-1"]
+
+
+def test_a_closing_section_of_no_case_is_listed(tmp_path):
+    text = TOPICS + "\n三、下一步工作打算\n\n下一步，我们将继续加大投入力度。\n"
+    _, _, report = read(write(tmp_path, "t.txt", text))
+    assert [b.text for b in report.reading.other][-2:] == [
+        "下一步工作打算", "下一步，我们将继续加大投入力度。"]
