@@ -22,8 +22,8 @@ from corpus.errors import CorpusError
 from corpus.outline import PART_STYLE, Block, Node, Outline, heading_style_levels
 from corpus.parse import ParsedText, Section
 from corpus.places import Place, gazetteer
+from corpus.text import shortened
 
-LAYOUTS = ("items", "titled", "rows", "paragraphs")
 PLACE_LINE_STYLE = "地名：标题"  # a line `<place>：<title>` standing as a heading
 # Styles that mark a case (`案例一　崂山区` is a case of 崂山区, never a place holding cases).
 CASE_MARKERS = ("案例一", "【案例1】", "典型案例1", "【案例】", PLACE_LINE_STYLE)
@@ -370,7 +370,7 @@ class _Finder:
             key = (node.head.style, parents.get(id(node.head)))
             expected = last.get(key, node.head.number - 1) + 1
             if node.head.number != expected and node.head.number != 1:
-                doubts.append(f"line {node.head.line}: '{short_text(node.head.raw)}' is "
+                doubts.append(f"line {node.head.line}: '{shortened(node.head.raw, 30)}' is "
                               f"numbered {node.head.number} after {expected - 1}: a case "
                               f"missing, or two lists run together?")
             last[key] = node.head.number
@@ -398,7 +398,7 @@ class _Finder:
                 found, _, written = self._title_place(inner)
                 if found is not None and (draft.place is None or not (
                         _inside(found, draft.place) or _inside(draft.place, found))):
-                    doubts.append(f"line {inner.head.line}: '{short_text(inner.head.raw)}' "
+                    doubts.append(f"line {inner.head.line}: '{shortened(inner.head.raw, 30)}' "
                                   f"names {written} inside the case of line {draft.line} "
                                   f"({draft.written or 'no place'}): a case of its own? "
                                   f"Check the layout, or choose the level with --level")
@@ -493,17 +493,10 @@ def _text_held(reading: Reading) -> int:
 
 
 def _descendants(node: Node) -> list[Node]:
-    found, stack = [], list(node.children)
-    while stack:
-        inner = stack.pop(0)
-        found.append(inner)
-        stack.extend(inner.children)
+    found = list(node.children)
+    for inner in found:  # grows as it goes: every heading below, nearest first
+        found.extend(inner.children)
     return found
-
-
-def short_text(text: str, limit: int = 30) -> str:
-    """The start of a line, for a warning."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _resolve(name: str | None, within: Sequence[str]) -> Place | None:

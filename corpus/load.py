@@ -21,7 +21,7 @@ from corpus.cases import (
 )
 from corpus.errors import CorpusError, CorpusFormatError, CorpusNumberingError
 from corpus.formats import decode_text, read_document_text
-from corpus.ids import check_doc_id, derive_doc_id, section_slugs
+from corpus.ids import ADMIN_SUFFIXES, check_doc_id, derive_doc_id, section_slugs
 from corpus.models import Case, Document
 from corpus.outline import PREFACE, Block, Outline, markdown_heading_levels, outline_of_lines
 from corpus.parse import ParsedText, parse_text
@@ -88,7 +88,7 @@ def read_metadata(text_path: Path) -> dict[str, Any]:
     return meta
 
 
-ADMIN_ENDINGS = ("省", "市", "区", "县", "州", "盟", "旗", "地区")
+ADMIN_ENDINGS = (*ADMIN_SUFFIXES, "省", "旗")
 
 
 @dataclass(frozen=True)

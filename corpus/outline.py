@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from corpus.parse import CHINESE_NUMERALS, PREFACE_RE, chinese_numeral
 from corpus.text import PAGE_NUMBER
 
-_CN = "一二三四五六七八九十百〇零两"
-_NUMBER = rf"[{_CN}]+|\d{{1,4}}"  # a compilation may hold a thousand cases
+_NUMBER = rf"[{CHINESE_NUMERALS}]+|\d{{1,4}}"  # a compilation may hold a thousand cases
 # A numbering marker at the start of a line: the style's name, and a pattern whose first group
 # is the number and whose group `rest` is the rest of the line. Checked in this order.
 _MARKER_PATTERNS = (
@@ -28,8 +28,8 @@ _MARKER_PATTERNS = (
                 rf"[、，,:：.．]?\s*(?P<rest>.*)$"),
     ("典型案例1", rf"^典型(?:案例|经验)\s*({_NUMBER})\s*(?:[、，,:：.．　 ]\s*(?P<rest>.*)|$)"),
     ("案例一", rf"^(?:案例|经验)\s*({_NUMBER})\s*(?:[、，,:：.．　 ]\s*(?P<rest>.*)|$)"),
-    ("一、", rf"^([{_CN}]+)\s*[、，,]\s*(?P<rest>.*)$"),
-    ("（一）", rf"^[（(]([{_CN}]+)[）)]\s*[、，,:：]?\s*(?P<rest>.*)$"),
+    ("一、", rf"^([{CHINESE_NUMERALS}]+)\s*[、，,]\s*(?P<rest>.*)$"),
+    ("（一）", rf"^[（(]([{CHINESE_NUMERALS}]+)[）)]\s*[、，,:：]?\s*(?P<rest>.*)$"),
     # "1." "2．" "3、" — but not "2.5亿元", a paragraph that merely starts with a decimal
     # number, nor "2020年…".
     ("1.", r"^(\d{1,3})\s*[.．、](?!\d)\s*(?P<rest>.*)$"),
@@ -53,7 +53,7 @@ CASE_LABEL_STYLE = "【案例】"
 NOTE = re.compile(r"^(?:注|备注|附注|说明|抄送|抄报|联系人|联系电话)\s*[:：]|^（?注[:：]"
                   r"|^以上(?:案例|材料|内容|数据)")
 SET_ASIDE = ("furniture", "note")
-PREFACE = re.compile(r"^\s*附\s*件\s*\d*\s*$")
+PREFACE = PREFACE_RE  # `附件` above the title
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,6 @@ class Outline:
 
 def chinese_number(token: str) -> int:
     """`十二` → 12, `3` → 3, `③` → 3 (up to 999)."""
-    from corpus.parse import chinese_numeral
-
     if len(token) == 1 and "\u2460" <= token <= "\u2473":
         return ord(token) - 0x2460 + 1
     return chinese_numeral(token)

@@ -29,11 +29,12 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
            "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100}
 
-_CN = "一二三四五六七八九十百〇零两"
+CHINESE_NUMERALS = "一二三四五六七八九十百〇零两"  # the characters of a numbered heading
 SECTION_STYLES = {
-    "一、": re.compile(rf"^([{_CN}]+)\s*[、，,]\s*(\S.*?)$"),
-    "（一）": re.compile(rf"^[（(]([{_CN}]+)[）)]\s*[、，,:：]?\s*(\S.*?)$"),
-    "第一部分": re.compile(rf"^第\s*([{_CN}\d]+)\s*(?:部分|章|节|篇)\s*[、，,:：]?\s*(\S.*?)$"),
+    "一、": re.compile(rf"^([{CHINESE_NUMERALS}]+)\s*[、，,]\s*(\S.*?)$"),
+    "（一）": re.compile(rf"^[（(]([{CHINESE_NUMERALS}]+)[）)]\s*[、，,:：]?\s*(\S.*?)$"),
+    "第一部分": re.compile(rf"^第\s*([{CHINESE_NUMERALS}\d]+)\s*(?:部分|章|节|篇)\s*[、，,:：]?\s*"
+                       rf"(\S.*?)$"),
 }
 ITEM_STYLES = {
     # "1." "2．" "3、" — but not "2.5亿元", a paragraph that merely starts with a decimal number.

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from corpus.cases import Reading
 from corpus.models import Case
 from corpus.outline import Outline
+from corpus.text import shortened
 
 LEVEL_NAMES = {"province": "province", "city": "city", "county": "county/district"}
 SHOWN = 60  # characters of a line shown in the report
@@ -74,5 +75,4 @@ def case_line(case: Case) -> str:
 
 def short(text: str, limit: int = SHOWN) -> str:
     """The start of a text on one line."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shortened(text, limit)

@@ -98,3 +98,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text)))
     return spans or [(0, len(text))]
+
+
+def shortened(text: str, limit: int) -> str:
+    """The start of a text on one line, at most `limit` characters (`…` when cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

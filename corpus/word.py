@@ -468,20 +468,15 @@ def _all_bold(p) -> bool:
     return True
 
 
-def docx_lines(document) -> tuple[list[str], list[str]]:
-    """The paragraphs as lines with Word's numbers drawn, and notes on what was added.
+def docx_paragraphs(document) -> tuple[list[str], list[str], dict[int, int]]:
+    """The paragraphs as lines with Word's numbers drawn; notes on what was added; and the
+    heading level of each paragraph in a Heading style or set all in bold
+    (`BOLD_HEADING_LEVEL`), by line number, for the outline reader.
 
     Raises:
         CorpusError: a style based on itself, or list numbering Word never writes (naming the
             style, list or paragraph, and what to do in Word).
     """
-    lines, notes, _ = docx_paragraphs(document)
-    return lines, notes
-
-
-def docx_paragraphs(document) -> tuple[list[str], list[str], dict[int, int]]:
-    """`docx_lines`, and the heading level of each paragraph in a Heading style or set all in
-    bold (`BOLD_HEADING_LEVEL`), by line number, for the outline reader."""
     styles = StyleSheet(document.styles.element)
     try:
         root = document.part.numbering_part.element
