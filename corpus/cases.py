@@ -147,7 +147,7 @@ class _Finder:
 
     def _by_headings(self, level: int | None) -> Reading:
         self._place_lines_as_headings()
-        preface, roots = self._tree()
+        roots = self._roots()
         if not roots:
             raise CorpusError(f"{self.source}: no headings or numbered paragraphs, and no table "
                               f"with a header row, found: nothing reads as a case (see the "
@@ -184,16 +184,16 @@ class _Finder:
         match = _PLACE_TITLE.match(block.text)
         return match is not None and _is_place_name(match.group("place"), self.within)
 
-    def _tree(self) -> tuple[list[Block], list[Node]]:
-        preface, roots = self.outline.tree()
+    def _roots(self) -> list[Node]:
+        """The top-level headings, a title heading's children in its place (it holds the
+        whole document). What lies outside every case is listed by `_reading`."""
+        _, roots = self.outline.tree()
         if self.first is not None and self.first.kind == "heading":
-            for index, root in enumerate(roots):  # a title heading holds the whole document
+            for index, root in enumerate(roots):
                 if root.head is self.first:
                     roots[index:index + 1] = root.children
-                    preface = [*preface, *root.body]
                     break
-        return [block for block in preface if block is not self.first
-                and block.line not in self.title_lines], roots
+        return roots
 
     def _decide(self, roots: list[Node]) -> Reading:
         nodes, depth, inherited = roots, 1, {}
@@ -427,7 +427,7 @@ class _Finder:
             return place, "heading", match.group("place")
         if match is not None and gazetteer().candidates(match.group("place").strip()):
             return None, "heading", match.group("place")  # 鼓楼区 of which city? kept as written
-        if (hit := self._first(head)) is not None and hit.start <= 2:
+        if (hit := self._place_in(head)) is not None and hit.start <= 2:
             return hit.place, "heading", hit.written
         if (found := _place_after_title(head, self.within)) is not None:
             return found[0], "heading", found[1]
@@ -447,10 +447,11 @@ class _Finder:
         return self._text_place(text)
 
     def _text_place(self, text: str) -> tuple[Place | None, str, str]:
-        hit = self._first(text)
+        hit = self._place_in(text)
         return (hit.place, "text", hit.written) if hit else (None, "", "")
 
-    def _first(self, text: str) -> _Hit | None:
+    def _place_in(self, text: str) -> _Hit | None:
+        """The place a text is about, among the document's (see `_about`)."""
         return _about(text, self.within, inside=self.within)
 
 

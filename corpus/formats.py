@@ -18,6 +18,7 @@ SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MAX_TEXT_BYTES = 20 * 1024 * 1024   # a .txt or .md: about ten million Chinese characters
 _MARKDOWN_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S))")
 _MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_MARKDOWN_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+\S")
 # Byte order marks, UTF-32's first (its little-endian mark starts as UTF-16's does).
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32 LE"),
          (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32 BE"), (codecs.BOM_UTF8, "utf-8", "UTF-8"),
@@ -268,13 +269,37 @@ def plain_text(path: Path) -> tuple[str, list[str]]:
         CorpusError: an unsupported format, a file too large, or bytes that are not text.
     """
     suffix = path.suffix.lower()
-    if suffix not in (".txt", ".md"):
+    if suffix == ".md":
+        text, notes, _ = read_markdown(path)
+        return text, notes
+    if suffix != ".txt":
         raise CorpusError(f"{path.name}: unsupported format {suffix!r}; use one of "
                           f"{', '.join(SUFFIXES)}")
+    decoded = _decoded_file(path)
+    return decoded.text, [decoded.note] if decoded.note else []
+
+
+def read_markdown(path: Path) -> tuple[str, list[str], dict[int, int]]:
+    """A Markdown document's text without its markers (line for line), the note on its
+    encoding, and the level of each `#` heading by line number — the file decoded once."""
+    decoded = _decoded_file(path)
+    return (markdown_to_text(decoded.text), [decoded.note] if decoded.note else [],
+            markdown_heading_levels(decoded.text))
+
+
+def markdown_heading_levels(text: str) -> dict[int, int]:
+    """Line number → level of each ATX heading (`## 一、济南市` → 2) of a Markdown text."""
+    levels = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _MARKDOWN_HEADING.match(line)
+        if match:
+            levels[number] = len(match.group(1))
+    return levels
+
+
+def _decoded_file(path: Path) -> Decoded:
     check_size(path, MAX_TEXT_BYTES, "a text document")
-    decoded = decode_document(path.read_bytes(), path.name)
-    text = markdown_to_text(decoded.text) if suffix == ".md" else decoded.text
-    return text, [decoded.note] if decoded.note else []
+    return decode_document(path.read_bytes(), path.name)
 
 
 def read_text(path: Path) -> str:

@@ -20,10 +20,10 @@ from corpus.cases import (
     year_in,
 )
 from corpus.errors import CorpusError, CorpusFormatError, CorpusNumberingError
-from corpus.formats import decode_text, read_document_text
+from corpus.formats import read_document_text, read_markdown
 from corpus.ids import ADMIN_SUFFIXES, check_doc_id, derive_doc_id, section_slugs
 from corpus.models import Case, Document
-from corpus.outline import PREFACE, Block, Outline, markdown_heading_levels, outline_of_lines
+from corpus.outline import PREFACE, Block, Outline, outline_of_lines
 from corpus.parse import ParsedText, parse_text
 from corpus.places import gazetteer
 from corpus.report import describe
@@ -133,19 +133,16 @@ class ParseReport:
 
 def read_source(path: Path) -> Source:
     """The lines, heading levels and tables of a document in any supported format."""
-    if path.suffix.lower() == ".docx":
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
         lines, notes, headings, tables = read_docx(path)
         return Source(lines, headings, tables, notes)
-    text, notes = read_document_text(path)
-    headings = markdown_heading_levels(read_markdown(path)) if path.suffix.lower() == ".md" \
-        else {}
+    if suffix == ".md":
+        text, notes, headings = read_markdown(path)
+    else:
+        (text, notes), headings = read_document_text(path), {}
     return Source(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), headings, {},
                   list(notes))
-
-
-def read_markdown(path: Path) -> str:
-    """A Markdown file's text as written (its `#` headings kept)."""
-    return decode_text(path.read_bytes(), path.name)
 
 
 def read_cases_of(source: Source, name: str, meta: dict[str, Any],
@@ -289,8 +286,8 @@ def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Ca
     title = meta.get("title") or reading.title
     if not title:
         raise CorpusError(f"{path}: no title line in the text and no 'title' in its metadata")
-    if not meta.get("province") and (found_in_title := province_in(title)) and \
-            found_in_title != province:  # read again with the hint later loads will have
+    found_in_title = None if meta.get("province") else province_in(title)
+    if found_in_title and found_in_title != province:  # read again, as later loads will
         province = found_in_title
         reading = read_cases_of(source, path.name, meta, (province,))
     year = meta.get("year") or year_in(title) or year_in(" ".join(

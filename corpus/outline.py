@@ -225,13 +225,3 @@ def heading_style_levels(blocks: Sequence[Block]) -> dict[str, int]:
     if any(b.style == PART_STYLE for b in blocks):
         levels[PART_STYLE] = len(order) + 1
     return levels
-
-
-def markdown_heading_levels(text: str) -> dict[int, int]:
-    """Line number → level of each ATX heading (`## 一、济南市` → 2) of a Markdown text."""
-    levels = {}
-    for number, line in enumerate(text.split("\n"), start=1):
-        match = re.match(r"^\s{0,3}(#{1,6})\s+\S", line)
-        if match:
-            levels[number] = len(match.group(1))
-    return levels
