@@ -28,7 +28,7 @@ import numpy as np
 from corpus.figures import Figure, extract_figures, format_value
 from corpus.models import PLACE_LEVELS, Case
 from index.errors import UnknownGroupError
-from index.models.embedders import Embedder, normalize_rows
+from index.models.embedders import TUNED_MARK, Embedder, model_family, normalize_rows
 from index.retrieval.glosses import english_words, gloss_words
 from index.retrieval.lexical import tokenize, written_in_han
 
@@ -113,8 +113,16 @@ def _calibrations() -> dict[str, float]:
 
 
 def models_key(embedders: Sequence[Embedder]) -> str:
-    """What a grouping threshold is calibrated for: the models that compare phrases."""
-    return "+".join(embedder.model_id for embedder in embedders)
+    """What a grouping threshold is calibrated for: the models that compare phrases (a model
+    tuned for its corpus by its family, `<base id>+tuned`: every re-tuning of it is alike
+    enough to share one threshold, measured by scripts/calibrate_figures.py)."""
+    return "+".join(_family_id(embedder.model_id) for embedder in embedders)
+
+
+def _family_id(model_id: str) -> str:
+    if model_family(model_id) != "tuned":
+        return model_id
+    return model_id.split(TUNED_MARK)[0] + TUNED_MARK.rstrip(".")
 
 
 def calibrated_threshold(models: str) -> float:

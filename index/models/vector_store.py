@@ -102,7 +102,7 @@ class StoredPassageEmbedder(WrappingEmbedder):
 
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32, *,
                        progress: Progress | None = None, stage: str = "embedding") -> np.ndarray:
-        return self._stored(texts, self.model_id, lambda missing: self.inner.embed_passages(
+        return self._stored(texts, self.passage_model_id, lambda missing: self.inner.embed_passages(
             missing, batch_size, progress=progress,
             stage=f"{stage} ({len(texts) - len(missing)} reused)"))
 

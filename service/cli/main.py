@@ -72,6 +72,54 @@ def build(if_stale: bool) -> None:
     echo_build(result, settings)
 
 
+@main.command("tune")
+@click.option("--if-stale", is_flag=True,
+              help="Tune only if the current model was not tuned for the corpus as it is.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=None,
+              help="Training steps (default CASESEARCH_TUNE_STEPS).")
+@click.option("--background", is_flag=True, hidden=True,
+              help="As started by a server: one thread, give way to a tuning already running.")
+def tune_command(if_stale: bool, steps: int | None, background: bool) -> None:
+    """Teach the bundled model the corpus it serves, then rebuild the index with it.
+
+    A server does this by itself in the background (CASESEARCH_TUNE=auto) and swaps the
+    tuned model in when it is ready; this command does it now, in the foreground.
+    """
+    from corpus.filelock import LockWaitTimeout
+    from service.runtime.tuning import tune_for_corpus, tuning_applies, tuning_needed
+    from service.runtime.wiring import index_status, tuned_for_build
+
+    settings = load_settings()
+    if not tuning_applies(settings):
+        fail("tuning applies to the bundled model (CASESEARCH_MODEL unset) with "
+             "CASESEARCH_TUNE=auto")
+    try:
+        if if_stale or background:
+            from corpus.store import CorpusStore
+
+            corpus = CorpusStore(settings.data).load(on_wait=say_waiting)
+            tuned = tuned_for_build(settings)
+            if (background and not tuning_needed(settings, corpus.sha256)) or (
+                    tuned is not None and tuned.corpus_sha256 == corpus.sha256
+                    and index_status(settings).stale is None):
+                click.echo("the model is tuned for the corpus as it is")
+                return
+        outcome = tune_for_corpus(settings, steps=steps, wait=not background,
+                                  threads=1 if background else None,
+                                  progress=None if background else terminal_progress(),
+                                  on_wait=None if background else say_waiting)
+    except LockWaitTimeout:
+        click.echo("another tuning of the model is running; it will be served when it ends")
+        return
+    except (ValueError, *USER_ERRORS) as exc:
+        fail(exc)
+    model = outcome.model
+    click.echo(f"{'tuned' if outcome.trained else 'already tuned:'} {model.model_id} on "
+               f"{model.pairs} pairs of {model.cases} cases in {model.seconds:.0f} s")
+    if outcome.build is not None:
+        echo_build(outcome.build, settings)
+
+
 def _warn_unreadable(problems, settings: Settings) -> None:
     for problem in problems:
         click.echo(f"warning: {terminal_safe(problem.message)}", err=True)
@@ -400,12 +448,16 @@ def mcp(use_http: bool, port: int | None) -> None:
     from service.assistants.mcp_server import run_mcp
     from service.runtime.loader import EngineState
     from service.runtime.reload import IndexWatcher
+    from service.runtime.tuning import TuningTrigger, tuning_applies
     from service.runtime.wiring import reopen_engine
 
     settings = load_settings()
     state = EngineState.ready_with(_engine())
-    IndexWatcher(state, settings.index_path, reopen=reopen_engine, data_dir=settings.data,
-                 interval=settings.reload_seconds).start()  # serve each new build
+    IndexWatcher(state, settings.index_path,
+                 reopen=lambda engine, build: reopen_engine(engine, build, settings),
+                 data_dir=settings.data, interval=settings.reload_seconds,
+                 on_serving=TuningTrigger(settings) if tuning_applies(settings) else None,
+                 ).start()  # serve each new build, and tune the model for its corpus
     run_mcp(state, settings.public_url, http=use_http, port=port or settings.mcp_port,
             hosts=settings.served_hosts, api_key=settings.api_key)
 
@@ -447,3 +499,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+
+
+if __name__ == "__main__":  # `python -m service.cli.main`, as a server starts a tuning
+    main()

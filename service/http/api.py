@@ -20,6 +20,7 @@ from service.http.openapi import openapi_document
 from service.http.server import REQUEST_SECONDS
 from service.problems import ApiError
 from service.runtime.loader import EngineState
+from service.runtime.reload import without_paths
 from service.schema import (
     BATCH,
     BRIEF,
@@ -80,6 +81,13 @@ def readyz() -> tuple[Response, int]:
     body = {"status": "ready", "ready": True, "model": index.manifest.model_id,
             "backend": current.engine.embedder.backend, "cases": len(index.cases),
             "build": index.path.name, "built_at": index.manifest.built_at}
+    settings = current_app.config.get("SETTINGS")
+    if settings is not None:  # whether the model tuned for this corpus serves yet
+        from service.runtime.tuning import tuning_state
+
+        tuning = tuning_state(settings, index.manifest.corpus_sha256, index.manifest.model_id)
+        if tuning is not None:
+            body["tuning"] = without_paths(tuning)
     if current.reload_error:
         body["reload_error"] = current.reload_error
     if current.corpus_problems:

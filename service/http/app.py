@@ -75,12 +75,18 @@ def create_app(test_config: dict[str, Any] | None = None, *,
 
 def _watch_index(app: Flask, state: EngineState) -> None:
     from service.runtime.reload import IndexWatcher
+    from service.runtime.tuning import TuningTrigger, tuning_applies
     from service.runtime.wiring import reopen_engine
 
+    settings = app.config.get("SETTINGS")
+    # A server started from its settings tunes the model for the corpus it serves.
+    trigger = (TuningTrigger(settings) if settings is not None and tuning_applies(settings)
+               else None)
     watcher = IndexWatcher(state, app.config["INDEX_PATH"],
-                           reopen=lambda engine, build: observed(reopen_engine(engine, build)),
+                           reopen=lambda engine, build: observed(
+                               reopen_engine(engine, build, settings)),
                            data_dir=app.config.get("DATA_DIR"),
-                           interval=float(app.config["RELOAD_SECONDS"]))
+                           interval=float(app.config["RELOAD_SECONDS"]), on_serving=trigger)
     app.extensions["casesearch.watcher"] = watcher
     watcher.start()
 

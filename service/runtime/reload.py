@@ -40,8 +40,12 @@ class IndexWatcher:
 
     def __init__(self, state: EngineState, index_path: Path, *,
                  reopen: Callable[[SearchEngine, Path], SearchEngine],
-                 interval: float, data_dir: Path | None = None) -> None:
+                 interval: float, data_dir: Path | None = None,
+                 on_serving: Callable[[str], object] | None = None) -> None:
+        """`on_serving` is told the corpus digest of the build served, after every look for a
+        new build (service.runtime.tuning starts a tuning for a corpus not tuned for)."""
         self.state, self.index_path, self.reopen = state, Path(index_path), reopen
+        self.on_serving = on_serving
         self.data_dir, self.interval = data_dir, interval
         self._failed: Path | None = None
         self._corpus_seen: tuple | None = None
@@ -53,7 +57,11 @@ class IndexWatcher:
         """Swap in the build the link points to if it is not the one serving; True if swapped.
         A build that failed to load is not tried again: builds never change once made."""
         with self._running("looking for a new build of the index"):
-            return self._check_index()
+            swapped = self._check_index()
+        engine = self.state.engine
+        if self.on_serving is not None and engine is not None:
+            self.on_serving(engine.index.manifest.corpus_sha256)
+        return swapped
 
     def _check_index(self) -> bool:
         engine = self.state.engine

@@ -156,6 +156,16 @@ class Settings:
         "CASESEARCH_ALLOW_DOWNLOAD", False,
         "`1` lets sentence-transformers fetch a named model from its hub once; otherwise only "
         "local folders and the local cache are used", flag, shown="off")
+    tune: str = setting(
+        "CASESEARCH_TUNE", "auto",
+        "`auto`: the bundled model learns the corpus it serves, in the background after the "
+        "server starts and after every corpus change, and is swapped in when ready "
+        "([docs/QUALITY.md](docs/QUALITY.md)); `off`: the bundled model as it ships",
+        one_of("auto", "off"))
+    tune_steps: int = setting(
+        "CASESEARCH_TUNE_STEPS", 600,
+        "training steps of a tuning (batches of 16 of the corpus's pairs); they also cap the "
+        "pairs made (steps × 16), so that a large corpus samples them", whole(1, 100_000))
     index: Path | None = setting("CASESEARCH_INDEX", None, "where the index lives", path,
                                  shown="`<home>/index`")
     data: Path = setting("CASESEARCH_DATA", DEFAULT_DATA_DIR, "the folder of source documents",

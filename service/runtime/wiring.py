@@ -32,25 +32,51 @@ from index.artifact.store import (
 from index.errors import CasesearchError, IndexMismatchError
 from index.models.embedders import (
     BUILTIN_MODEL,
+    AdaptedEmbedder,
     CachedEmbedder,
     Embedder,
     configured_model_id,
+    innermost,
     load_embedder,
     load_second_embedder,
+    model_family,
     prepare_builtin_model,
 )
 from index.models.vector_store import EmbeddingStore, StoredPassageEmbedder
 from index.progress import Progress
 from index.retrieval.in_flight import searches_overlap
 from index.retrieval.search import SearchEngine
+from index.tuning.store import TunedModel, current_tuned, find_tuned
 from service.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+def tuned_for_build(settings: Settings) -> TunedModel | None:
+    """The tuned model a build embeds with: the current one (index.tuning.store), when the
+    bundled model is configured and tuning is on; None for the base model."""
+    if settings.tune == "off" or settings.model != BUILTIN_MODEL:
+        return None
+    return current_tuned(settings.home, configured_model_id(BUILTIN_MODEL) or "")
+
+
+def tuned_of_index(settings: Settings, model_id: str | None) -> TunedModel | None:
+    """The tuned model an index was built with, if it was and that model is still kept: a
+    server serves the model of the build it loads (the build a tuning makes follows it)."""
+    if settings.tune == "off" or settings.model != BUILTIN_MODEL or model_id is None:
+        return None
+    if model_family(model_id) != "tuned":
+        return None
+    current = tuned_for_build(settings)
+    if current is not None and current.model_id == model_id:
+        return current
+    return find_tuned(settings.home, model_id)
+
+
 def open_engine(settings: Settings | None = None) -> SearchEngine:
-    """Load the index, check it was built with the configured model, then load the model
-    (`settings` default: the environment's, so from a checkout the `var/` that make built).
+    """Load the index, check it was built with the configured model (or the bundled model tuned
+    for its corpus), then load that model (`settings` default: the environment's, so from a
+    checkout the `var/` that make built).
 
     Raises:
         IndexNotFoundError, IndexIntegrityError, IndexMismatchError, ModelLoadError.
@@ -59,10 +85,12 @@ def open_engine(settings: Settings | None = None) -> SearchEngine:
     # A query's numpy work is small; BLAS threads would only busy-wait against the embedder's.
     threadpool_limits(1, user_api="blas")
     # Fail on a wrong model (read from the manifest alone) before spending seconds loading one.
-    mismatch = model_mismatch(read_manifest(settings.index_path), settings)
+    manifest = read_manifest(settings.index_path)
+    tuned = tuned_of_index(settings, manifest.model_id)
+    mismatch = model_mismatch(manifest, settings, tuned)
     if mismatch is not None:
         raise mismatch
-    embedder, second = load_embedders(settings)
+    embedder, second = load_embedders(settings, tuned=tuned)
     index = load_index(settings.index_path, model_id=embedder.model_id)
     if settings.query_cache:
         embedder = CachedEmbedder(embedder, settings.query_cache)
@@ -70,38 +98,69 @@ def open_engine(settings: Settings | None = None) -> SearchEngine:
     return SearchEngine(index, embedder, second=second)
 
 
-def reopen_engine(current: SearchEngine, build: Path) -> SearchEngine:
+def reopen_engine(current: SearchEngine, build: Path,
+                  settings: Settings | None = None) -> SearchEngine:
     """A new engine over another build of the index, reusing the loaded embedders (and their
-    query caches): what a running server does when a build replaces its index.
+    query caches): what a running server does when a build replaces its index. A build made
+    with the model tuned for a changed corpus (index.tuning) brings that model in: its map is
+    laid over the loaded model (with a query cache of its own), and the old one serves until
+    the swap.
 
     Args:
         current: the engine serving now.
         build: the new build's folder (or the index link).
+        settings: the service's settings, for loading a tuned model (default: the
+            environment's).
 
     Raises:
         IndexNotFoundError, IndexIntegrityError, IndexMismatchError: the new build cannot be
             served with the loaded models (a restart is needed); the current one stays.
     """
-    index = load_index(build, model_id=current.embedder.model_id)
+    embedder = current.embedder
+    built_with = read_manifest(build).model_id
+    if built_with != embedder.model_id:
+        embedder = _embedder_for(built_with, innermost(embedder),
+                                 settings or Settings.from_env()) or embedder
+    index = load_index(build, model_id=embedder.model_id)
     built, second = index.manifest.second_model_id, current.second_embedder
     if built is not None and (second is None or second.model_id != built):
         raise IndexMismatchError(built, second.model_id if second else "none", str(build))
-    return SearchEngine(index, current.embedder, current.config, second=second)
+    return SearchEngine(index, embedder, current.config, second=second)
 
 
-def load_embedders(settings: Settings,
-                   threads: int | None = None) -> tuple[Embedder, Embedder | None]:
-    """The configured model and second embedder, each call on at most `threads` threads
-    (default: the settings' share of the cores), and on one when searches overlap."""
+def _embedder_for(model_id: str, loaded: Embedder, settings: Settings) -> Embedder | None:
+    """The embedder for a build made with `model_id` from the model already loaded: the
+    bundled model tuned for another corpus (its map laid over the loaded model, which is not
+    loaded again), or as it ships; None if `model_id` is another model (a restart is needed)."""
+    if loaded.model_id != configured_model_id(settings.model):
+        return None
+    tuned = tuned_of_index(settings, model_id)
+    if tuned is not None:
+        embedder: Embedder = AdaptedEmbedder(loaded, tuned.adapter(), tuned.model_id)
+    elif model_id == loaded.model_id:
+        embedder = loaded
+    else:
+        return None
+    return CachedEmbedder(embedder, settings.query_cache) if settings.query_cache else embedder
+
+
+def load_embedders(settings: Settings, threads: int | None = None, *,
+                   tuned: TunedModel | None = None,
+                   second: bool = True) -> tuple[Embedder, Embedder | None]:
+    """The configured model (or `tuned`, the bundled model tuned for its corpus) and second
+    embedder (unless `second` is false), each call on at most `threads` threads (default: the
+    settings' share of the cores), and on one when searches overlap."""
     options = {"cache_dir": settings.home, "allow_download": settings.allow_download,
                "threads": threads or settings.compute_threads, "crowded": searches_overlap}
-    return (load_embedder(settings.model, backend=settings.backend, **options),
-            load_second_embedder(settings.second_model, **options))
+    return (load_embedder(settings.model, backend=settings.backend, tuned=tuned, **options),
+            load_second_embedder(settings.second_model, **options) if second else None)
 
 
-def model_mismatch(manifest: Manifest, settings: Settings) -> IndexMismatchError | None:
-    """The error to raise if the index was built with other embedders than the configured."""
-    for built, configured in ((manifest.model_id, configured_model_id(settings.model)),
+def model_mismatch(manifest: Manifest, settings: Settings,
+                   tuned: TunedModel | None = None) -> IndexMismatchError | None:
+    """The error to raise if the index was built with other embedders than the configured
+    (the bundled model tuned for its corpus, `tuned`, counts as the bundled model)."""
+    for built, configured in ((manifest.model_id, configured_model_id(settings.model, tuned)),
                               (manifest.second_model_id,
                                configured_model_id(settings.second_model))):
         if built != configured:
@@ -134,7 +193,7 @@ def index_status(settings: Settings) -> IndexStatus:
         verify_files(build, manifest)
     except CasesearchError as exc:
         return IndexStatus(str(exc))
-    if (mismatch := model_mismatch(manifest, settings)) is not None:
+    if (mismatch := model_mismatch(manifest, settings, tuned_for_build(settings))) is not None:
         return IndexStatus(str(mismatch))
     corpus, problems = CorpusStore(settings.data).load_readable()
     if problems:
@@ -175,8 +234,10 @@ def build(settings: Settings, *, progress: Progress | None = None,
             # The sentence-transformers export is made at set-up whichever backend embeds, so
             # that switching CASESEARCH_BACKEND needs no further step.
             prepare_builtin_model(settings.home, progress)
-        # A build is its own process: it may use every core.
-        embedder, second = load_embedders(settings, threads=settings.threads or os.cpu_count())
+        # A build is its own process: it may use every core. It embeds with the model tuned
+        # for the corpus when there is one (for a changed corpus, the last one tuned).
+        embedder, second = load_embedders(settings, threads=settings.threads or os.cpu_count(),
+                                          tuned=tuned_for_build(settings))
         store = EmbeddingStore(settings.home / "embeddings.sqlite")
         try:
             embedder = StoredPassageEmbedder(embedder, store)

@@ -74,7 +74,21 @@ def test_a_hits_match_features_are_the_ones_calibrated(engine, ranked):
     query, ranking = ranked
     hit = engine.hit_builder.hits(ranking, query)[0]
     assert set(hit.features) == set(FEATURES)
-    assert hit.features["cross_lingual"] == 0.0  # a Chinese question, the second not asked
+    assert hit.features["second"] == 0.0  # a Chinese question: the second is not asked
+    assert hit.features["top"] == 1.0 and hit.features["rank"] == 0.0
+    # the question's best signals are the same for every hit of it
+    others = engine.hit_builder.hits(ranking, query)[1:]
+    assert {h.features["q_dense"] for h in others} == {hit.features["q_dense"]}
+    assert hit.features["q_dense"] == max(h.features["dense"] for h in [hit, *others])
+
+
+def test_a_question_the_corpus_never_speaks_of_is_unknown_to_it(engine):
+    builder = engine.hit_builder
+    assert builder.unknown_share(["暖气"], cross_lingual=False) == 1.0
+    assert builder.unknown_share(["校车"], cross_lingual=False) == 0.0
+    # an everyday word counts as known when an official term it stands for is
+    assert builder.unknown_share(["玩水"], cross_lingual=False) == 0.0
+    assert 0.0 < builder.unknown_share(["校车", "暖气"], cross_lingual=False) < 1.0
 
 
 def test_a_hit_serializes_to_the_api_result():

@@ -232,11 +232,15 @@ def test_the_calibration_matches_the_features_the_engine_computes():
 
     data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
     assert tuple(data["features"]) == FEATURES  # else: python -m scripts.calibrate_match
-    models = match_models()
-    assert set(models) == {"search", "similar"}
-    for model in models.values():
-        assert 0 < model.partial <= 1 and 0 < model.strong <= 1
-        assert model.level({name: 0.0 for name in FEATURES}) in ("weak", "partial", "strong")
+    assert set(data["families"]) == {"base", "tuned"}  # the bundled model, and tuned
+    for family in ("base", "tuned"):
+        models = match_models(family)
+        assert set(models) == {"search", "search-cross", "similar"}
+        for model in models.values():
+            assert 0 < model.partial <= 1 and 0 < model.strong <= 1
+            assert model.level({name: 0.0 for name in FEATURES}) in ("weak", "partial",
+                                                                    "strong")
+    assert match_models("tuned") != match_models("base")
 
 
 def test_the_probability_of_an_answer_is_what_decides_strong():
