@@ -23,6 +23,11 @@ from index.models.embedders import (
 )
 from index.retrieval.search import SearchEngine
 
+# The servers and builds the tests start serve the index they are given: no tuning started in
+# the background swaps another build in mid-test. The tests of tuning turn it on in their own
+# settings (tests/service/test_tuning_service.py).
+os.environ["CASESEARCH_TUNE"] = "off"
+
 
 class FakeEmbedder(Embedder):
     """Hashes characters and character pairs into a small vector: texts sharing words score

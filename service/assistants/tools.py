@@ -88,7 +88,8 @@ TOOLS = {"search": SEARCH.with_defaults(min_match="partial"), "fetch": FETCH,
 LEVELS_TEXT = (
     f"Each result has a `match` level: {records.LEVELS_MEANING}; by default (`min_match` = "
     "partial) weak ones are left out, so an empty list means no practice in the corpus "
-    "answers it. Cite strong matches as answers and partial ones as related.")
+    "answers it: say so plainly, and do not answer from the closest practices instead. Cite "
+    "strong matches as answers and partial ones as related.")
 
 
 def tool_descriptions(summary: str | None = None) -> dict[str, str]:

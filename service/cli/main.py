@@ -86,7 +86,8 @@ def tune_command(if_stale: bool, steps: int | None, background: bool) -> None:
     tuned model in when it is ready; this command does it now, in the foreground.
     """
     from corpus.filelock import LockWaitTimeout
-    from service.runtime.tuning import tune_for_corpus, tuning_applies, tuning_needed
+    from index.tuning.store import failure_for
+    from service.runtime.tuning import tune_for_corpus, tuning_applies
     from service.runtime.wiring import index_status, tuned_for_build
 
     settings = load_settings()
@@ -99,8 +100,10 @@ def tune_command(if_stale: bool, steps: int | None, background: bool) -> None:
 
             corpus = CorpusStore(settings.data).load(on_wait=say_waiting)
             tuned = tuned_for_build(settings)
-            if (background and not tuning_needed(settings, corpus.sha256)) or (
-                    tuned is not None and tuned.corpus_sha256 == corpus.sha256
+            if background and failure_for(settings.home, corpus.sha256):
+                click.echo("tuning for this corpus failed before; not retried until it changes")
+                return
+            if (tuned is not None and tuned.corpus_sha256 == corpus.sha256
                     and index_status(settings).stale is None):
                 click.echo("the model is tuned for the corpus as it is")
                 return
@@ -477,7 +480,7 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
     settings = load_settings()
     try:
-        status = index_status(settings)
+        status = index_status(settings, serving=True)
     except USER_ERRORS as exc:
         fail(exc)
     if status.problems and status.index_ok:

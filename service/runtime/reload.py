@@ -41,9 +41,10 @@ class IndexWatcher:
     def __init__(self, state: EngineState, index_path: Path, *,
                  reopen: Callable[[SearchEngine, Path], SearchEngine],
                  interval: float, data_dir: Path | None = None,
-                 on_serving: Callable[[str], object] | None = None) -> None:
-        """`on_serving` is told the corpus digest of the build served, after every look for a
-        new build (service.runtime.tuning starts a tuning for a corpus not tuned for)."""
+                 on_serving: Callable[[str, str], object] | None = None) -> None:
+        """`on_serving` is told the corpus digest and the model id of the build served, after
+        every look for a new build (service.runtime.tuning starts a tuning for a corpus not
+        tuned for)."""
         self.state, self.index_path, self.reopen = state, Path(index_path), reopen
         self.on_serving = on_serving
         self.data_dir, self.interval = data_dir, interval
@@ -60,7 +61,8 @@ class IndexWatcher:
             swapped = self._check_index()
         engine = self.state.engine
         if self.on_serving is not None and engine is not None:
-            self.on_serving(engine.index.manifest.corpus_sha256)
+            manifest = engine.index.manifest
+            self.on_serving(manifest.corpus_sha256, manifest.model_id)
         return swapped
 
     def _check_index(self) -> bool:

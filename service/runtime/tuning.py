@@ -144,16 +144,17 @@ def _train(settings: Settings, corpus, base_id: str, key: str, recipe: Recipe,
     return model
 
 
-def tuning_needed(settings: Settings, corpus_sha256: str) -> bool:
-    """Whether the corpus an index was built from needs a model tuned for it: tuning applies,
-    the current tuned model (if any) was tuned for another corpus, and no tuning for this one
-    failed."""
+def tuning_needed(settings: Settings, corpus_sha256: str, served_id: str | None = None) -> bool:
+    """Whether a server that serves a build of this corpus (made with `served_id`) should
+    start a tuning: tuning applies, and either the current tuned model (if any) was tuned for
+    another corpus and no tuning for this one failed, or it was tuned for this one but the
+    build served was made with another model (the build a tuning ends with is still due)."""
     if not tuning_applies(settings):
         return False
     base_id = configured_model_id(BUILTIN_MODEL) or BUILTIN_MODEL
     current = current_tuned(settings.home, base_id)
     if current is not None and current.corpus_sha256 == corpus_sha256:
-        return False
+        return served_id is not None and served_id != current.model_id
     return failure_for(settings.home, corpus_sha256) is None
 
 
@@ -190,20 +191,22 @@ def start_background_tuning(settings: Settings) -> subprocess.Popen | None:
 
 class TuningTrigger:
     """Starts a background tuning when the build a server serves was made from a corpus that
-    the current model was not tuned for; once per corpus per process (several workers may each
-    try: the lock lets one tune)."""
+    the current model was not tuned for (or with another model than the one tuned for it);
+    once per corpus and model per process (several workers may each try: the lock lets one
+    tune)."""
 
     def __init__(self, settings: Settings,
                  start: Callable[[Settings], object] = start_background_tuning) -> None:
         self.settings, self.start = settings, start
-        self._started_for: set[str] = set()
+        self._started_for: set[tuple[str, str | None]] = set()
 
-    def __call__(self, corpus_sha256: str) -> bool:
+    def __call__(self, corpus_sha256: str, served_id: str | None = None) -> bool:
         """Start a tuning for this corpus if it needs one; True if one was started."""
-        if corpus_sha256 in self._started_for or not tuning_needed(self.settings,
-                                                                   corpus_sha256):
+        seen = (corpus_sha256, served_id)
+        if seen in self._started_for or not tuning_needed(self.settings, corpus_sha256,
+                                                          served_id):
             return False
-        self._started_for.add(corpus_sha256)
+        self._started_for.add(seen)
         try:
             started = self.start(self.settings)
         except (OSError, LockWaitTimeout) as exc:

@@ -182,8 +182,11 @@ class IndexStatus:
     index_ok: bool = False
 
 
-def index_status(settings: Settings) -> IndexStatus:
-    """Check the index against the configured models and the corpus."""
+def index_status(settings: Settings, *, serving: bool = False) -> IndexStatus:
+    """Check the index against the configured models and the corpus: for a build (is a new
+    one needed?), against the model a build would embed with — the current tuned model, if
+    any; for `serving` (can it be served as it is?), against any model it may be served with
+    — the bundled model as it ships, or a tuned model still kept."""
     build = current_build(settings.index_path) or settings.index_path
     try:
         manifest: Manifest = read_manifest(build)
@@ -193,7 +196,9 @@ def index_status(settings: Settings) -> IndexStatus:
         verify_files(build, manifest)
     except CasesearchError as exc:
         return IndexStatus(str(exc))
-    if (mismatch := model_mismatch(manifest, settings, tuned_for_build(settings))) is not None:
+    tuned = (tuned_of_index(settings, manifest.model_id) if serving
+             else tuned_for_build(settings))
+    if (mismatch := model_mismatch(manifest, settings, tuned)) is not None:
         return IndexStatus(str(mismatch))
     corpus, problems = CorpusStore(settings.data).load_readable()
     if problems:

@@ -57,6 +57,18 @@ def test_a_tuning_starts_once_for_a_corpus_not_tuned_for(tmp_path):
     assert len(started) == 2
 
 
+def test_a_build_with_the_tuned_model_is_started_when_another_model_serves(tmp_path):
+    model = _kept_model(tmp_path, "a" * 64)
+    settings = _settings(tmp_path)
+    assert not tuning_needed(settings, "a" * 64, served_id=model.model_id)
+    base = configured_model_id(BUILTIN_MODEL)
+    assert tuning_needed(settings, "a" * 64, served_id=base)  # its build is still due
+    started = []
+    trigger = TuningTrigger(settings, start=lambda s: started.append(s) or object())
+    assert trigger("a" * 64, base) and not trigger("a" * 64, base)
+    assert not trigger("a" * 64, model.model_id) and len(started) == 1
+
+
 def test_no_tuning_starts_when_the_model_is_tuned_for_the_corpus_or_it_failed(tmp_path):
     _kept_model(tmp_path, "a" * 64)
     settings = _settings(tmp_path)
@@ -71,9 +83,9 @@ def test_the_watcher_tells_the_trigger_which_corpus_it_serves(live_engine):
     state, path, engine = live_engine
     told = []
     watcher = IndexWatcher(state, path, reopen=lambda e, b: e, interval=0,
-                           on_serving=told.append)
+                           on_serving=lambda *seen: told.append(seen))
     watcher.check_index()
-    assert told == [engine.index.manifest.corpus_sha256]
+    assert told == [(engine.index.manifest.corpus_sha256, engine.index.manifest.model_id)]
 
 
 @pytest.fixture
