@@ -24,10 +24,13 @@ class IndexMismatchError(CasesearchError):
 
     def __init__(self, index_model: str, query_model: str, path: str) -> None:
         self.index_model, self.query_model = index_model, query_model
+        # A model tuned for its corpus is the bundled model with CASESEARCH_TUNE=auto, not a
+        # model one can name (index.models.embedders.TUNED_MARK).
+        instead = ("CASESEARCH_TUNE=auto" if "+tuned." in index_model
+                   else f"CASESEARCH_MODEL={index_model}")
         super().__init__(
             f"the index at {path} was built with model {index_model!r} but the configured "
-            f"model is {query_model!r}; rebuild it with `casesearch build` (or set "
-            f"CASESEARCH_MODEL={index_model})"
+            f"model is {query_model!r}; rebuild it with `casesearch build` (or set {instead})"
         )
 
 

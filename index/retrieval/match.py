@@ -4,12 +4,13 @@
 Scores are relative (the best candidate of every question scores high, answer or not), so the
 level is decided from what is absolute about a hit: the embedders' cosines (of the case and of
 its sentence nearest the question), how far the case stands out from the other candidates, the
-fused score, and whether the case holds what was asked — how much of the question's weight it
-holds, the weightiest word it lacks, and how much of the question no case speaks of at all
-(index.retrieval.hits.Concepts). Two logistic models, fitted by `scripts/calibrate_match.py` on
-the judged questions of the tuning fold (those nothing answers included), give the probability
-that a hit is relevant at all and that it answers; each level has a threshold on one of them,
-chosen under cross-validation. Cosines differ from model to model, so there is a calibration
+fused score, how much of the question's weight it holds, the best of these over the question's
+first hits (how well anything in the corpus answers it), and how much of the question no case
+speaks of at all (index.retrieval.hits.HitBuilder.features). For each kind of search (KINDS),
+two logistic models, fitted by `scripts/calibrate_match.py` on the judged questions of the
+tuning fold (those nothing answers included), give the probability that a hit is relevant at
+all and that it answers; each level has a threshold on one of them, chosen under
+cross-validation. Cosines differ from model to model, so there is a calibration
 for each model family (the bundled model as it ships, and tuned for its corpus); the fitted
 numbers are kept in `match_calibration.json` beside this file, with the precision and recall
 they reached (docs/QUALITY.md).
@@ -62,6 +63,8 @@ class MatchModel:
 
     def level(self, features: Mapping[str, float]) -> str:
         values = self._standardized(features)
+        if not all(math.isfinite(v) for v in values):  # a broken signal is no evidence
+            return "weak"
         if _logistic(self.answers, values) >= self.strong:
             return "strong"
         if _logistic(self.relevant, values) >= self.partial:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from index.artifact.hashing import sha256_file
+from index.errors import ModelLoadError
 from index.models.embedders import TUNED_MARK
 from index.tuning.train import Recipe
 
@@ -65,8 +66,22 @@ class TunedModel:
         return self.folder / ADAPTER_FILE
 
     def adapter(self) -> np.ndarray:
-        """The map of a question's vector, [d, d] float32."""
-        return np.load(self.adapter_file, allow_pickle=False).astype(np.float32)
+        """The map of a question's vector, [d, d] float32.
+
+        Raises:
+            ModelLoadError: the file is not a square matrix of finite numbers.
+        """
+        try:
+            adapter = np.load(self.adapter_file, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"the tuned model {self.folder.name} cannot be read ({exc}); "
+                                 f"remove the folder and run `casesearch tune`") from exc
+        if (adapter.ndim != 2 or adapter.shape[0] != adapter.shape[1]
+                or adapter.dtype.kind != "f" or not np.isfinite(adapter).all()):
+            raise ModelLoadError(f"the tuned model {self.folder.name} holds no usable map "
+                                 f"(shape {adapter.shape}, type {adapter.dtype}); remove the "
+                                 f"folder and run `casesearch tune`")
+        return adapter.astype(np.float32)
 
 
 def read_tuned(folder: Path) -> TunedModel | None:
@@ -82,7 +97,11 @@ def read_tuned(folder: Path) -> TunedModel | None:
         return None
     if not model.adapter_file.is_file():
         return None
-    return model
+    try:  # the id names the map's digest: a file altered or damaged since is not this model
+        digest = sha256_file(model.adapter_file)[:12]
+    except OSError:
+        return None
+    return model if model.model_id.endswith(f"{TUNED_MARK}{digest}") else None
 
 
 def current_tuned(home: Path, base_id: str) -> TunedModel | None:
@@ -149,6 +168,25 @@ def point_current(home: Path, model: TunedModel, keep: int = 2) -> None:
                     key=lambda f: f.stat().st_mtime, reverse=True)
     for folder in others[keep:]:
         shutil.rmtree(folder, ignore_errors=True)
+    for leftover in root.glob(".*.partial-*"):  # of a tuning killed while it saved
+        if not _alive(leftover.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in root.glob(".current-*"):
+        if not _alive(leftover.name.rsplit("-", 1)[-1]):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process numbered `pid` runs (a name that is no number: not a process)."""
+    if not pid.isdecimal():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def record_failure(home: Path, corpus_sha256: str, message: str) -> None:

@@ -73,12 +73,14 @@ def batches(pairs: Sequence[Pair], size: int, count: int,
 
 
 def train_adapter(pairs: Sequence[Pair], questions: np.ndarray, cases: np.ndarray, *,
-                  recipe: Recipe = Recipe(), progress: Progress | None = None) -> Tuned:
+                  recipe: Recipe = Recipe(), threads: int | None = None,
+                  progress: Progress | None = None) -> Tuned:
     """Train the map on `pairs`, given the vectors of their texts (`questions`, in pair order)
     and of the cases (`cases`, by row), all unit length.
 
     Raises:
-        ValueError: fewer than two cases to tell apart, or vectors that do not match the pairs.
+        ValueError: fewer than two cases to tell apart, vectors that do not match the pairs,
+            or a training that diverged.
     """
     import torch
 
@@ -88,6 +90,8 @@ def train_adapter(pairs: Sequence[Pair], questions: np.ndarray, cases: np.ndarra
     plan = batches(pairs, recipe.batch, recipe.steps, random.Random(recipe.seed))
     if not plan:
         raise ValueError("tuning needs pairs of at least two cases")
+    if threads:
+        torch.set_num_threads(threads)
     torch.manual_seed(recipe.seed)
     q_all = torch.from_numpy(np.ascontiguousarray(questions, np.float32))
     c_all = torch.from_numpy(np.ascontiguousarray(cases, np.float32))
@@ -111,4 +115,7 @@ def train_adapter(pairs: Sequence[Pair], questions: np.ndarray, cases: np.ndarra
     curve = tuple(round(float(np.mean(losses[i:i + tenth])), 4)
                   for i in range(0, len(losses), tenth))
     adapter = np.eye(dimension, dtype=np.float32) + change.detach().numpy()
+    if not np.isfinite(adapter).all():
+        raise ValueError("the training diverged (the map is not finite); try fewer steps "
+                         "or a lower learning rate")
     return Tuned(adapter, curve, round(time.perf_counter() - started, 2))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,6 +96,9 @@ def tune_command(if_stale: bool, steps: int | None, background: bool) -> None:
     if not tuning_applies(settings):
         fail("tuning applies to the bundled model (CASESEARCH_MODEL unset) with "
              "CASESEARCH_TUNE=auto")
+    if background:  # started by a server: give way to its searches
+        with contextlib.suppress(OSError):
+            os.nice(10)
     try:
         if if_stale or background:
             from corpus.store import CorpusStore

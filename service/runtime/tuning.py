@@ -3,9 +3,10 @@
 `tune_for_corpus` makes the training pairs of the corpus (index.tuning.pairs), embeds them with
 the bundled model, trains the map of a question's vector on them against the cases' vectors
 (index.tuning.train), keeps it (index.tuning.store), makes it the current model and builds the
-index with it — a build that embeds nothing new, as the cases' vectors are the bundled model's
-own; a running server swaps that build in as it does any other (service.runtime.reload), the
-loaded model kept and the map laid over it.
+index with it — a build that embeds again only the figures' metric phrases (compared as
+questions are), as the cases' vectors are the bundled model's own; a running server swaps
+that build in as it does any other (service.runtime.reload), the loaded model kept and the
+map laid over it.
 
 Nothing waits for it: a server starts with what it has (the base model on a fresh set-up, the
 last tuned model after a corpus change: new cases are searchable at once), and `TuningTrigger`
@@ -23,10 +24,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from corpus.filelock import FileLock, LockWaitTimeout
@@ -52,6 +54,7 @@ from service.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 LOG_FILE = "tune.log"
+LOG_BYTES = 1 << 20  # tune.log is begun afresh (the old one kept as tune.log.1) past this
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,9 @@ def tuning_applies(settings: Settings) -> bool:
 
 
 def tune_lock(settings: Settings) -> FileLock:
-    root = tuned_root(settings.home)
-    root.mkdir(parents=True, exist_ok=True)
-    return FileLock(root / ".tune.lock", "the tuning of the model")
+    """The lock one tuning holds at a time (its folder is made by the tuning, not here: a
+    health check only looks)."""
+    return FileLock(tuned_root(settings.home) / ".tune.lock", "the tuning of the model")
 
 
 def tune_for_corpus(settings: Settings, *, steps: int | None = None, wait: bool = True,
@@ -95,6 +98,7 @@ def tune_for_corpus(settings: Settings, *, steps: int | None = None, wait: bool 
 
     if not tuning_applies(settings):
         raise ValueError("tuning applies to the bundled model with CASESEARCH_TUNE=auto")
+    tuned_root(settings.home).mkdir(parents=True, exist_ok=True)
     with tune_lock(settings).hold(timeout=None if wait else 0, on_wait=on_wait):
         corpus = CorpusStore(settings.data).load(on_wait=on_wait)
         base_id = configured_model_id(BUILTIN_MODEL) or BUILTIN_MODEL
@@ -110,7 +114,8 @@ def tune_for_corpus(settings: Settings, *, steps: int | None = None, wait: bool 
                 raise
         clear_failure(settings.home)
         point_current(settings.home, model)
-        result = build(settings, progress=progress, on_wait=on_wait) if build_after else None
+        building = replace(settings, threads=threads) if threads else settings
+        result = build(building, progress=progress, on_wait=on_wait) if build_after else None
     return TuneOutcome(model, trained, result)
 
 
@@ -135,7 +140,8 @@ def _train(settings: Settings, corpus, base_id: str, key: str, recipe: Recipe,
         store.close()
     questions = embedder.embed_queries(
         [pair.query for pair in pairs], progress=progress, stage="embedding training pairs")
-    tuned = train_adapter(pairs, questions, cases, recipe=recipe, progress=progress)
+    tuned = train_adapter(pairs, questions, cases, recipe=recipe, threads=threads,
+                          progress=progress)
     model = save_tuned(settings.home, key, base_id=base_id, corpus_sha256=corpus.sha256,
                        cases=len(corpus.cases), pairs=len(pairs), recipe=recipe,
                        adapter=tuned.adapter, seconds=tuned.seconds, losses=tuned.losses)
@@ -176,17 +182,49 @@ def tuning_state(settings: Settings, corpus_sha256: str, served_id: str) -> str 
 
 
 def start_background_tuning(settings: Settings) -> subprocess.Popen | None:
-    """Start `casesearch tune --background` in a process of its own, at low priority, on one
-    thread (the server keeps the other cores), its output appended to `tune.log` beside the
-    tuned models; None if one is already running."""
+    """Start `casesearch tune --background` in a process of its own (it lowers its own
+    priority and keeps to one thread: the server keeps the other cores), with the server's own
+    settings and absolute paths, its output appended to `tune.log` beside the tuned models
+    (begun afresh past LOG_BYTES); None if a tuning is running already.
+
+    Raises:
+        OSError: the folder of tuned models cannot be written, or the process not started.
+    """
     if tune_lock(settings).holders():
         return None
     root = tuned_root(settings.home)
-    with open(root / LOG_FILE, "ab") as out:
+    root.mkdir(parents=True, exist_ok=True)
+    log_file = root / LOG_FILE
+    if log_file.is_file() and log_file.stat().st_size > LOG_BYTES:
+        os.replace(log_file, log_file.with_name(LOG_FILE + ".1"))
+    with open(log_file, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "service.cli.main", "--verbose", "tune", "--background"],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
-            preexec_fn=lambda: os.nice(10), cwd=str(Path(__file__).resolve().parents[2]))
+            [*_cli_command(), "--verbose", "tune", "--background"],
+            env={**os.environ, **_settings_environment(settings)}, stdin=subprocess.DEVNULL,
+            stdout=out, stderr=out, start_new_session=True, cwd=str(settings.home.absolute()))
+
+
+def _cli_command() -> list[str]:
+    """How to run `casesearch` from here: this Python with the CLI's module, or (when this
+    process is no Python: a server embedded in another program) the installed command."""
+    if Path(sys.executable).name.startswith("python"):
+        return [sys.executable, "-m", "service.cli.main"]
+    found = shutil.which("casesearch")
+    if found is None:
+        raise OSError("cannot find the `casesearch` command to start a tuning with")
+    return [found]
+
+
+def _settings_environment(settings: Settings) -> dict[str, str]:
+    """What a tuning started by a server must read as the server does: its folders (absolute:
+    the child runs elsewhere) and models."""
+    # absolute, not resolved: the index is a link that each build points elsewhere
+    return {"CASESEARCH_HOME": str(settings.home.absolute()),
+            "CASESEARCH_DATA": str(settings.data.absolute()),
+            "CASESEARCH_INDEX": str(settings.index_path.absolute()),
+            "CASESEARCH_MODEL": settings.model, "CASESEARCH_SECOND_MODEL": settings.second_model,
+            "CASESEARCH_BACKEND": settings.backend, "CASESEARCH_TUNE": settings.tune,
+            "CASESEARCH_TUNE_STEPS": str(settings.tune_steps)}
 
 
 class TuningTrigger:
@@ -206,13 +244,15 @@ class TuningTrigger:
         if seen in self._started_for or not tuning_needed(self.settings, corpus_sha256,
                                                           served_id):
             return False
-        self._started_for.add(seen)
         try:
             started = self.start(self.settings)
         except (OSError, LockWaitTimeout) as exc:
+            self._started_for.add(seen)  # not tried again in a loop; the log says why
             log.warning("could not start tuning the model in the background: %s", exc)
             return False
-        if started is not None:
-            log.info("tuning the model for the corpus in the background (log: %s)",
-                     tuned_root(self.settings.home) / LOG_FILE)
-        return started is not None
+        if started is None:  # another tuning runs: look again when it is over
+            return False
+        self._started_for.add(seen)
+        log.info("tuning the model for the corpus in the background (log: %s)",
+                 tuned_root(self.settings.home) / LOG_FILE)
+        return True

@@ -176,11 +176,46 @@ def test_an_unfinished_tuned_folder_is_never_read(tmp_path):
 
 
 def test_only_the_newest_tuned_models_are_kept(tmp_path):
-    made = [_saved(tmp_path, corpus_sha=str(i) * 64, key=f"k{i}") for i in range(5)]
-    for model in made:
+    import os
+    import time
+
+    for i in range(5):  # each tuning saves its model, then makes it current
+        model = _saved(tmp_path, corpus_sha=str(i) * 64, key=f"k{i}")
+        os.utime(model.folder, (time.time() + i, time.time() + i))
         point_current(tmp_path, model, keep=2)
-    kept = {p.name for p in (tmp_path / "models" / "tuned").iterdir() if p.is_dir()}
-    assert "k4" in kept and len(kept) == 3 and "k0" not in kept
+        assert current_tuned(tmp_path, BASE_ID) == model
+    root = tmp_path / "models" / "tuned"
+    kept = {p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink()}
+    assert kept == {"k2", "k3", "k4"}  # the current one and the two before it
+
+
+def test_leftovers_of_a_killed_tuning_are_cleared(tmp_path):
+    root = tmp_path / "models" / "tuned"
+    root.mkdir(parents=True)
+    (root / ".k9.partial-999999999").mkdir()  # no such process
+    (root / ".current-999999999").symlink_to("k9")
+    point_current(tmp_path, _saved(tmp_path))
+    assert not list(root.glob(".k9.partial-*")) and not list(root.glob(".current-*"))
+
+
+def test_a_map_altered_or_damaged_since_it_was_saved_is_not_served(tmp_path):
+    model = _saved(tmp_path)
+    point_current(tmp_path, model)
+    np.save(model.adapter_file, np.eye(384, dtype=np.float32) * 2)  # replaced in place
+    assert read_tuned(model.folder) is None and current_tuned(tmp_path, BASE_ID) is None
+
+
+@pytest.mark.parametrize("bad", ["nan", "flat", "pickle"])
+def test_a_map_that_is_no_square_matrix_of_numbers_is_refused(tmp_path, bad):
+    model = _saved(tmp_path)
+    if bad == "nan":
+        np.save(model.adapter_file, np.full((384, 384), np.nan, np.float32))
+    elif bad == "flat":
+        np.save(model.adapter_file, np.ones(384, np.float32))
+    else:
+        np.save(model.adapter_file, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ModelLoadError, match="casesearch tune"):
+        model.adapter()
 
 
 def test_a_failed_tuning_is_remembered_for_its_corpus_only(tmp_path):

@@ -57,6 +57,54 @@ def test_a_tuning_starts_once_for_a_corpus_not_tuned_for(tmp_path):
     assert len(started) == 2
 
 
+def test_a_tuning_that_could_not_start_while_another_ran_is_started_later(tmp_path):
+    answers = iter([None, object()])  # first another tuning holds the lock, then none
+    trigger = TuningTrigger(_settings(tmp_path), start=lambda s: next(answers))
+    assert trigger("a" * 64) is False
+    assert trigger("a" * 64) is True
+
+
+def test_a_tuning_that_cannot_start_is_not_tried_in_a_loop(tmp_path):
+    calls = []
+
+    def refuse(settings):
+        calls.append(settings)
+        raise OSError("read-only file system")
+
+    trigger = TuningTrigger(_settings(tmp_path), start=refuse)
+    assert trigger("a" * 64) is False and trigger("a" * 64) is False
+    assert len(calls) == 1
+
+
+def test_a_background_tuning_reads_the_servers_own_folders(tmp_path, monkeypatch):
+    from service.runtime import tuning
+
+    monkeypatch.chdir(tmp_path)
+    settings = replace(Settings(), home=Path("home"), data=Path("data"))
+    env = tuning._settings_environment(settings)
+    assert env["CASESEARCH_HOME"] == str(tmp_path / "home")
+    assert env["CASESEARCH_DATA"] == str(tmp_path / "data")
+    assert env["CASESEARCH_INDEX"] == str(tmp_path / "home" / "index")  # the link, not its build
+    home = tmp_path / "home"
+    (home / ".index.builds" / "b1").mkdir(parents=True)
+    (home / "index").symlink_to(home / ".index.builds" / "b1")
+    assert tuning._settings_environment(settings)["CASESEARCH_INDEX"] == str(home / "index")
+    assert env["CASESEARCH_TUNE_STEPS"] == str(settings.tune_steps)
+
+
+def test_readyz_says_where_tuning_stands_without_writing(tmp_path):
+    from service.runtime.tuning import tuning_state
+
+    settings = _settings(tmp_path)
+    assert tuning_state(settings, "a" * 64, "some/model") == "pending"
+    assert not (tmp_path / "models").exists()  # a health check only looks
+    model = _kept_model(tmp_path, "a" * 64)
+    assert tuning_state(settings, "a" * 64, model.model_id) == "tuned"
+    record_failure(tmp_path, "b" * 64, "ValueError: diverged")
+    assert tuning_state(settings, "b" * 64, model.model_id) == "failed: ValueError: diverged"
+    assert tuning_state(_settings(tmp_path, tune="off"), "a" * 64, "x") is None
+
+
 def test_a_build_with_the_tuned_model_is_started_when_another_model_serves(tmp_path):
     model = _kept_model(tmp_path, "a" * 64)
     settings = _settings(tmp_path)
