@@ -22,6 +22,11 @@ HEBEI = ("2021年河北省典型案例\n\n（一）石家庄\n（1）建设乡�
          "（2）为乡村教师建设周转宿舍800套，解决教师住宿困难。\n")
 
 
+SHANXI = ("2021年山西省典型案例\n\n（一）太原\n"
+          "（1）建设智慧校园平台，推进课堂教学数字化，覆盖全市中小学校。\n"
+          "（2）实施校园餐提质工程，改造学校食堂120所，实现明厨亮灶全覆盖。\n")
+
+
 def _settings(home: Path, **changes) -> Settings:
     return replace(Settings(), home=home, data=home / "data", **changes)
 
@@ -303,6 +308,28 @@ def test_a_server_serves_at_once_and_swaps_in_the_model_it_tunes_in_the_backgrou
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q={query}",
                                     timeout=10) as response:
             assert json.loads(response.read())["results"]
+
+        # A document added: served at once with the model tuned before, then re-tuned for
+        # the corpus as it is now and swapped in, all without a restart.
+        first_model = ready()["model"]
+        added = settings.home / "shanxi-2021.txt"
+        added.write_text(SHANXI, encoding="utf-8")
+        subprocess.run([*cli, "corpus", "add", str(added), "--year", "2021",
+                        "--province", "山西省"], env=env, cwd=root, check=True,
+                       capture_output=True)
+        states, deadline = [], time.monotonic() + 240
+        while time.monotonic() < deadline:
+            body = ready()
+            if body.get("ready"):
+                states.append((body["cases"], body["model"], body.get("tuning")))
+                if body["cases"] == 6 and body["model"] != first_model \
+                        and body.get("tuning") == "tuned":
+                    break
+            time.sleep(0.3)
+        # the new cases were searchable with the model tuned before, until the new one came
+        assert any(cases == 6 and model == first_model for cases, model, _ in states), states
+        assert states[-1][0] == 6 and states[-1][1] != first_model, states[-3:]
+        assert model_family(states[-1][1]) == "tuned" and states[-1][2] == "tuned"
     finally:
         server.terminate()
         server.wait(30)
