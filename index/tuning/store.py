@@ -98,10 +98,23 @@ def read_tuned(folder: Path) -> TunedModel | None:
     if not model.adapter_file.is_file():
         return None
     try:  # the id names the map's digest: a file altered or damaged since is not this model
-        digest = sha256_file(model.adapter_file)[:12]
+        digest = _digest(model.adapter_file)
     except OSError:
         return None
     return model if model.model_id.endswith(f"{TUNED_MARK}{digest}") else None
+
+
+_digests: dict[tuple, str] = {}
+
+
+def _digest(path: Path) -> str:
+    """The first 12 hex digits of a file's SHA-256, computed once per process for the file as
+    it is (same size and time): servers look at the current model every few seconds."""
+    stat = path.stat()
+    state = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if state not in _digests:
+        _digests[state] = sha256_file(path)[:12]
+    return _digests[state]
 
 
 def current_tuned(home: Path, base_id: str) -> TunedModel | None:
@@ -140,7 +153,7 @@ def save_tuned(home: Path, key: str, *, base_id: str, corpus_sha256: str, cases:
     staging.mkdir()
     np.save(staging / ADAPTER_FILE, np.ascontiguousarray(adapter, np.float32),
             allow_pickle=False)
-    digest = sha256_file(staging / ADAPTER_FILE)[:12]
+    digest = _digest(staging / ADAPTER_FILE)
     record = {"model_id": f"{base_id}{TUNED_MARK}{digest}", "base_id": base_id,
               "corpus_sha256": corpus_sha256, "cases": cases, "pairs": pairs,
               "recipe": asdict(recipe), "pairs_version": PAIRS_VERSION, "seconds": seconds,
