@@ -82,6 +82,41 @@ def bus_question(engine: SearchEngine) -> dict:
             "match": hits[rank - 1].match if rank else None, "top 3": ids[:3]}
 
 
+QUESTION_SIGNALS = ("dense", "sentence", "dense_gap", "coverage", "second", "score")
+
+
+def answerable_auc(engine: SearchEngine, judgments) -> dict:
+    """How well a question's best signals tell questions that something answers from those
+    nothing answers, per language: a logistic model of the best of each signal over the first
+    10 hits (and of `unknown`), fitted on the tuning fold, its AUC on the held-out fold (1: it
+    always tells them apart; 0.5: chance)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    report = {}
+    for lang in sorted({j.lang for j in judgments if j.case is None}):
+        rows = {True: ([], []), False: ([], [])}
+        for judgment in judgments:
+            if judgment.case is not None or judgment.lang != lang:
+                continue
+            hits = engine.search(judgment.query or "", k=10)
+            if not hits:
+                continue
+            signals = [max(h.features[name] for h in hits) for name in QUESTION_SIGNALS]
+            x, y = rows[judgment.fold == HELDOUT]
+            x.append([*signals, hits[0].features["unknown"]])
+            y.append(bool(judgment.relevant))
+        (x_tune, y_tune), (x_held, y_held) = rows[False], rows[True]
+        if len(set(y_tune)) < 2 or len(set(y_held)) < 2:
+            continue
+        mean, spread = np.mean(x_tune, axis=0), np.std(x_tune, axis=0) + 1e-9
+        model = LogisticRegression(max_iter=2000).fit((np.array(x_tune) - mean) / spread,
+                                                      y_tune)
+        scores = model.decision_function((np.array(x_held) - mean) / spread)
+        report[lang] = round(float(roc_auc_score(y_held, scores)), 3)
+    return report
+
+
 def cross_lingual_weak(engine: SearchEngine, judgments) -> dict:
     """Of the cases that answer a question in another script (grade 2, in the top 10), how
     many are labelled weak: "weak for want of shared words"."""
@@ -125,6 +160,7 @@ def main() -> None:
                 "match, held-out fold": match_report(engine, judgments, HELDOUT),
                 "match, tuning fold": match_report(engine, judgments, "tune"),
                 "cross-lingual answers labelled weak": cross_lingual_weak(engine, judgments),
+                "answerable or not, held-out AUC": answerable_auc(engine, judgments),
                 "school-bus question": bus_question(engine),
             }
     print(f"tuned model: {tuned.model_id} ({tuned.pairs} pairs of {tuned.cases} cases, "
@@ -141,7 +177,7 @@ def main() -> None:
     for side in ("before", "after"):
         print(f"\n{side}: " + json.dumps({key: report[side][key] for key in (
             "match, held-out fold", "cross-lingual answers labelled weak",
-            "school-bus question")}, ensure_ascii=False))
+            "answerable or not, held-out AUC", "school-bus question")}, ensure_ascii=False))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
