@@ -224,3 +224,12 @@ def test_a_failed_tuning_is_remembered_for_its_corpus_only(tmp_path):
     assert failure_for(tmp_path, "b" * 64) is None
     clear_failure(tmp_path)
     assert failure_for(tmp_path, "a" * 64) is None
+
+
+def test_a_tuned_index_built_for_another_setting_says_how_to_serve_it():
+    from index.errors import IndexMismatchError
+
+    tuned = str(IndexMismatchError(f"{BASE_ID}{TUNED_MARK}abc123abc123", BASE_ID, "var/index"))
+    assert "CASESEARCH_TUNE=auto" in tuned and "CASESEARCH_MODEL=" not in tuned
+    other = str(IndexMismatchError("some/model", BASE_ID, "var/index"))
+    assert "CASESEARCH_MODEL=some/model" in other
