@@ -38,13 +38,19 @@ BUS_QUESTION = "how do cities keep school buses safe"
 BUS_CASE = "sd2020-jinan-3"
 
 
-def match_report(engine: SearchEngine, judgments, fold: str) -> dict:
+def asked(engine: SearchEngine, judgments) -> dict[str, list]:
+    """The first 10 hits of every judged question (not similar practices), asked once for
+    every measure below."""
+    return {j.id: engine.search(j.query or "", k=10) for j in judgments if j.case is None}
+
+
+def match_report(hits_of: dict[str, list], judgments, fold: str) -> dict:
     """What the match levels say on one fold's questions (not similar practices)."""
     chosen = [j for j in judgments if j.case is None and (j.fold == HELDOUT) == (fold == HELDOUT)]
     levels, grades, told, unanswerable = [], [], 0, 0
     by_language: dict[str, list] = {}
     for judgment in chosen:
-        hits = engine.search(judgment.query or "", k=10)
+        hits = hits_of[judgment.id]
         kept = [h for h in hits if h.match != "weak"]
         if not judgment.relevant:
             unanswerable += 1
@@ -85,7 +91,7 @@ def bus_question(engine: SearchEngine) -> dict:
 QUESTION_SIGNALS = ("dense", "sentence", "dense_gap", "coverage", "second", "score")
 
 
-def answerable_auc(engine: SearchEngine, judgments) -> dict:
+def answerable_auc(hits_of: dict[str, list], judgments) -> dict:
     """How well a question's best signals tell questions that something answers from those
     nothing answers, per language: a logistic model of the best of each signal over the first
     10 hits (and of `unknown`), fitted on the tuning fold, its AUC on the held-out fold (1: it
@@ -99,7 +105,7 @@ def answerable_auc(engine: SearchEngine, judgments) -> dict:
         for judgment in judgments:
             if judgment.case is not None or judgment.lang != lang:
                 continue
-            hits = engine.search(judgment.query or "", k=10)
+            hits = hits_of[judgment.id]
             if not hits:
                 continue
             signals = [max(h.features[name] for h in hits) for name in QUESTION_SIGNALS]
@@ -117,14 +123,14 @@ def answerable_auc(engine: SearchEngine, judgments) -> dict:
     return report
 
 
-def cross_lingual_weak(engine: SearchEngine, judgments) -> dict:
+def cross_lingual_weak(engine: SearchEngine, hits_of: dict[str, list], judgments) -> dict:
     """Of the cases that answer a question in another script (grade 2, in the top 10), how
     many are labelled weak: "weak for want of shared words"."""
     weak = total = 0
     for judgment in judgments:
         if judgment.case is not None or kind_of(engine, judgment) != "search-cross":
             continue
-        for hit in engine.search(judgment.query or "", k=10):
+        for hit in hits_of[judgment.id]:
             if judgment.relevant.get(hit.case.id, 0) == 2:
                 total += 1
                 weak += hit.match == "weak"
@@ -150,24 +156,29 @@ def main() -> None:
         engines = family_engines(settings, Path(folder))
         report["build step"]["two index builds seconds"] = round(
             time.perf_counter() - started, 1)
+        counts: dict[str, int] = {}
         for family, name in (("base", "before"), ("tuned", "after")):
             engine = engines[family]
+            hits_of = asked(engine, judgments)
+            ndcg = {}
+            for mode in ("hybrid", "dense"):
+                scored = score_runs((j, ranked_ids(engine, j, mode)) for j in judged)
+                ndcg[mode] = {s: round(v["ndcg@10"], 3) for s, v in scored.items()}
+                counts = {s: v["n"] for s, v in scored.items()}
             report[name] = {
                 "model": engine.embedder.model_id,
-                "ndcg@10": {mode: {s: round(v["ndcg@10"], 3) for s, v in score_runs(
-                    (j, ranked_ids(engine, j, mode)) for j in judged).items()}
-                    for mode in ("hybrid", "dense")},
-                "match, held-out fold": match_report(engine, judgments, HELDOUT),
-                "match, tuning fold": match_report(engine, judgments, "tune"),
-                "cross-lingual answers labelled weak": cross_lingual_weak(engine, judgments),
-                "answerable or not, held-out AUC": answerable_auc(engine, judgments),
+                "ndcg@10": ndcg,
+                "match, held-out fold": match_report(hits_of, judgments, HELDOUT),
+                "match, tuning fold": match_report(hits_of, judgments, "tune"),
+                "cross-lingual answers labelled weak": cross_lingual_weak(engine, hits_of,
+                                                                          judgments),
+                "answerable or not, held-out AUC": answerable_auc(hits_of, judgments),
                 "school-bus question": bus_question(engine),
             }
     print(f"tuned model: {tuned.model_id} ({tuned.pairs} pairs of {tuned.cases} cases, "
           f"{tuned.recipe['steps']} steps, {tuned.seconds:.0f} s)\n")
     print("| slice | n | hybrid before | hybrid after | dense before | dense after |")
     print("|---|---|---|---|---|---|")
-    counts = {s: v["n"] for s, v in score_runs((j, []) for j in judged).items()}
     for name in SLICES:
         if name not in report["before"]["ndcg@10"]["hybrid"]:
             continue

@@ -107,18 +107,27 @@ class HitBuilder:
         """The share of the question's weight (as `coverage` weighs it) in words that no case
         holds, itself or as an official term its everyday word stands for: how much of what
         was asked the corpus does not speak of at all."""
-        index = self.glosses if cross_lingual and self.glosses is not None else self.lexical
-        top = float(index.idf.max()) if index.idf.size else 1.0
+        index, top = self._terms_index(cross_lingual)
         total = lost = 0.0
         for word in dict.fromkeys(words):
-            terms = [word, *(official_terms(word) if not cross_lingual and self.everyday
-                             else ())]
+            terms = [word, *self._stands_for(word, cross_lingual)]
             known = [float(index.idf[index.vocabulary[t]]) for t in terms
                      if t in index.vocabulary]
             weight = min(known) if known else top
             total += weight
             lost += 0.0 if known else weight
         return lost / total if total else 0.0
+
+    def _terms_index(self, cross_lingual: bool) -> tuple[BM25Index, float]:
+        """The terms a question's words are looked up among (the cases' own, or for a question
+        in another script their English glosses), and the largest weight a word can have (a
+        word the corpus never uses weighs most)."""
+        index = self.glosses if cross_lingual and self.glosses is not None else self.lexical
+        return index, float(index.idf.max()) if index.idf.size else 1.0
+
+    def _stands_for(self, word: str, cross_lingual: bool) -> tuple[str, ...]:
+        """The official terms an everyday word stands for (none across scripts)."""
+        return official_terms(word) if not cross_lingual and self.everyday else ()
 
     def best_sentence(self, row: int, vector: np.ndarray | None) -> float:
         """The cosine of the case's sentence nearest the question (0 without a vector)."""
@@ -133,14 +142,13 @@ class HitBuilder:
         question in another script, among the case's English glosses."""
         if not words:
             return 0.0
-        index = self.glosses if cross_lingual and self.glosses is not None else self.lexical
+        index, top = self._terms_index(cross_lingual)
         held = set(index.document_terms[row])
-        top = float(index.idf.max()) if index.idf.size else 1.0
         weights = [float(index.idf[index.vocabulary[w]]) if w in index.vocabulary else top
                    for w in words]
-        stands_for = (official_terms if not cross_lingual and self.everyday
-                      else lambda word: ())  # a word counts if an official term of it is held
-        found = [word in held or any(term in held for term in stands_for(word))
+        # a word counts if an official term it stands for is held
+        found = [word in held or any(term in held
+                                     for term in self._stands_for(word, cross_lingual))
                  for word in words]
         return sum(w for w, hit in zip(weights, found, strict=True) if hit) / (sum(weights) or 1.0)
 

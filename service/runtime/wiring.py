@@ -48,6 +48,7 @@ from index.retrieval.in_flight import searches_overlap
 from index.retrieval.search import SearchEngine
 from index.tuning.store import TunedModel, current_tuned, find_tuned
 from service.runtime.settings import Settings
+from service.runtime.tuning import tuning_applies
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 def tuned_for_build(settings: Settings) -> TunedModel | None:
     """The tuned model a build embeds with: the current one (index.tuning.store), when the
     bundled model is configured and tuning is on; None for the base model."""
-    if settings.tune == "off" or settings.model != BUILTIN_MODEL:
+    if not tuning_applies(settings):
         return None
     return current_tuned(settings.home, configured_model_id(BUILTIN_MODEL) or "")
 
@@ -63,9 +64,7 @@ def tuned_for_build(settings: Settings) -> TunedModel | None:
 def tuned_of_index(settings: Settings, model_id: str | None) -> TunedModel | None:
     """The tuned model an index was built with, if it was and that model is still kept: a
     server serves the model of the build it loads (the build a tuning makes follows it)."""
-    if settings.tune == "off" or settings.model != BUILTIN_MODEL or model_id is None:
-        return None
-    if model_family(model_id) != "tuned":
+    if not tuning_applies(settings) or model_family(model_id) != "tuned":
         return None
     current = tuned_for_build(settings)
     if current is not None and current.model_id == model_id:
