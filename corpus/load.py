@@ -26,7 +26,7 @@ from corpus.models import Case, Document
 from corpus.outline import PREFACE, Block, Outline, outline_of_lines
 from corpus.parse import ParsedText, parse_text
 from corpus.places import gazetteer
-from corpus.report import describe
+from corpus.report import describe, report_data
 from corpus.text import clean_text, cleaning_notes, describe_character, find_unsafe
 from corpus.word import read_docx
 
@@ -129,6 +129,10 @@ class ParseReport:
     def report(self) -> str:
         """The dry run's account of the document (see `corpus.report`)."""
         return describe(self.reading, self.cases, self.notes, self.found)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The same account as JSON-ready data (the API's and the page's preview)."""
+        return report_data(self.reading, self.cases, self.notes, self.found)
 
 
 def read_source(path: Path) -> Source:

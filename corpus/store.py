@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, DocumentConflictError, DocumentNotFoundError
 from corpus.filelock import FileLock
 from corpus.formats import SUFFIXES
 from corpus.ids import check_doc_id, derive_doc_id
@@ -255,7 +255,9 @@ class CorpusStore:
         with self._writing(on_wait):
             doc = self.find(doc_id)
             if doc is None:
-                raise CorpusError(f"no document has id {doc_id!r}; see `casesearch corpus list`")
+                raise DocumentNotFoundError(f"no document has id {doc_id!r}",
+                                            cli="see `casesearch corpus list`",
+                                            http="see GET /api/documents")
             return self._commit(doc_id, {}, self._files_of(doc))
 
     def trashed(self) -> list[tuple[Path, dict[str, Any] | None]]:
@@ -282,8 +284,9 @@ class CorpusStore:
             if meta is not None and meta.get("id") == doc_id:
                 replace = self.find(doc_id) is not None
                 return self.add(path, meta, replace=replace, on_wait=on_wait)
-        raise CorpusError(f"the trash holds no version of {doc_id!r}; see "
-                          f"`casesearch corpus trash`")
+        raise DocumentNotFoundError(f"the trash holds no version of {doc_id!r}",
+                                    cli="see `casesearch corpus trash`",
+                                    http="see GET /api/documents/trash")
 
     def _check_target(self, doc_id: str, suffix: str, replace: bool) -> list[Path]:
         """The files the new document replaces (none unless `replace`), after checking that
@@ -292,8 +295,10 @@ class CorpusStore:
         current = next((doc for doc in documents if doc.id == doc_id), None)
         if replace:
             if current is None:
-                raise CorpusError(f"--replace {doc_id}: no document has this id; add it "
-                                  f"without --replace (see `casesearch corpus list`)")
+                raise DocumentNotFoundError(
+                    f"no document has id {doc_id!r} to replace",
+                    cli="add it without --replace (see `casesearch corpus list`)",
+                    http="add it with POST /api/documents (see GET /api/documents)")
             old = self._files_of(current)
         else:
             old = []
@@ -301,17 +306,25 @@ class CorpusStore:
             if doc_id in used:
                 holder, holder_id = used[doc_id]
                 if holder_id is None:
-                    raise CorpusError(f"document id {doc_id!r} is already used by {holder} "
-                                      f"(not a document) in {self.data}; pass another --id")
-                raise CorpusError(f"document id {doc_id!r} is already used by {holder} "
-                                  f"(document {holder_id!r}); pass another --id, or "
-                                  f"--replace {holder_id} to replace that document (its "
-                                  f"current version is kept in the trash)")
+                    raise DocumentConflictError(
+                        f"document id {doc_id!r} is already used by {holder} (not a "
+                        f"document) in the corpus folder", cli="pass another --id",
+                        http="give another `id`")
+                kept = "(its current version is kept in the trash)"
+                raise DocumentConflictError(
+                    f"document id {doc_id!r} is already used by {holder} (document "
+                    f"{holder_id!r})",
+                    cli=f"pass another --id, or --replace {holder_id} to replace that "
+                        f"document {kept}",
+                    http=f"give another `id`, or replace that document with PUT "
+                         f"/api/documents/{holder_id} {kept}")
         for name in (f"{doc_id}{suffix}", f"{doc_id}.json"):
             target = self.data / name
             if target.exists() and target not in old:
-                raise CorpusError(f"{target.name} already exists in {self.data} and is not "
-                                  f"part of document {doc_id!r}; move it away first")
+                raise DocumentConflictError(
+                    f"{target.name} already exists in the corpus folder and is not part of "
+                    f"document {doc_id!r}", cli=f"move it away from {self.data} first",
+                    http="give another `id`")
         return old
 
     @staticmethod

@@ -100,7 +100,7 @@ def test_replacing_keeps_the_previous_version_in_the_trash_and_restore_brings_it
 
 
 def test_replace_needs_an_existing_document(store, hebei):
-    with pytest.raises(CorpusError, match="no document has this id"):
+    with pytest.raises(CorpusError, match="no document has id .hb2021. to replace"):
         store.add(hebei, META, replace=True)
 
 
