@@ -67,6 +67,12 @@ def derive_doc_id(stem: str) -> str:
     return slugify(stem)[:64].rstrip("-") or "x"
 
 
+# Names a document may not take: the folder's own README is never a document, and
+# /api/documents/trash lists the trash.
+RESERVED_IDS = {"readme": "the corpus folder's README is never a document",
+                "trash": "/api/documents/trash lists the trash"}
+
+
 def check_doc_id(doc_id: str) -> str:
     """`doc_id` if it is a valid document id, else a `CorpusError` showing a valid one.
 
@@ -77,4 +83,7 @@ def check_doc_id(doc_id: str) -> str:
         raise CorpusError(f"document id {doc_id!r} is not valid: use 1-64 lower-case letters, "
                           f"digits and hyphens, starting with a letter or digit "
                           f"(for example hb2021 or hebei-2021)")
+    if doc_id in RESERVED_IDS:
+        raise CorpusError(f"document id {doc_id!r} is reserved ({RESERVED_IDS[doc_id]}); "
+                          f"choose another, for example {doc_id}-1")
     return doc_id

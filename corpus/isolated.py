@@ -64,8 +64,7 @@ def read_document(path: Path, meta: dict[str, Any], *, seconds: float = READ_SEC
                           "seconds": seconds}, ensure_ascii=False)
     try:
         done = subprocess.run([sys.executable, "-m", "corpus.isolated"], input=request.encode(),
-                              capture_output=True, timeout=seconds,
-                              env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+                              capture_output=True, timeout=seconds, env=_reader_environment())
     except subprocess.TimeoutExpired:
         raise CorpusError(f"{path.name}: reading it took longer than {seconds:.0f} s; it was "
                           f"stopped (a file this slow to read is refused)") from None
@@ -84,6 +83,17 @@ def read_document(path: Path, meta: dict[str, Any], *, seconds: float = READ_SEC
         raise CorpusError(answer["error"])
     return ReadDocument(Document(**answer["doc"]), tuple(answer["case_ids"]), answer["report"],
                         dict(meta))
+
+
+# What the reader's process is given of this one's environment: enough to run Python and
+# poppler, none of the server's settings (its keys among them).
+_PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH",
+              "VIRTUAL_ENV")
+
+
+def _reader_environment() -> dict[str, str]:
+    kept = {name: os.environ[name] for name in _PASSED_ON if name in os.environ}
+    return {**kept, "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _answer(output: bytes) -> dict[str, Any] | None:

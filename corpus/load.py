@@ -305,7 +305,7 @@ def parse_document(path: Path, meta: dict[str, Any]) -> tuple[Document, tuple[Ca
     doc = Document(
         id=check_doc_id(meta.get("id") or derive_doc_id(path.stem)), title=title, year=year,
         province=province, source=meta.get("source", ""), path=path.name,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), options=reader_options(meta),
     )
     cases = build_cases(reading, doc)
     return doc, cases, ParseReport(reading, cases, tuple(source.notes), found)
@@ -320,6 +320,24 @@ def first_title(lines: list[str]) -> str | None:
     return None
 
 
+def reader_options(meta: dict[str, Any]) -> str:
+    """The options a document is read with that change its cases, as canonical JSON ("" for
+    none): part of the corpus's digest, so that changing one makes the index stale."""
+    given = {name: meta[name] for name in ("case_level", "place") if meta.get(name) is not None}
+    return json.dumps(given, ensure_ascii=False, sort_keys=True) if given else ""
+
+
+def stored_version(path: Path) -> str:
+    """The version of a stored document: a digest of its file and of its metadata file."""
+    digest = hashlib.sha256()
+    for part in (path, path.with_suffix(".json")):
+        digest.update(str(part.stat().st_size).encode() + b"\0")
+        with open(part, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
 def load_document(path: Path) -> tuple[Document, tuple[Case, ...]]:
     """Read one stored document and the metadata beside it; parse it into cases.
 
@@ -331,4 +349,4 @@ def load_document(path: Path) -> tuple[Document, tuple[Case, ...]]:
     meta = read_metadata(path)
     check_metadata_text(meta, f"{path.with_suffix('.json')}: ")
     doc, cases, _ = parse_document(path, meta)
-    return doc, cases
+    return replace(doc, version=stored_version(path)), cases

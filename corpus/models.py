@@ -18,6 +18,11 @@ class Document:
     source: str
     path: str
     sha256: str
+    # The reader's options it was read with (`case_level`, `place`) as canonical JSON, or "".
+    options: str = ""
+    # A digest of the stored file and of its metadata file: which version of the document a
+    # build holds (corpus.load.stored_version); "" for a document not read from a folder.
+    version: str = ""
 
 
 PLACE_LEVELS = ("province", "city", "county")
@@ -80,6 +85,7 @@ class Corpus:
         """A digest of the documents and their metadata: names what an index was built from."""
         digest = hashlib.sha256()
         for doc in sorted(self.documents, key=lambda d: d.id):
-            fields = (doc.id, doc.sha256, doc.title, str(doc.year), doc.province)
+            fields = (doc.id, doc.sha256, doc.title, str(doc.year), doc.province,
+                      *((doc.options,) if doc.options else ()))
             digest.update("\0".join(fields).encode() + b"\n")
         return digest.hexdigest()

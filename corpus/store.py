@@ -266,6 +266,8 @@ class CorpusStore:
             return []
         versions = []
         for folder in sorted(self.trash.iterdir(), reverse=True):
+            if not folder.is_dir():  # a stray file (a desktop's .DS_Store): not a version
+                continue
             doc = next((p for p in sorted(folder.iterdir()) if is_document(p)), None)
             if doc is not None:
                 try:

@@ -4,9 +4,11 @@ from the new index after `corpus add` and `corpus remove`, and whether any reque
 Works on a copy: the corpus folder and the index are made afresh in a temporary folder (the
 model export and the stored vectors of CASESEARCH_HOME are reused, so run `make index` first).
 Starts `casesearch serve` there, runs a bounded load (scripts/loadtest.py's mix) and, during
-it, adds a three-city document and removes it again. Exits 1 if any request failed.
+it, adds a three-city document and removes it again: with `casesearch corpus add` and
+`remove`, or (`--over-http`) as the documents API does it, with an admin key, the server
+building in the background. Exits 1 if any request failed.
 
-    python -m scripts.live_update [--clients 4] [--seconds 24] [--workers 1]
+    python -m scripts.live_update [--clients 4] [--seconds 24] [--workers 1] [--over-http]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -48,6 +51,37 @@ def casesearch(*args: str) -> tuple[float, str]:
     if done.returncode != 0:
         raise SystemExit(f"casesearch {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return time.perf_counter() - started, done.stdout
+
+
+ADMIN_KEY = "live-update-admin-key-0123"
+
+
+def over_http(port: int, method: str, path: str, document: Path | None = None,
+              **fields: str) -> tuple[float, dict]:
+    """A request to the documents API (a multipart upload with `document`); its duration and
+    answer (exits on failure)."""
+    import uuid
+
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    body = None
+    if document is not None:
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                 f"{value}\r\n".encode() for name, value in fields.items()]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                     f'filename="{document.name}"\r\n\r\n'.encode() + document.read_bytes()
+                     + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body,
+                                     method=method, headers=headers)
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=200) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise SystemExit(f"{method} {path} failed: {error.code} {error.read()!r}") from None
+    return time.perf_counter() - started, answer
 
 
 def readyz(port: int) -> dict:
@@ -83,8 +117,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=24)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--over-http", action="store_true",
+                        help="change the corpus through /api/documents, not the CLI")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.over_http:
+        os.environ["CASESEARCH_ADMIN_KEY"] = f"live-update:{ADMIN_KEY}"
     with tempfile.TemporaryDirectory(prefix="casesearch-live-") as tmp:
         folder = Path(tmp)
         prepare_copy(Settings.from_env(), folder)
@@ -99,11 +137,18 @@ def main() -> None:
         try:
             load.start()
             time.sleep(args.seconds / 4)
-            report["add_s"], _ = casesearch("corpus", "add", str(document), "--year", "2021",
-                                            "--province", "某省", "--id", "x2021")
+            if args.over_http:  # the answer comes once stored; the build runs after it
+                report["add_s"], _ = over_http(port, "POST", "/api/documents", document,
+                                               year="2021", province="某省", id="x2021")
+            else:
+                report["add_s"], _ = casesearch("corpus", "add", str(document), "--year",
+                                                "2021", "--province", "某省", "--id", "x2021")
             report["add_served_after_s"] = seconds_until_served(port, before + 4, args.workers)
             time.sleep(args.seconds / 4)
-            report["remove_s"], _ = casesearch("corpus", "remove", "x2021")
+            if args.over_http:
+                report["remove_s"], _ = over_http(port, "DELETE", "/api/documents/x2021")
+            else:
+                report["remove_s"], _ = casesearch("corpus", "remove", "x2021")
             report["remove_served_after_s"] = seconds_until_served(port, before, args.workers)
             load.join()
         finally:
@@ -111,7 +156,8 @@ def main() -> None:
             server.wait(30)
     report = {key: round(value, 2) if isinstance(value, float) else value
               for key, value in report.items()}
-    report.update(workers=args.workers, reload_seconds=Settings.from_env().reload_seconds)
+    report.update(workers=args.workers, reload_seconds=Settings.from_env().reload_seconds,
+                  over_http=args.over_http)
     finish(report, args.out)
 
 

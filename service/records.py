@@ -250,6 +250,184 @@ class MetricComparison(FigureComparison):
     other_groups: list[NearGroup]
 
 
+# Documents (service.documents; the routes of service.http.documents)
+
+# Where a document's version stands (service.documents.live_state), as people are told it.
+LIVE_WORDS = {"live": ("可搜索", "live"), "waiting": ("等待构建", "waiting for a build"),
+              "building": ("正在构建", "building"), "failed": ("构建失败", "build failed"),
+              "removed": ("已删除，尚在服务", "removed, still served"),
+              "gone": ("已删除", "removed"), "replaced": ("已有新版本", "replaced")}
+LiveState = Literal[tuple(LIVE_WORDS)]  # type: ignore[valid-type]
+LIVE_MEANING = ("`live`: the build served holds this version; `waiting`: stored, a build "
+                "will serve it (one starts after every change, and is served within seconds "
+                "of its end); `building`: a build runs; `failed`: the last build after it "
+                "was stored failed (see `build`); `removed`: trashed, still served until the "
+                "next build; `gone`: trashed and no longer served; `replaced` (in the "
+                "trash): a newer version is stored")
+
+
+class DocumentInfo(Record):
+    """A stored document."""
+
+    id: str = Field(description="The document's id, the prefix of its cases' ids")
+    title: str
+    year: int | None
+    province: str = Field(description="Its province, or empty for a national compilation")
+    file: str = Field(description="The stored file's name (the id and the format)")
+    received_as: str = Field(description="The name the file was received with")
+    cases: int | None = Field(description="Cases read from it when it was stored (null for "
+                                          "a document stored before this was kept)")
+    stored_at: str = Field(description="When it was stored (ISO 8601, UTC)")
+    added_by: str = Field(description="Who stored it: the admin key's name, `cli:<user>` "
+                                      "from the command line, or empty")
+    version: str = Field(description="A digest of the stored file and its metadata: the "
+                                     "version a build serves")
+    live: LiveState = Field(description=LIVE_MEANING)
+    readable: bool = Field(description="Whether its metadata can be read")
+
+
+class BuildState(Record):
+    """Which build serves, and how background builds stand."""
+
+    serving: str = Field(description="The build served now")
+    running: bool = Field(description="Whether a build of the index runs now")
+    last: dict[str, Any] = Field(description="How the last background build ended: `ok`, "
+                                             "`at`, `message` (empty before the first)")
+    tuning: str | None = Field(description="The model's tuning for the corpus served: tuned, "
+                                           "running, pending, failed: …; null when tuning "
+                                           "does not apply")
+
+
+class DocumentList(Record):
+    """The stored documents, and which build serves."""
+
+    documents: list[DocumentInfo]
+    build: BuildState
+
+
+class TrashedVersion(Record):
+    """A version in the trash: removed, or replaced by a newer one."""
+
+    id: str
+    version: str = Field(description="The trash folder's name: when it was trashed, and the "
+                                     "id")
+    title: str
+    year: int | None
+    file: str
+    received_as: str
+    stored_at: str
+    added_by: str
+    stored_now: bool = Field(description="Whether a document with this id is stored now "
+                                         "(restoring puts it in the trash in turn)")
+    live: LiveState = Field(description=LIVE_MEANING)
+
+
+class TrashList(Record):
+    """The trash, newest first."""
+
+    versions: list[TrashedVersion]
+
+
+class OutlineLevel(Record):
+    """One heading level of a document's outline."""
+
+    level: int = Field(description="Its level, 1 the top (what `case_level` takes)")
+    style: str = Field(description="How its headings are numbered or styled, e.g. 一、 or h2")
+    headings: int
+    first_line: int
+    first: str = Field(description="Its first heading, shortened")
+
+
+class OutlineReport(Record):
+    """A document's outline."""
+
+    levels: list[OutlineLevel]
+    paragraphs: int
+    rows: int = Field(description="Table rows")
+    blocks: int
+
+
+class SectionsReport(Record):
+    """The first layout's sections (numbered items under place headings)."""
+
+    count: int
+    items: int
+    heading_style: str
+    item_style: str
+
+
+class ReportCase(Record):
+    """A case as the reader found it."""
+
+    id: str
+    place: str = Field(description="The place as the document writes it")
+    place_level: str
+    places: list[str]
+    place_from: str = Field(description="Where the place was read: heading, table, text, "
+                                        "document or option")
+    case_title: str
+    line: int
+    start: str = Field(description="The start of its text")
+    characters: int
+
+
+class NotCase(Record):
+    """A line the reader kept out of the index."""
+
+    line: int
+    text: str
+
+
+class ReadReport(Record):
+    """How a document was read (the dry run's report)."""
+
+    title: str
+    found: list[str] = Field(description="Where its year and province came from")
+    outline: OutlineReport
+    layout: str = Field(description="The layout taken as cases")
+    level: int | None = Field(description="The outline level taken as cases")
+    why: str = Field(description="Why that layout and level")
+    sections: SectionsReport | None
+    places: int
+    cases: list[ReportCase]
+    not_cases: list[NotCase]
+    warnings: list[str] = Field(description="What to check: reading notes, then the reader's "
+                                            "doubts")
+    notes: int = Field(description="How many of the warnings are reading notes")
+
+
+class DocumentPreview(Record):
+    """A document read and not stored (a dry run), or the report of one just stored."""
+
+    dry_run: bool
+    id: str
+    title: str
+    year: int
+    province: str
+    cases: int
+    case_ids: list[str]
+    replaces: bool = Field(description="Whether it replaces a stored document")
+    report: ReadReport
+
+
+class DocumentChange(Record):
+    """What a change did, and where to see it go live."""
+
+    action: Literal["added", "replaced", "removed", "restored"]
+    id: str
+    document: DocumentInfo | None = Field(description="The document as stored now (null "
+                                                      "once removed)")
+    trashed: str | None = Field(description="The trash version the previous one went to, "
+                                             "if any")
+    cases: int | None
+    live: LiveState = Field(description=LIVE_MEANING)
+    serving: str = Field(description="The build served when the change was made: the change "
+                                     "is live in the first build after it (/readyz names the "
+                                     "build served as `build`)")
+    status: str = Field(description="Where to see it go live: GET this until `live` says "
+                                    "so (the first build made after the change serves it)")
+
+
 class Problem(Record):
     """An error (RFC 9457); some carry more members, such as nearest_groups."""
 
@@ -263,7 +441,9 @@ class Problem(Record):
 
 API_RECORDS = (Case, Result, SearchResponse, BatchAnswer, SearchBatchResponse, SimilarResponse,
                CaseList, City, Place, FigureRow, ComparedFigure, FigureGroup, NearGroup,
-               FigureGroups, FigureComparison, MetricComparison, Problem)
+               FigureGroups, FigureComparison, MetricComparison, DocumentInfo, BuildState,
+               DocumentList, TrashedVersion, TrashList, ReadReport, DocumentPreview,
+               DocumentChange, Problem)
 
 
 class _Schema(GenerateJsonSchema):

@@ -32,8 +32,9 @@ MAX_QUERY_CHARS = params.MAX_QUERY_CHARS
 MAX_LIST_LIMIT = params.MAX_LIST_LIMIT
 MAX_BATCH = 32
 MAX_BATCH_CHARS = params.MAX_BATCH_CHARS
-_JSON_TYPES = {"text": "string", "id": "string", "int": "integer", "bool": "boolean",
-               "choice": "string", "names": "array", "years": "array", "texts": "array"}
+_JSON_TYPES = {"text": "string", "label": "string", "id": "string", "int": "integer",
+               "bool": "boolean", "choice": "string", "names": "array", "years": "array",
+               "texts": "array"}
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,9 @@ class Field:
 
     Attributes:
         name: its name in JSON bodies, tool calls and the engine's keywords.
-        kind: text (the question), id (a case id), int, bool, choice, names (a list of
-            names), years (a list of years), texts (a list of questions).
+        kind: text (the question), label (a short optional text: a title, a name; blank is
+            left out), id (a case id), int, bool, choice, names (a list of names), years (a
+            list of years), texts (a list of questions).
         description: what it does, for every schema and `--help`.
         default: its value when omitted (None: no filter).
         low, high: bounds of an int, or the most characters of a text.
@@ -84,6 +86,8 @@ class Field:
             return params.parse_query(raw, self.name, self.high or MAX_QUERY_CHARS,
                                       what=self.description.split(":")[0].lower(),
                                       ask=f"give a {self.name}, e.g. {self.example}")
+        if self.kind == "label":
+            return params.parse_label(raw, self.name, self.high or MAX_QUERY_CHARS)
         if self.kind == "id":
             if not isinstance(raw, str) or not raw.strip():
                 raise ApiError(422, f"{self.name} must be a case id, e.g. {self.example}")
@@ -108,6 +112,8 @@ class Field:
         schema: dict[str, Any] = {"type": _JSON_TYPES[self.kind]}
         if self.kind == "text":
             schema.update(minLength=1, maxLength=self.high)
+        elif self.kind == "label":
+            schema.update(maxLength=self.high)
         elif self.kind == "int":
             schema.update(minimum=self.low, maximum=self.high)
         elif self.kind == "choice":
@@ -134,15 +140,16 @@ class Field:
 
         from pydantic import Field as Pydantic
 
-        base: Any = {"text": str, "id": str, "int": int, "bool": bool,
+        base: Any = {"text": str, "label": str, "id": str, "int": int, "bool": bool,
                      "names": list[str], "years": list[int], "texts": list[str]}.get(self.kind)
         if self.kind == "choice":
             base = Literal[self.choices]  # type: ignore[valid-type]
         constraints: dict[str, Any] = {"description": self.description}
         if self.kind == "int":
             constraints.update(ge=self.low, le=self.high)
-        if self.kind == "text":
-            constraints.update(min_length=1, max_length=self.high)
+        if self.kind in ("text", "label"):
+            constraints.update(min_length=1 if self.kind == "text" else 0,
+                               max_length=self.high)
         if not self.required and self.default is None:
             base = base | None
         return Annotated[base, Pydantic(**constraints)]
@@ -363,3 +370,29 @@ BRIEF = RequestSpec("brief", (
 # How a GET search or similar-cases answer is written: the JSON object, or CSV for spreadsheets.
 FORMAT = Field("format", "choice", "json (the default) or csv: one row per result, for a "
                "spreadsheet", default="json", choices=("json", "csv"), query_name="format")
+
+# A document to add (or to replace one with): the file comes as a multipart part `file`; these
+# are the form's other fields, the options of `casesearch corpus add`, and the page's
+# corrections. Each one left out is read from the document itself.
+DOCUMENT = RequestSpec("add_document", (
+    Field("id", "label", "Document id, the prefix of every case id: 1-64 of a-z, 0-9 and '-' "
+          "(default: from the file name)", high=64, query_name="id", cli=("--id",),
+          example="hebei-2021"),
+    Field("year", "int", "Year the cases are about (default: the year the title line names)",
+          low=1, high=9999, query_name="year", cli=("--year",), example=2021),
+    Field("province", "label", "Province, e.g. 河北省 (default: the one the title line names; "
+          "a national compilation needs none: each case takes its place's)", high=40,
+          query_name="province", cli=("--province",), example="河北省"),
+    Field("title", "label", "Title (default: the text's title line)", high=200,
+          query_name="title", cli=("--title",), example="2021年河北省典型案例"),
+    Field("case_level", "int", "Take the headings of this outline level as the cases (the "
+          "dry run shows the levels), instead of letting the reader decide", low=1, high=9,
+          query_name="case_level", cli=("--level",)),
+    Field("place", "label", "The one place every case is about (a document of one county), "
+          "instead of the places the reader finds", high=40, query_name="place",
+          cli=("--place",), example="崂山区"),
+    Field("source", "label", "Where the document comes from", high=500, query_name="source",
+          cli=("--source",)),
+    Field("dry_run", "bool", "Only read and report (the outline, the cases and their places); "
+          "change nothing", default=False, query_name="dry_run", cli=("--dry-run",)),
+))

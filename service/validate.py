@@ -86,6 +86,19 @@ def parse_query(raw: Any, name: str = "query", most: int = MAX_QUERY_CHARS,
     return query
 
 
+def parse_label(raw: Any, name: str, most: int) -> str | None:
+    """A short optional text (a title, a name): trimmed, None when blank or left out; at most
+    `most` characters (the reader refuses a control character in it, naming it)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ApiError(422, f"{name} must be a string")
+    value = raw.strip()
+    if len(value) > most:
+        raise ApiError(422, f"{name} is {len(value)} characters; the limit is {most}")
+    return value or None
+
+
 def parse_names(raw: Any, field: str, example: str) -> list[str] | None:
     """An optional list of names (cities, provinces); blanks dropped, None if none is left."""
     if raw is None:

@@ -72,6 +72,9 @@ class Manifest:
     second_dimension: int | None = None
     index_params: dict[str, int] = field(default_factory=dict)
     format: int = FORMAT_VERSION
+    # Each document's id → its version (corpus.load.stored_version: its file and metadata):
+    # which version of a document a build serves (empty for a build made before it was kept).
+    documents: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
@@ -93,7 +96,7 @@ class Manifest:
 
 _MANIFEST_TYPES = {"model_id": str, "dimension": int, "count": int, "sentence_count": int,
                    "index_type": str, "files": dict, "prompts": dict, "index_params": dict,
-                   "format": int}
+                   "format": int, "documents": dict}
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
     manifest = Manifest(
         model_id=embedder.model_id, backend=embedder.backend, dimension=int(vectors.shape[1]),
         prompts=dict(embedder.prompts), corpus_sha256=corpus.sha256, count=len(corpus.cases),
+        documents={doc.id: doc.version or doc.sha256 for doc in corpus.documents},
         sentence_count=int(sentence_vectors.shape[0]), index_type=kind, index_params=params,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3), versions=library_versions(),

@@ -24,7 +24,7 @@ from service.assistants import tools
 from service.assistants.tools import CompareOutput, FetchOutput, SearchOutput, ToolInputError
 from service.describe import engine_summary, version
 from service.problems import problem_body
-from service.runtime.admission import FAILURE_WINDOW, FailedKeys, bearer_matches, guesser
+from service.runtime.admission import FAILURE_WINDOW, WindowCounts, bearer_matches, guesser
 from service.runtime.loader import EngineState
 from service.runtime.settings import LOOPBACK_NAMES
 from service.schema import RequestSpec
@@ -127,9 +127,9 @@ class RequireKey:
     a client address that sent too many wrong keys is refused for a while (429), as by the
     web service (service.runtime.admission)."""
 
-    def __init__(self, app: Any, key: str, failures: FailedKeys | None = None) -> None:
+    def __init__(self, app: Any, key: str, failures: WindowCounts | None = None) -> None:
         self.app, self.key = app, key
-        self.failures = failures or FailedKeys()
+        self.failures = failures or WindowCounts()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http" or not self.key:

@@ -49,6 +49,19 @@ def fail(error: Exception | str) -> NoReturn:
     sys.exit(1)
 
 
+def arguments(spec, values: dict) -> dict:
+    """Command-line values checked by the request's definition (the API's rules and
+    messages); repeated options arrive as tuples."""
+    from service.problems import ApiError
+
+    values = {name: list(value) if isinstance(value, tuple) else value
+              for name, value in values.items()}
+    try:
+        return spec.from_json(values)
+    except ApiError as exc:
+        fail(exc.detail)
+
+
 # Text for the terminal. Data (a case's text, a city, a title, a question read from a file)
 # goes into the human formats through `say` or `terminal_safe`, into JSON through
 # `terminal_json`; only the command itself writes line breaks and colours.

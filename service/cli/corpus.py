@@ -7,15 +7,24 @@ vector already computed; a running server picks the new build up by itself.
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
 
 from corpus.errors import CorpusError
-from corpus.ids import check_doc_id, derive_doc_id
-from corpus.load import parse_document
+from corpus.report import render
 from corpus.store import Change, CorpusStore
-from service.cli.common import USER_ERRORS, load_settings, rebuild, say_waiting, terminal_safe
+from service.cli.common import (
+    USER_ERRORS,
+    arguments,
+    load_settings,
+    rebuild,
+    say_waiting,
+    terminal_safe,
+)
+from service.documents import document_meta, read_received, store_read
+from service.schema import DOCUMENT
 
 
 def _store() -> tuple:
@@ -59,68 +68,45 @@ def list_documents() -> None:
         click.echo(f"unreadable: {terminal_safe(problem.message)}", err=True)
 
 
-def _document_id(path: Path, doc_id: str | None, replace: str | None) -> str:
-    if replace and doc_id and doc_id != replace:
-        raise click.UsageError(f"--id {doc_id} and --replace {replace} disagree; the new "
-                               f"version keeps the id of the document it replaces")
-    try:
-        return check_doc_id(replace or doc_id or derive_doc_id(path.stem))
-    except CorpusError as exc:
-        raise click.UsageError(f"{exc}; choose one with --id") from exc
-
-
 @corpus_group.command("add")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, default=None,
-              help="Year the cases are about (default: the year the title line names).")
-@click.option("--province", default=None,
-              help="Province, e.g. 河北省 (default: the one the title line names; a national "
-                   "compilation needs none: each case takes its place's).")
-@click.option("--title", default=None, help="Title (default: the text's title line).")
-@click.option("--id", "doc_id", default=None,
-              help="Document id, the prefix of every case id: 1-64 of a-z, 0-9 and '-' "
-                   "(default: from the file name).")
-@click.option("--level", "case_level", type=click.IntRange(1, 9), default=None,
-              help="Take the headings of this outline level as the cases (the dry run shows "
-                   "the levels), instead of letting the reader decide.")
-@click.option("--place", default=None,
-              help="The one place every case is about (a document of one county), instead "
-                   "of the places the reader finds.")
+@DOCUMENT.click_options()
 @click.option("--replace", default=None, metavar="ID",
               help="Replace the stored document ID with this file (the old version goes to "
                    "the trash).")
-@click.option("--source", default="", help="Where the document comes from.")
-@click.option("--dry-run", is_flag=True,
-              help="Only read and report (the outline, the cases and their places); change "
-                   "nothing.")
-def add_document(path: Path, year: int | None, province: str | None, title: str | None,
-                 doc_id: str | None, case_level: int | None, place: str | None,
-                 replace: str | None, source: str, dry_run: bool) -> None:
+def add_document(path: Path, replace: str | None, **options) -> None:
     """Check a document, store it as received, and update the index (new text only)."""
     settings, store = _store()
-    doc_id = _document_id(path, doc_id, replace)
-    given = {"year": year, "province": province, "title": title, "case_level": case_level,
-             "place": place}
-    meta = {"id": doc_id, "source": source,
-            **{name: value for name, value in given.items() if value is not None}}
+    options = arguments(DOCUMENT, options)
+    dry_run = options["dry_run"]
     try:
-        doc, cases, parsed = parse_document(path, meta)
+        meta = document_meta(options, path.name, replace=replace)
+    except CorpusError as exc:
+        raise click.UsageError(f"{exc}; choose one with --id") from exc
+    try:
+        read = read_received(path, meta, isolated=False)
     except CorpusError as exc:
         raise click.ClickException(f"{exc}\nNothing was changed.") from exc
-    click.echo("\n".join(terminal_safe(line) for line in parsed.report().split("\n")))
-    # What the reader found is written beside the document, so every later load reads it so.
-    meta.update(title=doc.title, year=doc.year, province=doc.province)
+    click.echo("\n".join(terminal_safe(line) for line in render(read.report).split("\n")))
     try:
         if dry_run:
-            store.check_add(doc_id, path.suffix, replace=bool(replace))
-            click.echo(f"would add {len(cases)} cases as document {doc_id!r} (dry run)")
+            store.check_add(meta["id"], path.suffix, replace=bool(replace))
+            click.echo(f"would add {read.cases} cases as document {meta['id']!r} (dry run)")
             return
-        change = store.add(path, meta, replace=bool(replace), on_wait=say_waiting)
+        change = store_read(store, path, read, replace=bool(replace), added_by=_who())
     except CorpusError as exc:
         raise click.ClickException(f"{exc}\nNothing was changed.") from exc
-    click.echo(f"stored {change.stored.name}: {len(cases)} cases, ids {cases[0].id} … "
-               f"{cases[-1].id}{_restore_hint(change)}")
+    click.echo(f"stored {change.stored.name}: {read.cases} cases, ids {read.case_ids[0]} … "
+               f"{read.case_ids[-1]}{_restore_hint(change)}")
     _rebuild_after(f"{change.stored.name} is stored", settings)
+
+
+def _who() -> str:
+    """Who adds a document from the command line, for the documents list: `cli:<user>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this user id (a container's)
+        return "cli"
 
 
 def _change_and_rebuild(doc_id: str, verb: str, make_change) -> None:

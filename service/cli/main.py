@@ -14,6 +14,7 @@ import click
 from index.errors import CasesearchError
 from service.cli.common import (
     USER_ERRORS,
+    arguments,
     check_writable,
     checked_as,
     echo_build,
@@ -52,12 +53,17 @@ def main(verbose: bool) -> None:
 @click.option("--if-stale", is_flag=True,
               help="Build only if the index is missing, damaged, or made from another model or "
                    "corpus.")
-def build(if_stale: bool) -> None:
+@click.option("--background", is_flag=True, hidden=True,
+              help="Started by a server after a document changed: at low priority.")
+def build(if_stale: bool, background: bool) -> None:
     """Embed the corpus and (re)build the index."""
     from service.runtime.wiring import build as build_index
     from service.runtime.wiring import index_status
 
     settings = load_settings()
+    if background:  # started by a server: give way to its searches
+        with contextlib.suppress(OSError):
+            os.nice(10)
     try:
         if if_stale:
             status = index_status(settings)
@@ -206,7 +212,7 @@ def _search_one(engine, question: str, output: str, filters: dict) -> None:
 
     from service.export import hits_csv
 
-    args = _arguments(SEARCH, {"query": question, **filters})
+    args = arguments(SEARCH, {"query": question, **filters})
     started = time.perf_counter()
     try:
         hits = engine.search(**args)
@@ -233,7 +239,7 @@ def _search_file(engine, asked: list[str], output: str, filters: dict) -> None:
     answers: list[tuple[str, list]] = []
     for start in range(0, len(asked), MAX_BATCH):
         chunk = asked[start:start + MAX_BATCH]
-        args = _arguments(BATCH, {"queries": chunk, **filters})
+        args = arguments(BATCH, {"queries": chunk, **filters})
         try:
             answers += zip(chunk, engine.search_batch(**args), strict=True)
         except USER_ERRORS as exc:
@@ -261,7 +267,7 @@ def similar(case_id: str, as_json: bool, **options) -> None:
     """Find practices in other places like the case CASE_ID (places of its level, when its
     level is known)."""
     engine = _engine()
-    args = _arguments(SIMILAR, {"id": case_id, **options})
+    args = arguments(SIMILAR, {"id": case_id, **options})
     try:
         case = engine.case(case_id)
         hits = engine.similar(case_id, k=args["k"], same_city=args["same_city"],
@@ -273,19 +279,6 @@ def similar(case_id: str, as_json: bool, **options) -> None:
         return
     say("{} {} [{}]: {}…\n", case.city, case.seq, case.id, case.text[:60])
     _print_hits(hits)
-
-
-def _arguments(spec, values: dict) -> dict:
-    """Command-line values checked by the request's definition (the API's rules and
-    messages); repeated options arrive as tuples."""
-    from service.problems import ApiError
-
-    values = {name: list(value) if isinstance(value, tuple) else value
-              for name, value in values.items()}
-    try:
-        return spec.from_json(values)
-    except ApiError as exc:
-        fail(exc.detail)
 
 
 @main.command()
@@ -308,7 +301,7 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
             say("{:>9}  {:>3} figures  {} ({}, {})  [{}]", _cities(group["cities"]),
                 group["count"], group["metric"], group["unit"], group["kind"], group["id"])
         return
-    asked = _arguments(FIGURES, {"metric": metric})["metric"]
+    asked = arguments(FIGURES, {"metric": metric})["metric"]
     try:
         answer = metric_comparison(engine, asked)
     except (ApiError, *USER_ERRORS) as exc:
@@ -371,7 +364,7 @@ def brief(out: Path | None, **options) -> None:
     if source == click.core.ParameterSource.DEFAULT:  # the file's suffix, or Markdown to print
         options["format"] = suffix if suffix in ("docx", "md") else (
             "md" if out is None else options["format"])
-    args = _arguments(BRIEF, options)
+    args = arguments(BRIEF, options)
     if out is not None:
         check_writable(out)
     engine = _engine()
@@ -490,6 +483,14 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
         fail(exc)
     if status.problems and status.index_ok:
         _warn_unreadable(status.problems, settings)
+    elif status.stale is not None and status.index_ok:
+        # Intact, but the corpus changed since (a change whose build was stopped, say): serve
+        # the last build, and make the new one in the background; it is swapped in when done.
+        from service.runtime.jobs import BUILD_LOG, BackgroundBuilds
+
+        click.echo(f"warning: {status.stale}; serving the last build while a new one is made "
+                   f"in the background (log: {settings.home / BUILD_LOG})", err=True)
+        BackgroundBuilds(settings).request()
     elif status.stale is not None:
         fail(CasesearchError(f"the index is not ready to serve: {status.stale}. "
                              f"Run `casesearch build` (or `make serve`, which does it)."))

@@ -31,7 +31,8 @@ def config_from(settings: Settings) -> dict[str, Any]:
         "ENGINE_WAIT_SECONDS": ENGINE_WAIT_SECONDS,
         "ENGINE_MAX_WAITERS": max(0, settings.server_threads - 1),
         "RELOAD_SECONDS": settings.reload_seconds, "BATCH_SLOTS": settings.batch_threads,
-        "LOG_QUERIES": settings.log_queries,
+        "LOG_QUERIES": settings.log_queries, "ADMIN_KEYS": settings.admin_keys,
+        "UPLOAD_BYTES": settings.upload_mb << 20, "CHANGES_PER_HOUR": settings.changes_per_hour,
     }
 
 
@@ -59,10 +60,12 @@ def create_app(test_config: dict[str, Any] | None = None, *,
     app.json.sort_keys = False
 
     from service.http import api, views
+    from service.http.documents import register_documents
 
     register_observability(app)  # first: every answer gets a request id and is counted
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    register_documents(app)
     register_error_handlers(app)
     register_security(app)
     app.extensions["casesearch"] = state = _engine_state(app)

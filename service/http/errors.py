@@ -11,7 +11,7 @@ from index.errors import CasesearchError
 from service.problems import ApiError, problem_body, status_of
 from service.schema import MAX_BATCH, MAX_BATCH_CHARS, MAX_QUERY_CHARS
 
-__all__ = ["ApiError", "PROBLEM_TYPE", "problem", "register_error_handlers"]
+__all__ = ["ApiError", "PROBLEM_TYPE", "api_problem", "problem", "register_error_handlers"]
 
 PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -21,6 +21,17 @@ def problem(status: int, detail: str, title: str | None = None, **extra: object)
     """A problem+json response."""
     return Response(json.dumps(problem_body(status, detail, title, **extra), ensure_ascii=False),
                     status=status, mimetype=PROBLEM_TYPE)
+
+
+def api_problem(error: ApiError) -> Response:
+    """An API refusal as problem+json, with its Retry-After and WWW-Authenticate headers."""
+    body_extra = {k: v for k, v in error.extra.items() if k != "www_authenticate"}
+    response = problem(error.status, error.detail, **body_extra)
+    if "retry_after" in error.extra:
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
+    if "www_authenticate" in error.extra:
+        response.headers["WWW-Authenticate"] = str(error.extra["www_authenticate"])
+    return response
 
 
 def too_large_detail() -> str:
@@ -43,15 +54,7 @@ def register_error_handlers(app: Flask) -> None:
     """Map HTTP errors, API errors and the core's errors (service.problems.CORE_STATUSES) to
     problem responses."""
 
-    @app.errorhandler(ApiError)
-    def _api_error(error: ApiError) -> Response:
-        body_extra = {k: v for k, v in error.extra.items() if k != "www_authenticate"}
-        response = problem(error.status, error.detail, **body_extra)
-        if "retry_after" in error.extra:
-            response.headers["Retry-After"] = str(error.extra["retry_after"])
-        if "www_authenticate" in error.extra:
-            response.headers["WWW-Authenticate"] = str(error.extra["www_authenticate"])
-        return response
+    app.register_error_handler(ApiError, api_problem)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -9,7 +9,17 @@ from service.describe import version
 from service.export import CSV_COLUMNS
 from service.figures import CSV_COLUMNS as FIGURE_CSV_COLUMNS
 from service.records import component_schemas
-from service.schema import BATCH, BRIEF, CASES, FIGURES, FORMAT, SEARCH, SIMILAR, RequestSpec
+from service.schema import (
+    BATCH,
+    BRIEF,
+    CASES,
+    DOCUMENT,
+    FIGURES,
+    FORMAT,
+    SEARCH,
+    SIMILAR,
+    RequestSpec,
+)
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -31,8 +41,12 @@ def _with_csv(response: dict[str, Any],
 
 
 def _problems(*codes: int) -> dict[str, Any]:
-    text = {400: "Malformed request", 404: "Not found", 413: "Body too large",
-            422: "Invalid argument",
+    text = {400: "Malformed request", 401: "No admin key, or a wrong one",
+            403: "Document changes over HTTP are off (no CASESEARCH_ADMIN_KEY)",
+            404: "Not found", 409: "The id or file name is held by another document",
+            410: "Gone", 413: "Body too large", 415: "Not multipart/form-data",
+            422: "Invalid argument, or a document the reader cannot read",
+            429: "Too many changes from this address (Retry-After)",
             503: "Model and index not loaded yet, or (a batch) the worker runs another batch"}
     return {str(code): {"description": text[code], "content": PROBLEM} for code in codes}
 
@@ -46,12 +60,77 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str,
 CASE_ID = _param("case_id", "path", {"type": "string"}, "Case id, e.g. sd2020-jinan-3", True)
 GROUP_ID = _param("group_id", "path", {"type": "string"},
                   "Figure group id, from GET /api/figures", True)
+DOC_ID = _param("doc_id", "path", {"type": "string"}, "Document id, e.g. sd2020", True)
 # The records the API returns (service.records), then the request bodies (service.schema).
 SCHEMAS: dict[str, Any] = {
     **component_schemas(),
     "SearchRequest": SEARCH.json_schema(),
     "SearchBatchRequest": BATCH.json_schema(),
+    "DocumentUpload": {
+        **DOCUMENT.json_schema(), "required": ["file"],
+        "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream",
+                                "description": "The document: .docx, .pdf, .txt or .md (its "
+                                               "name gives the format and the default id)"},
+                       **DOCUMENT.json_schema()["properties"]}},
 }
+ADMIN = [{"adminKey": []}]
+ADMIN_PROBLEMS = (401, 403, 429)
+
+
+def _upload(summary: str, operation: str, *, replace: bool) -> dict[str, Any]:
+    body = {"required": True, "content": {"multipart/form-data": {
+        "schema": _ref("DocumentUpload")}}}
+    stored = _json(_ref("DocumentChange"), "Stored; a build to serve it has been started "
+                                           "(`status` says when it is live)")
+    return {"summary": summary, "operationId": operation, "security": ADMIN,
+            **({"parameters": [DOC_ID]} if replace else {}), "requestBody": body,
+            "responses": {"200": (_json(_ref("DocumentPreview"), "With dry_run: how it reads "
+                                        "(nothing changed)") if not replace else
+                                  {**stored, "description": "Replaced, or with dry_run, how "
+                                   "it reads: DocumentChange, or DocumentPreview",
+                                   "content": {"application/json": {"schema": {"oneOf": [
+                                       _ref("DocumentChange"), _ref("DocumentPreview")]}}}}),
+                          **({"201": stored} if not replace else {}),
+                          **_problems(*ADMIN_PROBLEMS, 404, 409, 413, 415, 422, 503)}}
+
+
+def _document_paths() -> dict[str, Any]:
+    """The routes that change the corpus: each needs an admin key (securitySchemes)."""
+    return {
+        "/api/documents": {
+            "get": {"summary": "The stored documents, each with whether the build served "
+                               "holds its version, and which build serves",
+                    "operationId": "listDocuments", "security": ADMIN,
+                    "responses": {"200": _json(_ref("DocumentList"), "Documents"),
+                                  **_problems(*ADMIN_PROBLEMS)}},
+            "post": _upload("Add a document (multipart: `file`, and the reader's options); "
+                            "with dry_run, only read it and answer how", "addDocument",
+                            replace=False)},
+        "/api/documents/trash": {"get": {
+            "summary": "Removed and replaced versions, newest first",
+            "operationId": "listTrash", "security": ADMIN,
+            "responses": {"200": _json(_ref("TrashList"), "The trash"),
+                          **_problems(*ADMIN_PROBLEMS)}}},
+        "/api/documents/{doc_id}": {
+            "get": {"summary": "One stored document, and whether it is live",
+                    "operationId": "getDocument", "security": ADMIN, "parameters": [DOC_ID],
+                    "responses": {"200": _json(_ref("DocumentInfo"), "The document"),
+                                  **_problems(*ADMIN_PROBLEMS, 404)}},
+            "put": _upload("Replace a document with a new file (the old version goes to the "
+                           "trash); with dry_run, only read it", "replaceDocument",
+                           replace=True),
+            "delete": {"summary": "Move a document to the trash (restorable)",
+                       "operationId": "removeDocument", "security": ADMIN,
+                       "parameters": [DOC_ID],
+                       "responses": {"200": _json(_ref("DocumentChange"), "Removed"),
+                                     **_problems(*ADMIN_PROBLEMS, 404, 503)}}},
+        "/api/documents/{doc_id}/restore": {"post": {
+            "summary": "Put back the newest trashed version (the current one, if any, is "
+                       "trashed)", "operationId": "restoreDocument", "security": ADMIN,
+            "parameters": [DOC_ID],
+            "responses": {"200": _json(_ref("DocumentChange"), "Restored"),
+                          **_problems(*ADMIN_PROBLEMS, 404, 503)}}},
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -146,6 +225,7 @@ def _paths() -> dict[str, Any]:
                                           "503": _json({"type": "object"}, "Not ready")}}},
         "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                   "responses": {"200": _json({"type": "object"}, "OpenAPI")}}},
+        **_document_paths(),
     }
 
 
@@ -160,5 +240,9 @@ def openapi_document(corpus: str | None = None) -> dict[str, Any]:
                                 "numbered practices, in Chinese; questions in Chinese or "
                                 "English." + held},
         "paths": _paths(),
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"adminKey": {
+            "type": "http", "scheme": "bearer",
+            "description": "An admin key (CASESEARCH_ADMIN_KEY); the read key "
+                           "(CASESEARCH_API_KEY), when set, is sent the same way to the "
+                           "other routes"}}},
     }

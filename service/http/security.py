@@ -25,7 +25,16 @@ from flask import (
 )
 
 from service.problems import ApiError
-from service.runtime.admission import FAILURE_WINDOW, FailedKeys, bearer_matches, guesser
+from service.runtime.admission import (
+    ADMIN_COOKIE,
+    FAILURE_WINDOW,
+    WindowCounts,
+    admin_of_authorization,
+    admin_of_session,
+    admin_token,
+    bearer_matches,
+    guesser,
+)
 from service.runtime.settings import SESSION_HOURS
 
 SESSION_COOKIE = "casesearch_session"
@@ -54,7 +63,14 @@ def _is_api(path: str) -> bool:
 
 
 def _is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith("/static/")
+    return path in OPEN_PATHS or path.startswith("/static/") or is_admin_path(path)
+
+
+def is_admin_path(path: str) -> bool:
+    """The routes that change the corpus (service.http.documents): guarded by an admin key
+    (`require_admin`), which also grants reading, not by the read key."""
+    return any(path == root or path.startswith(root + "/")
+               for root in ("/documents", "/api/documents"))
 
 
 def hostname(host_header: str) -> str:
@@ -165,11 +181,13 @@ def require_api_key() -> Response | None:
     bearer = bearer_matches(request.headers.get("Authorization", ""), key)
     if bearer is not None:
         _refuse_guessing(address)
-        if bearer:
+        if bearer or admin_of_bearer() is not None:
             return None
         _wrong_key(address, "Authorization header")
     elif session_valid(key, request.cookies.get(SESSION_COOKIE, "")):
         g.signed_in = True
+        return None
+    elif admin_of_cookie() is not None:  # an admin signed in on the documents page
         return None
     if _is_api(request.path) or request.path in ("/openapi.json", "/metrics"):
         raise ApiError(401, "this API needs a key: send the header "
@@ -229,6 +247,97 @@ def logout() -> Response:
     return response
 
 
+# Admin keys: they change the corpus (service.http.documents), and grant reading too.
+
+ADMIN_OFF = ("adding and changing documents over HTTP is off: an operator turns it on by "
+             "setting CASESEARCH_ADMIN_KEY to a key of at least 16 characters (see "
+             "docs/DEPLOY.md); `casesearch corpus add` works on the server meanwhile")
+
+
+def admin_keys() -> tuple[tuple[str, str], ...]:
+    """The (name, key) pairs that may change the corpus; none: the routes are off."""
+    return tuple(current_app.config.get("ADMIN_KEYS") or ())
+
+
+def admin_of_bearer() -> str | None:
+    """The name of the admin key the request's `Authorization: Bearer` carries, if any."""
+    return admin_of_authorization(request.headers.get("Authorization", ""), admin_keys())
+
+
+def admin_of_cookie(now: float | None = None) -> str | None:
+    """The name of the admin key whose session cookie the request carries, if valid."""
+    return admin_of_session(request.cookies.get(ADMIN_COOKIE, ""), admin_keys(), now)
+
+
+def form_token() -> str:
+    """The token a documents page's forms carry (against cross-site requests, besides the
+    cookie's SameSite=Strict): the admin session cookie, signed again."""
+    token = request.cookies.get(ADMIN_COOKIE, "")
+    key = dict(admin_keys()).get(token.rsplit(".", 2)[0], "")
+    return hmac.new(key.encode(), f"form|{token}".encode(), hashlib.sha256).hexdigest()
+
+
+def require_admin(*, page: bool) -> str:
+    """The name of the admin key this request is made with, or refuse it: 403 when no admin
+    key is set (the routes are off, not open), 401 without a valid key (a wrong one counted
+    against the client like a wrong read key), and, for a page's form sent with the session
+    cookie, 403 without the form's token.
+
+    Raises:
+        ApiError: as above (a page's caller renders the sign-in form instead of a 401).
+    """
+    if not admin_keys():
+        raise ApiError(403, ADMIN_OFF)
+    if request.method == "OPTIONS":  # a CORS preflight carries no credentials
+        return ""
+    address = client_address()
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        _refuse_guessing(address)
+        name = admin_of_bearer()
+        if name is not None:
+            return name
+        read_key = current_app.config.get("API_KEY")
+        if read_key and bearer_matches(header, read_key):  # a right key, for the wrong thing
+            raise ApiError(403, "the read key (CASESEARCH_API_KEY) does not change documents; "
+                                "send an admin key (CASESEARCH_ADMIN_KEY)")
+        _wrong_key(address, "admin Authorization header")
+        raise ApiError(401, "this admin key is not valid; send `Authorization: Bearer <admin "
+                            "key>` (CASESEARCH_ADMIN_KEY)", www_authenticate="Bearer")
+    name = admin_of_cookie()
+    if name is None:
+        raise ApiError(401, "changing documents needs an admin key: send `Authorization: "
+                            "Bearer <admin key>`, or sign in on /documents",
+                       www_authenticate="Bearer")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not hmac.compare_digest(
+            request.form.get("form_token", "").encode(), form_token().encode()):
+        raise ApiError(403, "this form is out of date or was not sent from the documents "
+                            "page; reload /documents and try again")
+    return name
+
+
+def admin_sign_in(given: str) -> Response | None:
+    """Check a key from the documents page's sign-in form: a response that sets the admin
+    session cookie and goes to /documents, or None for a wrong key (counted)."""
+    address = client_address()
+    _refuse_guessing(address)
+    for name, key in admin_keys():
+        if hmac.compare_digest(given.encode(), key.encode()):
+            response = redirect("/documents", code=303)
+            response.set_cookie(ADMIN_COOKIE, admin_token(name, key), httponly=True,
+                                samesite="Strict", secure=served_over_https(), path="/")
+            return response
+    _wrong_key(address, "admin sign-in form")
+    return None
+
+
+def admin_sign_out() -> Response:
+    response = redirect("/documents", code=303)
+    response.delete_cookie(ADMIN_COOKIE, path="/", httponly=True, samesite="Strict",
+                           secure=served_over_https())
+    return response
+
+
 def add_headers(response: Response) -> Response:
     """Security headers everywhere; CORS headers only for an allowed origin on /api/*."""
     for name, value in SECURITY_HEADERS.items():
@@ -236,7 +345,7 @@ def add_headers(response: Response) -> Response:
     origin = request.headers.get("Origin", "").rstrip("/")
     if origin and _is_api(request.path) and origin in current_app.config.get("CORS_ORIGINS", ()):
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
         response.headers["Access-Control-Max-Age"] = "600"
         response.vary.add("Origin")
@@ -244,7 +353,7 @@ def add_headers(response: Response) -> Response:
 
 
 def register_security(app: Flask) -> None:
-    app.extensions["casesearch.failed_keys"] = FailedKeys()
+    app.extensions["casesearch.failed_keys"] = WindowCounts()
     app.register_blueprint(bp)
     app.before_request(require_allowed_host)
     app.before_request(require_api_key)

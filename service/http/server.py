@@ -51,13 +51,35 @@ MAX_REQUEST_LINE = 8190  # gunicorn's largest: a 500-character Chinese question 
 # body is refused at once: nothing would read it but a thread, at the client's pace.
 HEAD_LIMIT = MAX_REQUEST_LINE + 4 * 8192
 BODY_LIMIT = 64 * 1024
+# A document sent to the routes that take one (service.http.documents) may be larger, when the
+# server takes documents at all (an admin key is set: `run_server` sets UPLOAD_LIMIT and
+# ADMIN_KEYS), and only for a request whose head carries a valid admin key or admin session
+# (checked here, from the head, and again by the app). The event loop holds it in memory until
+# it is all in: at most LARGE_ARRIVALS such requests at once per worker, each given its read
+# deadline plus the time to send it at UPLOAD_MIN_RATE.
+UPLOAD_LIMIT = 0
+ADMIN_KEYS: tuple[tuple[str, str], ...] = ()
+UPLOAD_OVERHEAD = 64 * 1024  # a multipart body's boundaries and the form's other fields
+LARGE_ARRIVALS = 4
+UPLOAD_MIN_RATE = 64 * 1024  # bytes per second
+_UPLOAD_LINE = re.compile(rb"(?:POST|PUT) /(?:api/)?documents(?:/[^ ?]*)?(?:\?[^ ]*)? "
+                          rb"HTTP/1\.[01]\r?\n")
+_DOCUMENT_PATH = re.compile(r"/(?:api/)?documents(?:/|$)")
+_AUTHORIZATION = re.compile(rb"\r\nauthorization:[ \t]*([^\r\n]*)", re.I)
+_COOKIE = re.compile(rb"\r\ncookie:[ \t]*([^\r\n]*)", re.I)
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,12})[ \t]*\r\n", re.I)
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r\n]*chunked", re.I)
 _EXPECTS_CONTINUE = re.compile(rb"\r\nexpect:[ \t]*100-continue", re.I)
-_LAST_CHUNK = re.compile(rb"(?:^|\r\n)0+(?:;[^\r\n]*)?\r\n(?:[^\r\n]+\r\n)*\r\n")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?")
+MAX_CHUNK_LINE = 4096  # a chunk's size line (with its extensions), or a trailer line
 CUT = "casesearch.cut"  # environ key: set when the request was cut at its deadline
+DEADLINE = "casesearch.deadline"  # environ key: the seconds the request was given
 REQUEST_SECONDS = 30.0  # a search takes milliseconds; this only ends stuck connections
+# A document sent to be read (service.http.documents) may take its reader up to
+# corpus.isolated.READ_SECONDS (150 s), then storing it a wait for the corpus's lock
+# (corpus.store.LOCK_WAIT_SECONDS, 120 s): its request gets this long.
+DOCUMENT_SECONDS = 300.0
 log = logging.getLogger(__name__)
 
 
@@ -96,6 +118,27 @@ def status_of(exc: BaseException) -> tuple[int, str]:
     return 500, "an unexpected error occurred; it has been logged"
 
 
+def _admin_in_head(head: bytes) -> bool:
+    """Whether a request's head carries a valid admin key (Bearer) or admin session cookie."""
+    from service.runtime.admission import ADMIN_COOKIE, admin_of_authorization, admin_of_session
+
+    for found in _AUTHORIZATION.finditer(head):
+        if admin_of_authorization(found.group(1).decode("latin-1").strip(), ADMIN_KEYS):
+            return True
+    for found in _COOKIE.finditer(head):
+        for pair in found.group(1).decode("latin-1").split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name == ADMIN_COOKIE and admin_of_session(value.strip('"'), ADMIN_KEYS):
+                return True
+    return False
+
+
+def _reads_a_document(environ: dict) -> bool:
+    """Whether a request sends a document to be read (an upload to the document routes)."""
+    return (environ.get("REQUEST_METHOD") in ("POST", "PUT")
+            and _DOCUMENT_PATH.match(environ.get("PATH_INFO", "")) is not None)
+
+
 class Arrival:
     """What has arrived of a connection's next request, read by the event loop."""
 
@@ -105,6 +148,10 @@ class Arrival:
         self.body_at: int | None = None
         self.length: int | None = None
         self.chunked = self.expects_continue = self.continued = False
+        self.limit = BODY_LIMIT    # the largest body this request may have
+        self.large = False         # counted among the worker's large arrivals
+        self.chunk_at: int | None = None  # where the next chunk (or trailer line) starts
+        self.in_trailers = False
 
     def verdict(self) -> str | tuple[int, str]:
         """`ready` (all of it is in, or enough for gunicorn's parser to refuse it), `more`,
@@ -112,12 +159,12 @@ class Arrival:
         if self.body_at is None and not self._find_head():
             return self._incomplete_head()
         if self.chunked and self.length is None:
-            body = bytes(self.buffer[self.body_at:])
-            if len(body) > BODY_LIMIT:
-                return 413, self._too_large(len(body))
-            return "ready" if _LAST_CHUNK.search(body) else "more"
+            size = len(self.buffer) - self.body_at
+            if size > self.limit:
+                return 413, self._too_large(size)
+            return self._chunks_in()
         if self.length is not None and not self.chunked:
-            if self.length > BODY_LIMIT:
+            if self.length > self.limit:
                 return 413, self._too_large(self.length)
             return "ready" if len(self.buffer) >= self.body_at + self.length else "more"
         return "ready"  # no body, or both a length and chunks (which the parser refuses)
@@ -133,7 +180,43 @@ class Arrival:
         self.length = int(length.group(1)) if length else None
         self.chunked = bool(_CHUNKED.search(head))
         self.expects_continue = bool(_EXPECTS_CONTINUE.search(head))
+        if UPLOAD_LIMIT and _UPLOAD_LINE.match(head) and _admin_in_head(head):
+            self.limit = UPLOAD_LIMIT
         return True
+
+    def _chunks_in(self) -> str:
+        """`ready` once the last chunk and the trailers are in (or the framing is broken, for
+        the parser to refuse), else `more`: the chunks are walked from where the last look
+        stopped, each size line read once and each chunk's data skipped, never searched."""
+        buffer, at = self.buffer, self.body_at if self.chunk_at is None else self.chunk_at
+        while True:
+            end = buffer.find(b"\r\n", at, at + MAX_CHUNK_LINE + 2)
+            if end < 0:
+                if len(buffer) - at > MAX_CHUNK_LINE:
+                    return "ready"  # a size or trailer line this long: the parser refuses it
+                break
+            if self.in_trailers:
+                if end == at:
+                    return "ready"  # the empty line after the trailers: all of it is in
+                at = end + 2
+                continue
+            size = _CHUNK_SIZE.fullmatch(bytes(buffer[at:end]))
+            if size is None:
+                return "ready"  # not a chunk size: the parser refuses it
+            length = int(size.group(1), 16)
+            if length == 0:
+                self.in_trailers, at = True, end + 2
+                continue
+            if end + 2 + length + 2 > len(buffer):
+                break  # this chunk's data is not all in yet: look again from its size line
+            at = end + 2 + length + 2
+        self.chunk_at = at
+        return "more"
+
+    @property
+    def wants_large(self) -> bool:
+        """Whether its body is (or may be, chunked) larger than an ordinary request's."""
+        return self.limit > BODY_LIMIT and (self.chunked or (self.length or 0) > BODY_LIMIT)
 
     def _incomplete_head(self) -> str | tuple[int, str]:
         if len(self.buffer) > MAX_REQUEST_LINE + 2 and b"\n" not in self.buffer[
@@ -143,10 +226,13 @@ class Arrival:
             return 431, "the request headers are too large"
         return "more"
 
-    @staticmethod
-    def _too_large(size: int) -> str:
+    def _too_large(self, size: int) -> str:
+        if self.limit > BODY_LIMIT:
+            return (f"the body is {size:,} bytes or more; this server takes documents of at "
+                    f"most {self.limit:,} bytes (CASESEARCH_UPLOAD_MB)")
         return (f"the body is {size:,} bytes or more; this server takes at most "
-                f"{BODY_LIMIT:,} (a request's JSON, not a document)")
+                f"{BODY_LIMIT:,} (a request's JSON, not a document: documents go to "
+                f"/api/documents with an admin key)")
 
     def wants_continue(self) -> bool:
         """Whether the client waits for `100 Continue` before it sends its body."""
@@ -161,6 +247,7 @@ class GuardedThreadWorker(ThreadWorker):
     request_seconds = REQUEST_SECONDS
 
     def init_process(self) -> None:
+        self._large = 0  # large arrivals being read now (the event loop's thread only)
         self._deadlines: dict[Any, tuple[float, str]] = {}
         self._cuts: dict[Any, tuple[threading.Event, dict]] = {}
         self._guard = threading.Lock()
@@ -174,13 +261,15 @@ class GuardedThreadWorker(ThreadWorker):
         app = self.wsgi
 
         def guarded(environ: dict, start_response: Any) -> Any:
-            self._read_body(environ)
+            self._read_body(environ, getattr(self._local, "body_limit", BODY_LIMIT))
             environ[CUT] = cut = threading.Event()
             conn = getattr(self._local, "conn", None)
             with self._guard:
                 if conn is not None:
                     self._cuts[conn] = (cut, environ)
-            self._set_deadline(self.request_seconds, "app")
+            environ[DEADLINE] = (DOCUMENT_SECONDS if _reads_a_document(environ)
+                                 else self.request_seconds)
+            self._set_deadline(environ[DEADLINE], "app")
             return app(environ, start_response)
 
         self.wsgi = guarded
@@ -251,6 +340,10 @@ class GuardedThreadWorker(ThreadWorker):
         for its body; the verdict. The connection leaves the event loop first."""
         arrival = conn.early
         verdict = arrival.verdict()
+        if verdict == "more" and arrival.wants_large and not arrival.large:
+            verdict = self._admit_large(conn, arrival)
+        if verdict != "more" and arrival.large:
+            arrival.large, self._large = False, self._large - 1
         if verdict != "more" and registered:
             self.poller.unregister(conn.sock)
         if verdict == "ready":
@@ -274,7 +367,23 @@ class GuardedThreadWorker(ThreadWorker):
                 pass
         return verdict
 
+    def _admit_large(self, conn: Any, arrival: Arrival) -> str | tuple[int, str]:
+        """Take a document's body in (a longer deadline, for its size), unless LARGE_ARRIVALS
+        are being read already."""
+        if self._large >= LARGE_ARRIVALS:
+            return 503, (f"this server is receiving {LARGE_ARRIVALS} documents already; send "
+                         f"it again in a minute")
+        arrival.large, self._large = True, self._large + 1
+        size = arrival.length if arrival.length is not None else arrival.limit
+        with self._guard:
+            self._deadlines[conn] = (time.monotonic() + self.read_seconds
+                                     + size / UPLOAD_MIN_RATE, "read")
+        return "more"
+
     def _close_early(self, conn: Any) -> None:
+        arrival = getattr(conn, "early", None)
+        if arrival is not None and arrival.large:
+            arrival.large, self._large = False, self._large - 1
         with self._guard:
             self._deadlines.pop(conn, None)
         self.nr_conns -= 1
@@ -285,6 +394,7 @@ class GuardedThreadWorker(ThreadWorker):
         self._set_deadline(self.read_seconds, "read")  # for what the buffer does not hold
         try:
             arrival = getattr(conn, "early", None)
+            self._local.body_limit = arrival.limit if arrival is not None else BODY_LIMIT
             if arrival is not None:
                 conn.early = None
                 conn.sock.setblocking(True)
@@ -314,12 +424,13 @@ class GuardedThreadWorker(ThreadWorker):
                 self._deadlines[conn] = (time.monotonic() + seconds, phase)
 
     @staticmethod
-    def _read_body(environ: dict) -> None:
-        """Read a (small) body now, within the read deadline, not later at the app's pace."""
+    def _read_body(environ: dict, limit: int = BODY_LIMIT) -> None:
+        """Read a body now (the event loop has it all in memory already), within the read
+        deadline, not later at the app's pace."""
         length = environ.get("CONTENT_LENGTH") or ""
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if (length.isdecimal() and 0 < int(length) <= BODY_LIMIT) or chunked:
-            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(BODY_LIMIT + 1))
+        if (length.isdecimal() and 0 < int(length) <= limit) or chunked:
+            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(limit + 1))
 
     def _enforce_deadlines(self) -> None:
         while True:
@@ -355,7 +466,7 @@ class GuardedThreadWorker(ThreadWorker):
         event.set()
         self.log.warning("cut %s %s from %s after %g s (request id %s): the answer was not "
                          "sent", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
-                         conn.client, self.request_seconds,
+                         conn.client, environ.get(DEADLINE, self.request_seconds),
                          environ.get("HTTP_X_REQUEST_ID", "-"))
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any,
@@ -398,6 +509,9 @@ def run_server(settings: Settings) -> None:
     """Serve on settings.host:port until SIGINT/SIGTERM, finishing requests in flight."""
     configure_logging(settings.log_format)
     GuardedThreadWorker.read_seconds = settings.read_timeout
+    global UPLOAD_LIMIT, ADMIN_KEYS
+    UPLOAD_LIMIT = ((settings.upload_mb << 20) + UPLOAD_OVERHEAD) if settings.admin_keys else 0
+    ADMIN_KEYS = settings.admin_keys
     # Workers are processes: prometheus_client keeps each one's figures in files here, and
     # /metrics adds them up. It must be set before any worker imports prometheus_client.
     metrics_dir = tempfile.mkdtemp(prefix="casesearch-metrics-")

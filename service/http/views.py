@@ -32,7 +32,7 @@ from service.describe import engine_summary, per_engine
 from service.figures import KIND_LABELS, by_level, comparison, resolve_group
 from service.places import chain_text, level_heading, level_label, level_words
 from service.problems import ApiError
-from service.records import LEVEL_WORDS
+from service.records import LEVEL_WORDS, LIVE_WORDS
 from service.schema import FIGURES, MAX_BRIEF_CASES, MAX_QUERY_CHARS, SEARCH
 
 bp = Blueprint("views", __name__)
@@ -72,7 +72,9 @@ def page_globals() -> dict[str, object]:
             "MATCH_LABELS": MATCH_LABELS, "MATCH_TITLES": MATCH_TITLES,
             "KIND_LABELS": KIND_LABELS, "picked": picked(loaded), "brief_url": brief_url,
             "level_label": level_label, "level_heading": level_heading,
-            "level_words": level_words, "chain_text": chain_text}
+            "level_words": level_words, "chain_text": chain_text,
+            "LIVE_LABELS": {state: f"{chinese} · {english}"
+                            for state, (chinese, english) in LIVE_WORDS.items()}}
 
 
 def picked(search_engine: SearchEngine | None) -> list[str]:

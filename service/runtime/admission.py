@@ -11,15 +11,17 @@ clients sending such batches, each worker's four threads all ran batches: a batc
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from service.problems import ApiError
+from service.runtime.settings import SESSION_HOURS
 
 # Wrong keys: after FAILURES_ALLOWED from one client address within FAILURE_WINDOW seconds,
 # that address is refused (429) until the window has passed. 10 guesses in 5 minutes make
@@ -30,34 +32,51 @@ TRACKED_ADDRESSES = 10_000  # the oldest are forgotten first: memory stays bound
 
 
 class WorkGate:
-    """At most `slots` runs of one kind of work at once; the next is refused (503)."""
+    """At most `slots` runs of one kind of work at once; up to `queue` more wait for a slot
+    (at most `wait` seconds), and the next is refused (503)."""
 
-    def __init__(self, slots: int, what: str, retry_after: int = 1) -> None:
+    def __init__(self, slots: int, what: str, retry_after: int = 1,
+                 advice: str = "or send questions one by one (POST /api/search)", *,
+                 queue: int = 0, wait: float = 0.0) -> None:
         if slots < 1:
             raise ValueError("a gate needs at least one slot")
         self.slots, self.what, self.retry_after = slots, what, retry_after
+        self.advice, self.wait = advice, wait
         self._free = threading.BoundedSemaphore(slots)
+        self._callers = threading.BoundedSemaphore(slots + queue)  # running or waiting
 
     @contextmanager
     def admit(self) -> Iterator[None]:
-        """Run the block in a free slot.
+        """Run the block in a free slot, waiting for one if the queue has room.
 
         Raises:
-            ApiError: 503 with Retry-After when every slot is taken.
+            ApiError: 503 with Retry-After when every slot is taken and the queue is full, or
+                no slot came free in time.
         """
-        if not self._free.acquire(blocking=False):
-            raise ApiError(503, f"this server is running {self.slots} {self.what} at once "
-                                f"already; try again in {self.retry_after} s, or send "
-                                f"questions one by one (POST /api/search)",
-                           retry_after=self.retry_after)
+        if not self._callers.acquire(blocking=False):
+            raise self._busy()
         try:
-            yield
+            free = (self._free.acquire(timeout=self.wait) if self.wait
+                    else self._free.acquire(blocking=False))
+            if not free:
+                raise self._busy()
+            try:
+                yield
+            finally:
+                self._free.release()
         finally:
-            self._free.release()
+            self._callers.release()
+
+    def _busy(self) -> ApiError:
+        return ApiError(503, f"this server is busy with {self.what} ({self.slots} at a time); "
+                             f"try again in {self.retry_after} s"
+                             + (f", {self.advice}" if self.advice else ""),
+                        retry_after=self.retry_after)
 
 
-class FailedKeys:
-    """Wrong keys per client address within a sliding window (this process's own count)."""
+class WindowCounts:
+    """Events per client address within a sliding window (this process's own count): wrong
+    keys, or document changes (service.http.documents)."""
 
     def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW,
                  tracked: int = TRACKED_ADDRESSES) -> None:
@@ -74,7 +93,7 @@ class FailedKeys:
         return times
 
     def retry_after(self, address: str, now: float | None = None) -> int:
-        """Seconds until `address` may try a key again (0: it may now)."""
+        """Seconds until `address` may try again (0: it may now)."""
         now = time.monotonic() if now is None else now
         with self._lock:
             times = self._recent(address, now)
@@ -83,7 +102,8 @@ class FailedKeys:
         return max(1, int(times[-self.allowed] + self.window - now) + 1)
 
     def record(self, address: str, now: float | None = None) -> int:
-        """Count one wrong key from `address`; how many it sent within the window."""
+        """Count one event (a wrong key, say) from `address`; how many it had within the
+        window."""
         now = time.monotonic() if now is None else now
         with self._lock:
             times = self._recent(address, now)
@@ -93,6 +113,53 @@ class FailedKeys:
             while len(self._times) > self.tracked:
                 self._times.popitem(last=False)
             return len(times)
+
+
+# Admin keys (service.http.security, service.http.documents), checked without a web framework:
+# the worker's event loop checks them too, before it takes a document's body in.
+
+ADMIN_COOKIE = "casesearch_admin"
+ADMIN_SESSION_SECONDS = SESSION_HOURS * 3600
+
+
+def admin_of_authorization(authorization: str,
+                           keys: Sequence[tuple[str, str]]) -> str | None:
+    """The name of the admin key an `Authorization` header carries as a Bearer token, if any
+    (every key compared, each in constant time)."""
+    found = None
+    for name, key in keys:
+        if bearer_matches(authorization, key) and found is None:
+            found = name
+    return found
+
+
+def _admin_signature(key: str, name: str, issued: str) -> str:
+    message = f"casesearch admin session 1|{name}|{issued}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def admin_token(name: str, key: str, now: float | None = None) -> str:
+    """An admin session cookie's value: the key's name, when it was issued, signed with the
+    key (the key itself is never in it)."""
+    issued = str(int(time.time() if now is None else now))
+    return f"{name}.{issued}.{_admin_signature(key, name, issued)}"
+
+
+def admin_of_session(token: str, keys: Sequence[tuple[str, str]],
+                     now: float | None = None) -> str | None:
+    """The name of the admin key an admin session cookie was issued for, if it was issued by
+    this server for that key less than ADMIN_SESSION_SECONDS ago."""
+    parts = token.rsplit(".", 2)
+    if len(parts) != 3:
+        return None
+    name, issued, signature = parts
+    key = dict(keys).get(name)
+    if key is None or not issued.isdecimal() or len(issued) > 12:
+        return None
+    age = (time.time() if now is None else now) - int(issued)
+    valid = 0 <= age < ADMIN_SESSION_SECONDS and hmac.compare_digest(
+        signature.encode(), _admin_signature(key, name, issued).encode())
+    return name if valid else None
 
 
 def bearer_matches(authorization: str, key: str) -> bool | None:

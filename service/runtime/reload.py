@@ -153,7 +153,14 @@ def without_paths(message: str, *folders: Path) -> str:
     """A message with the server's `folders` taken out and every other absolute path shortened
     to its file name (clients of /readyz, which is open even with a key, see file names, never
     the server's folders; a folder given is taken out even when its name holds a space)."""
-    for folder in folders:
-        for form in {str(Path(folder).resolve()), str(folder)}:
-            message = message.replace(f"{form}/", "")
+    message = without_folders(message, *folders)
     return _ABSOLUTE_PATH.sub(lambda match: match.group(1) or "/", message)
+
+
+def without_folders(message: str, *folders: Path) -> str:
+    """A message with these folders taken out of the paths it names (`<folder>/x` → `x`),
+    and nothing else changed (a route such as /api/documents/x stays as it is)."""
+    for folder in folders:
+        for form in sorted({str(Path(folder).resolve()), str(folder)}, key=len, reverse=True):
+            message = message.replace(f"{form}/", "")
+    return message

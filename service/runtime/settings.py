@@ -9,6 +9,7 @@ its default (and how the default is said), how its text is read and checked, and
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
@@ -97,6 +98,27 @@ def secret_key(env: str, raw: str) -> str:
         raise ValueError(f"{env} holds spaces or control characters; use letters, digits "
                          f"and punctuation only")
     return raw
+
+
+ADMIN_NAME = "admin"  # the name of an admin key given without one
+_KEY_NAME = re.compile(r"[A-Za-z0-9._-]{1,32}")
+
+
+def named_keys(env: str, raw: str) -> tuple[tuple[str, str], ...]:
+    """`key`, or `name:key,name:key`: (name, key) pairs, each key a `secret_key`, each name
+    1-32 of letters, digits and `._-`, no name or key twice."""
+    found: list[tuple[str, str]] = []
+    for entry in (item.strip() for item in raw.split(",")):
+        if not entry:
+            continue
+        name, colon, key = entry.partition(":")
+        if not colon or not _KEY_NAME.fullmatch(name):
+            name, key = ADMIN_NAME, entry
+        secret_key(env, key)
+        if any(name == known or key == known_key for known, known_key in found):
+            raise ValueError(f"{env} names the key {name!r} twice, or gives one key twice")
+        found.append((name, key))
+    return tuple(found)
 
 
 def one_of(*choices: str) -> Parser:
@@ -206,6 +228,23 @@ class Settings:
         f"`SameSite=Strict` session cookie, deleted at sign-out, forgotten with the browser and "
         f"refused after {SESSION_HOURS} hours); at least {MIN_KEY_LENGTH} characters; "
         f"`/healthz`, `/readyz` and static files stay open", secret_key, shown="unset")
+    admin_keys: tuple[tuple[str, str], ...] = setting(
+        "CASESEARCH_ADMIN_KEY", (),
+        "if set, documents can be added, replaced, removed and restored over HTTP "
+        "(`/api/documents`, the `/documents` page) with this key, sent as `Authorization: "
+        "Bearer <key>` or signed in on the page; several as `name:key,name:key` (the name is "
+        "what the audit log and the documents list say made a change; a bare key is "
+        "`admin`, and a key holding `:` must be given with a name); each at least 16 "
+        "characters, none the read key (`CASESEARCH_API_KEY`), which it also grants; unset: "
+        "those routes are off", named_keys, shown="unset (off)")
+    upload_mb: int = setting(
+        "CASESEARCH_UPLOAD_MB", 50,
+        "the largest document accepted over HTTP, in MB (the reader's own caps still apply: "
+        "50 MB for Word, 100 MB for PDF, 20 MB for text)", whole(1, 200))
+    changes_per_hour: int = setting(
+        "CASESEARCH_CHANGES_PER_HOUR", 120,
+        "uploads, previews and other document changes one client address may make per "
+        "hour, per worker; more get 429 with `Retry-After`", whole(1, 100_000))
     allowed_hosts: tuple[str, ...] = setting(
         "CASESEARCH_ALLOWED_HOSTS", (),
         "host names the service may be addressed as besides `127.0.0.1`, `localhost`, "
@@ -282,7 +321,11 @@ class Settings:
             raw = environ.get(spec.metadata["env"])
             if raw is not None and raw != "":
                 values[spec.name] = spec.metadata["read"](spec.metadata["env"], raw)
-        return cls(**values)
+        settings = cls(**values)
+        if settings.api_key and any(key == settings.api_key for _, key in settings.admin_keys):
+            raise ValueError("CASESEARCH_ADMIN_KEY must not be the read key "
+                             "(CASESEARCH_API_KEY): whoever may read could change documents")
+        return settings
 
 
 def default_of(name: str) -> Any:

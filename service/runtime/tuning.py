@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from corpus.filelock import FileLock, LockWaitTimeout
 from corpus.store import CorpusStore
@@ -50,11 +47,11 @@ from index.tuning.store import (
     tuning_key,
 )
 from index.tuning.train import Recipe, train_adapter
+from service.runtime.jobs import start_job
 from service.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 LOG_FILE = "tune.log"
-LOG_BYTES = 1 << 20  # tune.log is begun afresh (the old one kept as tune.log.1) past this
 
 
 @dataclass(frozen=True)
@@ -184,47 +181,15 @@ def tuning_state(settings: Settings, corpus_sha256: str, served_id: str) -> str 
 def start_background_tuning(settings: Settings) -> subprocess.Popen | None:
     """Start `casesearch tune --background` in a process of its own (it lowers its own
     priority and keeps to one thread: the server keeps the other cores), with the server's own
-    settings and absolute paths, its output appended to `tune.log` beside the tuned models
-    (begun afresh past LOG_BYTES); None if a tuning is running already.
+    settings (service.runtime.jobs), its output appended to `tune.log` beside the tuned
+    models; None if a tuning is running already.
 
     Raises:
         OSError: the folder of tuned models cannot be written, or the process not started.
     """
     if tune_lock(settings).holders():
         return None
-    root = tuned_root(settings.home)
-    root.mkdir(parents=True, exist_ok=True)
-    log_file = root / LOG_FILE
-    if log_file.is_file() and log_file.stat().st_size > LOG_BYTES:
-        os.replace(log_file, log_file.with_name(LOG_FILE + ".1"))
-    with open(log_file, "ab") as out:
-        return subprocess.Popen(
-            [*_cli_command(), "--verbose", "tune", "--background"],
-            env={**os.environ, **_settings_environment(settings)}, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=out, start_new_session=True, cwd=str(settings.home.absolute()))
-
-
-def _cli_command() -> list[str]:
-    """How to run `casesearch` from here: this Python with the CLI's module, or (when this
-    process is no Python: a server embedded in another program) the installed command."""
-    if Path(sys.executable).name.startswith("python"):
-        return [sys.executable, "-m", "service.cli.main"]
-    found = shutil.which("casesearch")
-    if found is None:
-        raise OSError("cannot find the `casesearch` command to start a tuning with")
-    return [found]
-
-
-def _settings_environment(settings: Settings) -> dict[str, str]:
-    """What a tuning started by a server must read as the server does: its folders (absolute:
-    the child runs elsewhere) and models."""
-    # absolute, not resolved: the index is a link that each build points elsewhere
-    return {"CASESEARCH_HOME": str(settings.home.absolute()),
-            "CASESEARCH_DATA": str(settings.data.absolute()),
-            "CASESEARCH_INDEX": str(settings.index_path.absolute()),
-            "CASESEARCH_MODEL": settings.model, "CASESEARCH_SECOND_MODEL": settings.second_model,
-            "CASESEARCH_BACKEND": settings.backend, "CASESEARCH_TUNE": settings.tune,
-            "CASESEARCH_TUNE_STEPS": str(settings.tune_steps)}
+    return start_job(settings, ["tune", "--background"], tuned_root(settings.home) / LOG_FILE)
 
 
 class TuningTrigger:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -60,3 +61,10 @@ def test_the_dry_run_report_counts_the_control_characters_removed_from_the_text(
 def test_an_id_with_a_control_character_is_refused_as_no_slug(add):
     result = add("--province", "山东省", "--id", "x\x0b2022", "--dry-run")
     assert result.exit_code == 2 and "document id 'x\\x0b2022' is not valid" in result.output
+
+
+def test_the_command_line_says_who_added_a_document(add):
+    result = add("--province", "山东省", "--id", "x2022")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((add.data / "x2022.json").read_text(encoding="utf-8"))
+    assert meta["added_by"].startswith("cli") and meta["cases"] >= 1

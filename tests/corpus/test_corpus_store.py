@@ -68,13 +68,20 @@ def test_a_document_is_stored_under_its_id_with_its_metadata(store, hebei):
 @pytest.mark.parametrize(("doc_id", "holder"), [
     ("sd2020", SHIPPED + r" \(document 'sd2020'\); .* --replace sd2020"),  # its metadata id
     ("shandong-2020-education-duty-cases", SHIPPED + r" \(document 'sd2020'\)"),  # its stem
-    ("readme", r"README.md \(not a document\)"),           # the folder's README
 ])
 def test_an_id_in_use_is_refused_naming_the_holder_and_nothing_changes(store, hebei, doc_id,
                                                                        holder):
     before = snapshot(store.data)
     with pytest.raises(CorpusError, match=f"already used by {holder}"):
         store.add(hebei, {**META, "id": doc_id})
+    assert snapshot(store.data) == before
+
+
+def test_ids_the_folder_or_the_routes_use_are_reserved(store, hebei):
+    before = snapshot(store.data)  # the folder's README.md among them
+    for doc_id in ("readme", "trash"):
+        with pytest.raises(CorpusError, match=f"'{doc_id}' is reserved"):
+            store.add(hebei, {**META, "id": doc_id})
     assert snapshot(store.data) == before
 
 

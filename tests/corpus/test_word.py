@@ -180,14 +180,19 @@ def test_word_number_formats(value, fmt, drawn):
     assert format_number(value, fmt) == drawn
 
 
-def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
-    bomb = tmp_path / "bomb.docx"
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+def zip_bomb(path: Path) -> Path:
+    """A .docx small on disk whose main part unpacks past the reader's cap."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         chunk = b"\0" * (16 * 1024 * 1024)
         with archive.open("word/document.xml", "w", force_zip64=True) as member:
             for _ in range(MAX_DOCX_UNPACKED // len(chunk) + 2):
                 member.write(chunk)
+    return path
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    bomb = zip_bomb(tmp_path / "bomb.docx")
     assert bomb.stat().st_size < 2 * 1024 * 1024  # small on disk, huge unpacked
     with pytest.raises(CorpusError, match="unpacks to .* MB"):
         read_document_text(bomb)

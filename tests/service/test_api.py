@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -250,8 +251,7 @@ def test_openapi_describes_every_endpoint(client, app):
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     documented = set(spec["paths"])
-    routes = {rule.rule.replace("<case_id>", "{case_id}").replace("<group_id>", "{group_id}")
-              for rule in app.url_map.iter_rules()
+    routes = {re.sub(r"<(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()
               if rule.rule.startswith(("/api", "/healthz", "/readyz", "/openapi"))}
     assert routes == documented
 

@@ -229,3 +229,92 @@ def test_choose_practices_share_the_address_and_download_the_brief(browser, live
     page.wait_for_url("**/cases/*")
     assert page.url.count("pick=") == 2
     page.close()
+
+
+# The documents page, on a real server (gunicorn, the fake models: the page and the live update
+# are what is tested, not the ranking).
+
+ADMIN_KEY = "page-admin-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def documents_server(serve_fake_shared):
+    return serve_fake_shared(CASESEARCH_ADMIN_KEY=f"editor:{ADMIN_KEY}", CASESEARCH_TUNE="off",
+                             CASESEARCH_RELOAD_SECONDS="0.5")
+
+
+def _compilation(path: Path) -> Path:
+    """A Word compilation as an office sends one: a title, places, numbered practices."""
+    from docx import Document
+
+    word = Document()
+    word.add_paragraph("2022年河北省各市教育典型案例")
+    for place, items in (("一、石家庄市", ["1. 建设乡村少年宫二百所，开展周末天文科技体验活动。",
+                                        "2. 推进集团化办学，组建教育集团56个。"]),
+                         ("二、保定市", ["1. 实施乡村教师安居工程，建成教师周转宿舍800套。"])):
+        word.add_paragraph(place)
+        for item in items:
+            word.add_paragraph(item)
+    word.save(str(path))
+    return path
+
+
+def test_upload_preview_correct_confirm_and_find_it(browser, documents_server, shots, tmp_path):
+    base = documents_server.base
+    page = _page(browser, 1280)
+    page.goto(f"{base}/documents")
+    page.fill("#admin-key", ADMIN_KEY)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("label.drop")
+    assert "editor" in page.locator(".who").inner_text()
+    page.screenshot(path=str(shots / "documents-1280.png"), full_page=True)
+    page.set_input_files("#file", str(_compilation(tmp_path / "河北2022.docx")))
+    assert page.locator("label.drop span").inner_text() == "河北2022.docx"
+    with page.expect_navigation(url="**/documents/preview"):
+        page.locator("form.upload button[type=submit]").click()
+    page.wait_for_selector("ol.preview-cards")
+    cards = page.locator("ol.preview-cards li.card")
+    assert cards.count() == 3
+    assert "石家庄市" in cards.first.inner_text() and "city" in cards.first.inner_text()
+    page.screenshot(path=str(shots / "document-preview-1280.png"), full_page=True)
+    page.fill("#c-year", "2023")  # a correction, previewed again
+    page.fill("#c-id", "hebei-2023")
+    with page.expect_navigation(url="**/documents/preview"):
+        page.locator("button", has_text="Preview again").click()
+    page.wait_for_selector("ol.preview-cards")
+    assert "2023" in page.locator(".facts").inner_text()
+    page.locator("button", has_text="Add it").click()
+    page.wait_for_url("**/documents?done=added*")
+    page.wait_for_selector(".going-live.is-live", timeout=60_000)
+    assert "Live" in page.locator(".going-live").inner_text()
+    assert "live" in page.locator("#doc-hebei-2023 .live").inner_text()
+    page.screenshot(path=str(shots / "documents-live-1280.png"), full_page=True)
+    page.goto(f"{base}/?q=乡村少年宫 周末天文科技体验")
+    first = page.locator("li.card").first
+    assert "石家庄市" in first.inner_text() and "少年宫" in first.inner_text()
+    page.close()
+
+
+def test_the_documents_pages_at_375_px_and_by_keyboard(browser, documents_server, shots,
+                                                      tmp_path):
+    base = documents_server.base
+    page = _page(browser, 375)
+    page.goto(f"{base}/documents")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'admin-key'")
+    page.keyboard.type(ADMIN_KEY)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("label.drop")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(shots / "documents-375.png"), full_page=True)
+    page.set_input_files("#file", str(_compilation(tmp_path / "保定.docx")))
+    page.focus("#file")  # from the file chosen, the keyboard reaches Preview and sends it
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.includes('Preview')"):
+            break
+    with page.expect_navigation(url="**/documents/preview"):
+        page.keyboard.press("Enter")
+    page.wait_for_selector("ol.preview-cards")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(shots / "document-preview-375.png"), full_page=True)
+    page.close()

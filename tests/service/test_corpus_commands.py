@@ -186,7 +186,7 @@ def test_the_folder_readme_cannot_be_overwritten(run, tmp_path):
     source.write_text(HEBEI, encoding="utf-8")
     result = run("corpus", "add", str(source), "--year", "2021", "--province", "河北省",
                  "--id", "readme")
-    assert result.exit_code == 1 and "README.md (not a document)" in result.output
+    assert result.exit_code == 2 and "'readme' is reserved" in result.output
     assert (run.data / "README.md").read_bytes() == readme
 
 

@@ -150,9 +150,9 @@ def test_behind_the_local_proxy_the_forwarded_address_is_counted(engine):
 
 
 def test_failures_are_forgotten_after_the_window_and_memory_is_bounded():
-    from service.runtime.admission import FailedKeys
+    from service.runtime.admission import WindowCounts
 
-    failures = FailedKeys(allowed=2, window=10, tracked=3)
+    failures = WindowCounts(allowed=2, window=10, tracked=3)
     failures.record("a", now=0)
     failures.record("a", now=1)
     assert failures.retry_after("a", now=5) == 6

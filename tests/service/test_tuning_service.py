@@ -81,19 +81,19 @@ def test_a_tuning_that_cannot_start_is_not_tried_in_a_loop(tmp_path):
     assert len(calls) == 1
 
 
-def test_a_background_tuning_reads_the_servers_own_folders(tmp_path, monkeypatch):
-    from service.runtime import tuning
+def test_a_background_job_reads_the_servers_own_folders(tmp_path, monkeypatch):
+    from service.runtime import jobs
 
     monkeypatch.chdir(tmp_path)
     settings = replace(Settings(), home=Path("home"), data=Path("data"))
-    env = tuning._settings_environment(settings)
+    env = jobs.settings_environment(settings)
     assert env["CASESEARCH_HOME"] == str(tmp_path / "home")
     assert env["CASESEARCH_DATA"] == str(tmp_path / "data")
     assert env["CASESEARCH_INDEX"] == str(tmp_path / "home" / "index")  # the link, not its build
     home = tmp_path / "home"
     (home / ".index.builds" / "b1").mkdir(parents=True)
     (home / "index").symlink_to(home / ".index.builds" / "b1")
-    assert tuning._settings_environment(settings)["CASESEARCH_INDEX"] == str(home / "index")
+    assert jobs.settings_environment(settings)["CASESEARCH_INDEX"] == str(home / "index")
     assert env["CASESEARCH_TUNE_STEPS"] == str(settings.tune_steps)
 
 

@@ -66,11 +66,87 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     boxes().forEach((box) => box.addEventListener("change", update));
   }
+  // The documents page: a file dragged onto the drop zone is chosen, its name shown; after a
+  // change, how it goes live (the document's state, then the model's tuning) until it is live.
+  const drop = document.querySelector("label.drop");
+  if (drop) {
+    const input = drop.querySelector("input[type=file]");
+    const shown = drop.querySelector("span");
+    const show = () => { if (input.files.length) shown.textContent = input.files[0].name; };
+    input.addEventListener("change", show);
+    ["dragenter", "dragover"].forEach((kind) => drop.addEventListener(kind, (event) => {
+      event.preventDefault();
+      drop.classList.add("over");
+    }));
+    ["dragleave", "drop"].forEach((kind) => drop.addEventListener(kind, () => drop.classList.remove("over")));
+    drop.addEventListener("drop", (event) => {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        show();
+      }
+    });
+  }
+  // Reading a document takes a moment: say so, and keep its button from being pressed twice.
+  document.querySelectorAll("form.upload").forEach((upload) => {
+    upload.addEventListener("submit", (event) => {
+      const button = event.submitter || upload.querySelector("button[type=submit]");
+      if (button) {
+        button.dataset.label = button.textContent;
+        setTimeout(() => { button.disabled = true; }, 0);  // after the form has taken its value
+        button.textContent = "读取中… · Reading…";
+      }
+    });
+  });
+  const going = document.querySelector(".going-live[data-status]");
+  if (going) {
+    const words = {
+      waiting: "已保存，等待构建索引… · Stored; waiting for the index build…",
+      building: "正在构建索引（读取、嵌入新案例）… · Building the index (reading, embedding the new cases)…",
+      failed: "构建失败，见下方 · The build failed; see below",
+      live: "已可搜索 · Live: it can be searched now",
+    };
+    const badge = document.querySelector(`.live[data-document="${CSS.escape(going.dataset.document)}"]`);
+    const labels = JSON.parse(going.dataset.labels || "{}");
+    let tries = 0;
+    const poll = () => {
+      tries += 1;
+      fetch(going.dataset.status, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((doc) => {
+          if (!doc) return;
+          going.textContent = words[doc.live] || doc.live;
+          if (badge) { badge.textContent = labels[doc.live] || doc.live; badge.className = `live live-${doc.live}`; }
+          if (doc.live === "live") {
+            going.classList.add("is-live");
+            const live = going.textContent;
+            // Then the model learns the corpus as it is now (when tuning is on): say how that goes.
+            const tuning = () => fetch(going.dataset.ready).then((r) => r.json()).then((ready) => {
+              if (!ready.tuning) return;
+              if (ready.tuning === "tuned") {
+                going.textContent = `${live} · 模型已学习新语料 · the model has learned the new corpus`;
+              } else {
+                going.textContent = `${live} · 模型正在学习新语料 · the model is learning the new corpus (${ready.tuning})`;
+                if (!ready.tuning.startsWith("failed") && tries < 600) { tries += 1; setTimeout(tuning, 2000); }
+              }
+            }).catch(() => {});
+            return tuning();
+          }
+          if (doc.live !== "failed" && tries < 300) setTimeout(poll, 1000);
+        })
+        .catch(() => { if (tries < 300) setTimeout(poll, 2000); });
+    };
+    poll();
+  }
   // Coming back through the history cache: clear the loading state.
   window.addEventListener("pageshow", () => {
     document.body.classList.remove("loading");
     if (status) status.textContent = "";
     const button = form && form.querySelector("button");
     if (button) { button.disabled = false; button.textContent = "搜索 Search"; }
+    document.querySelectorAll("form.upload button[data-label]").forEach((used) => {
+      used.disabled = false;
+      used.textContent = used.dataset.label;
+    });
   });
 });
