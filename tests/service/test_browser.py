@@ -267,7 +267,7 @@ def test_upload_preview_correct_confirm_and_find_it(browser, documents_server, s
     page.keyboard.press("Enter")
     page.wait_for_selector("label.drop")
     assert "editor" in page.locator(".who").inner_text()
-    page.screenshot(path=str(shots / "documents-1280.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "documents-1280.png"), full_page=True)  # looked at
     page.set_input_files("#file", str(_compilation(tmp_path / "河北2022.docx")))
     assert page.locator("label.drop span").inner_text() == "河北2022.docx"
     with page.expect_navigation(url="**/documents/preview"):
@@ -295,8 +295,7 @@ def test_upload_preview_correct_confirm_and_find_it(browser, documents_server, s
     page.close()
 
 
-def test_the_documents_pages_at_375_px_and_by_keyboard(browser, documents_server, shots,
-                                                      tmp_path):
+def test_the_documents_pages_at_375_px_and_by_keyboard(browser, documents_server, tmp_path):
     base = documents_server.base
     page = _page(browser, 375)
     page.goto(f"{base}/documents")
@@ -305,7 +304,7 @@ def test_the_documents_pages_at_375_px_and_by_keyboard(browser, documents_server
     page.keyboard.press("Enter")
     page.wait_for_selector("label.drop")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    page.screenshot(path=str(shots / "documents-375.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "documents-375.png"), full_page=True)  # looked at
     page.set_input_files("#file", str(_compilation(tmp_path / "保定.docx")))
     page.focus("#file")  # from the file chosen, the keyboard reaches Preview and sends it
     for _ in range(12):
@@ -316,5 +315,5 @@ def test_the_documents_pages_at_375_px_and_by_keyboard(browser, documents_server
         page.keyboard.press("Enter")
     page.wait_for_selector("ol.preview-cards")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    page.screenshot(path=str(shots / "document-preview-375.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "document-preview-375.png"), full_page=True)
     page.close()

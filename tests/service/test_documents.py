@@ -44,6 +44,22 @@ class Builds:
         self.asked += 1
 
 
+# A received file is read in a process of its own (corpus.isolated), half a second each. The
+# tests of that process (hostile files, limits, the same report) keep it; the others read in
+# this one, through the same function.
+ISOLATED = ("test_the_same_report_as_the_command_line", "test_hostile_word_files",
+            "test_a_dry_run_reports", "test_one_document_is_read_at_a_time")
+
+
+@pytest.fixture(autouse=True)
+def reads(request, monkeypatch):
+    if not request.node.name.startswith(ISOLATED):
+        from corpus.isolated import read_here
+
+        monkeypatch.setattr("service.documents.read_document",
+                            lambda path, meta, **limits: read_here(path, meta))
+
+
 @pytest.fixture
 def site(tmp_path, engine):
     """An app with admin keys over a copy of the corpus (the engine serves the shipped one)."""
