@@ -173,7 +173,7 @@ def guard() -> Response | None:
     if request.endpoint in ("documents.sign_in", "documents.sign_out"):
         return None
     try:
-        g.admin = require_admin(page=page)
+        g.admin = require_admin()
     except ApiError as error:
         if page and (error.status == 401 or not admin_keys()):  # sign in, or how to turn on
             return Response(render_template("documents_signin.html", off=not admin_keys(),

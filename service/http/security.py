@@ -28,6 +28,7 @@ from service.problems import ApiError
 from service.runtime.admission import (
     ADMIN_COOKIE,
     FAILURE_WINDOW,
+    SESSION_SECONDS,
     WindowCounts,
     admin_of_authorization,
     admin_of_session,
@@ -35,13 +36,11 @@ from service.runtime.admission import (
     bearer_matches,
     guesser,
 )
-from service.runtime.settings import SESSION_HOURS
 
-SESSION_COOKIE = "casesearch_session"
-# A sign-in lasts a working day at most, and ends with the browser (a session cookie). The
+# A sign-in lasts SESSION_SECONDS at most, and ends with the browser (a session cookie). The
 # value is signed with the key alone, so that every replica behind the documented proxy accepts
 # it; a new key ends every session at once.
-SESSION_SECONDS = SESSION_HOURS * 3600
+SESSION_COOKIE = "casesearch_session"
 OPEN_PATHS = ("/healthz", "/readyz", "/login", "/logout")
 log = logging.getLogger(__name__)
 bp = Blueprint("security", __name__)
@@ -277,7 +276,7 @@ def form_token() -> str:
     return hmac.new(key.encode(), f"form|{token}".encode(), hashlib.sha256).hexdigest()
 
 
-def require_admin(*, page: bool) -> str:
+def require_admin() -> str:
     """The name of the admin key this request is made with, or refuse it: 403 when no admin
     key is set (the routes are off, not open), 401 without a valid key (a wrong one counted
     against the client like a wrong read key), and, for a page's form sent with the session

@@ -119,7 +119,8 @@ class WindowCounts:
 # the worker's event loop checks them too, before it takes a document's body in.
 
 ADMIN_COOKIE = "casesearch_admin"
-ADMIN_SESSION_SECONDS = SESSION_HOURS * 3600
+# A sign-in to the pages (the read key's or an admin key's) lasts a working day at most.
+SESSION_SECONDS = SESSION_HOURS * 3600
 
 
 def admin_of_authorization(authorization: str,
@@ -148,7 +149,7 @@ def admin_token(name: str, key: str, now: float | None = None) -> str:
 def admin_of_session(token: str, keys: Sequence[tuple[str, str]],
                      now: float | None = None) -> str | None:
     """The name of the admin key an admin session cookie was issued for, if it was issued by
-    this server for that key less than ADMIN_SESSION_SECONDS ago."""
+    this server for that key less than SESSION_SECONDS ago."""
     parts = token.rsplit(".", 2)
     if len(parts) != 3:
         return None
@@ -157,7 +158,7 @@ def admin_of_session(token: str, keys: Sequence[tuple[str, str]],
     if key is None or not issued.isdecimal() or len(issued) > 12:
         return None
     age = (time.time() if now is None else now) - int(issued)
-    valid = 0 <= age < ADMIN_SESSION_SECONDS and hmac.compare_digest(
+    valid = 0 <= age < SESSION_SECONDS and hmac.compare_digest(
         signature.encode(), _admin_signature(key, name, issued).encode())
     return name if valid else None
 
