@@ -3,6 +3,8 @@ files they read and write, and text made safe for the terminal."""
 
 from __future__ import annotations
 
+import html
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +81,23 @@ def say(template: str, *args: Any, **values: Any) -> None:
         return terminal_safe(value) if isinstance(value, str) else value
 
     click.echo(template.format(*map(safe, args), **{k: safe(v) for k, v in values.items()}))
+
+
+_MARKED = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def terminal_snippet(snippet: str) -> str:
+    """A snippet from the engine (HTML-escaped, its matched terms in <mark>) for a terminal:
+    the terms in bold yellow, the rest as text (made terminal-safe). `click.echo` drops the
+    styles when the output is not a terminal, so a pipe or a file gets plain text."""
+    parts, at = [], 0
+    for marked in _MARKED.finditer(snippet):
+        parts.append(terminal_safe(html.unescape(snippet[at:marked.start()])))
+        parts.append(click.style(terminal_safe(html.unescape(marked.group(1))), bold=True,
+                                 fg="yellow"))
+        at = marked.end()
+    parts.append(terminal_safe(html.unescape(snippet[at:])))
+    return "".join(parts)
 
 
 def terminal_json(data: Any, indent: int | None = None) -> str:

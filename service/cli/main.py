@@ -26,22 +26,41 @@ from service.cli.common import (
     terminal_json,
     terminal_progress,
     terminal_safe,
+    terminal_snippet,
     write_file,
 )
-from service.runtime.settings import Settings, settings_help
+from service.describe import version
+from service.runtime.settings import Settings, settings_text
 from service.schema import BATCH, BRIEF, FIGURES, SEARCH, SIMILAR
 
 
 def _help_epilog() -> str:
     try:
         home = f"\n\nHome in use now: {Settings.from_env().home}"
-    except ValueError:
-        home = ""
-    return "Settings come from the environment:\n\n" + "\n\n".join(
-        f"{env}: {text}" for env, text in settings_help()) + home
+    except ValueError as exc:
+        home = f"\n\n{exc}"
+    return ("Settings are environment variables (CASESEARCH_HOME, CASESEARCH_MODEL, …): "
+            "`casesearch settings` lists them with their defaults." + home)
 
 
-@click.group(epilog=_help_epilog())
+class CommandsFirst(click.Group):
+    """`casesearch --help`: what it is, its commands, then its options."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.format_usage(ctx, formatter)
+        self.format_help_text(ctx, formatter)
+        self.format_commands(ctx, formatter)
+        self.format_options(ctx, formatter)
+        self.format_epilog(ctx, formatter)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        click.Command.format_options(self, ctx, formatter)  # the commands are listed already
+
+
+@click.group(cls=CommandsFirst, epilog=_help_epilog(),
+             context_settings={"max_content_width": 100})
+@click.version_option(version(), "--version", prog_name="casesearch",
+                      message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 def main(verbose: bool) -> None:
     """Semantic search over typical work cases."""
@@ -73,7 +92,7 @@ def build(if_stale: bool, background: bool) -> None:
             if status.stale is None:
                 click.echo(f"index is current: {settings.index_path}")
                 return
-            click.echo(f"building index ({status.stale})")
+            click.echo(f"building the index: {status.stale.split('; ')[0]}")
         result = build_index(settings, progress=terminal_progress(), on_wait=say_waiting)
     except USER_ERRORS as exc:
         fail(exc)
@@ -152,7 +171,7 @@ def _print_hits(hits: list, first_rank: int = 1) -> None:
         case = hit.case
         say("{:>2}. {:.3f} {:<7}  {} {}  [{}]", rank, hit.score, hit.match, case.city,
             case.seq, case.id)
-        say("    {}", hit.snippet)
+        click.echo(f"    {terminal_snippet(hit.snippet)}")
 
 
 def _echo_json(data: dict, one_line: bool = False) -> None:
@@ -501,10 +520,35 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
                        server_threads=threads or settings.server_threads))
 
 
+@main.command("settings")
+def settings_command() -> None:
+    """List the settings: each environment variable, its default and what it does."""
+    click.echo(settings_text())
+
+
+# What `casesearch --help` says of each command, on one line (each command's own help, from
+# its docstring, says the rest).
+SHORT_HELP = {
+    "brief": "Make a brief (Word or Markdown) of practices, or of a question's",
+    "build": "Embed the corpus and (re)build the index",
+    "corpus": "Add, list, remove and restore documents",
+    "eval": "Measure retrieval quality on the judged questions",
+    "figures": "Compare a figure (METRIC) across cities",
+    "mcp": "Serve the search to chat assistants over MCP",
+    "search": "Find the cases that answer a question",
+    "serve": "Serve the API and the pages (gunicorn)",
+    "settings": "List the settings (environment variables)",
+    "similar": "Find practices like a case, in other places",
+    "tune": "Teach the bundled model the corpus, then rebuild",
+}
+
+
 def _register_commands() -> None:
     from service.cli.corpus import corpus_group
 
     main.add_command(corpus_group)
+    for name, text in SHORT_HELP.items():
+        main.commands[name].short_help = text
 
 
 _register_commands()

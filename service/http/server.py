@@ -43,7 +43,9 @@ from service.runtime.settings import Settings, default_of
 
 # A request line well formed but for characters outside ASCII in its target (curl sends
 # `?q=校车` as raw UTF-8, which HTTP does not allow; browsers percent-encode it).
-_RAW_TEXT_IN_TARGET = re.compile(r"[A-Z]{3,7} \S*[^\x00-\x7f]\S* HTTP/1\.[01]\Z")
+# Not `\S`: UTF-8 bytes read as Latin-1 hold characters such as U+0085 that `\s` matches (the
+# 0x85 of 安 in 校车安全).
+_RAW_TEXT_IN_TARGET = re.compile(r"[A-Z]{3,7} [^ ]*[^\x00-\x7f][^ ]* HTTP/1\.[01]\Z")
 MAX_REQUEST_LINE = 8190  # gunicorn's largest: a 500-character Chinese question fits by GET
 # Read by the event loop before a thread is given: the head (a request line, and headers of at
 # most 32 KB in all, as nginx's `large_client_header_buffers 4 8k` allows), then a body of up to

@@ -351,6 +351,24 @@ def settings_help() -> list[tuple[str, str]]:
     return [(spec.metadata["env"], spec.metadata["help"]) for spec in fields(Settings)]
 
 
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
+def settings_text() -> str:
+    """The settings for a terminal (`casesearch settings`): each variable, its default, and
+    what it does, Markdown links written as their file."""
+    import textwrap
+
+    blocks = []
+    for spec in fields(Settings):
+        meaning = _LINK.sub(r"\2", spec.metadata["help"]).replace("`", "")
+        shown = spec.metadata["shown"].replace("`", "")
+        blocks.append(f"{spec.metadata['env']}  (default: {shown})\n"
+                      + textwrap.fill(meaning, width=92, initial_indent="    ",
+                                      subsequent_indent="    "))
+    return "\n\n".join(blocks)
+
+
 def settings_table() -> str:
     """The settings as the README's Markdown table."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]

@@ -35,7 +35,8 @@ def test_build_if_stale_rebuilds_for_another_model(run, monkeypatch):
     register_model("other/model", lambda **_: FakeEmbedder(model_id="other/model"))
     monkeypatch.setenv("CASESEARCH_MODEL", "other/model")
     result = run("build", "--if-stale")
-    assert "building index" in result.output and "other/model" in result.output
+    assert "building the index: " in result.output and "other/model" in result.output
+    assert "build one with" not in result.output  # it is building it
 
 
 def test_search_json_has_the_api_shape(run):
@@ -130,3 +131,45 @@ def test_the_table_shows_each_match_level_and_min_match_filters(run):
     close = json.loads(run("search", "购置新国标校车", "--k", "20", "--min-match", "partial",
                            "--json").output)
     assert all(r["match"] != "weak" for r in close["results"])
+
+
+def test_the_terminal_gets_highlights_rendered_and_json_keeps_the_markup(run):
+    run("build")
+    plain = run("search", "校车", "--k", "3")
+    assert plain.exit_code == 0 and "<mark>" not in plain.output and "\x1b[" not in plain.output
+    from click.testing import CliRunner
+
+    from service.cli.main import main
+
+    coloured = CliRunner().invoke(main, ["search", "校车", "--k", "3"], color=True)
+    assert "\x1b[1m" in coloured.output and "<mark>" not in coloured.output
+    assert "<mark>" in run("search", "校车", "--k", "3", "--json").output
+
+
+def test_version_and_a_short_help_with_the_commands_first():
+    from click.testing import CliRunner
+
+    from service.cli.main import SHORT_HELP, main
+    from service.describe import version
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["--version"]).output == f"casesearch {version()}\n"
+    shown = runner.invoke(main, ["--help"]).output
+    assert len(shown.splitlines()) < 35 and shown.index("Commands:") < shown.index("Options:")
+    assert "CASESEARCH_MODEL:" not in shown and "casesearch settings" in shown
+    assert set(SHORT_HELP) == set(main.commands)
+    assert all(f"  {name} " in shown and text in shown for name, text in SHORT_HELP.items())
+
+
+def test_settings_lists_every_variable_with_its_default():
+    from dataclasses import fields
+
+    from click.testing import CliRunner
+
+    from service.cli.main import main
+    from service.runtime.settings import Settings
+
+    listed = CliRunner().invoke(main, ["settings"]).output
+    for spec in fields(Settings):
+        assert f"{spec.metadata['env']}  (default: " in listed
+    assert "](" not in listed  # Markdown links written as their file

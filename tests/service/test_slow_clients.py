@@ -143,8 +143,10 @@ def test_what_gunicorn_refuses_is_problem_json_too(server, request_bytes, status
     assert problem["status"] == status and problem["detail"]
 
 
-def test_raw_chinese_in_a_url_gets_told_how_to_encode_it(server):
-    status, _, problem = _raw(server.port, "GET /api/search?q=校车 HTTP/1.1\r\nHost: "
+@pytest.mark.parametrize("question", ["校车", "校车安全", "老师住宿困难怎么解决", "café"])
+def test_raw_chinese_in_a_url_gets_told_how_to_encode_it(server, question):
+    # 校车安全 holds the byte 0x85, which Python's str.split and `\s` take for a line break.
+    status, _, problem = _raw(server.port, f"GET /api/search?q={question} HTTP/1.1\r\nHost: "
                                            "127.0.0.1\r\n\r\n".encode())
     assert status == 400 and "percent-encode" in problem["detail"]
     assert "--data-urlencode" in problem["detail"]
