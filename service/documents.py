@@ -205,11 +205,12 @@ def document_record(doc: StoredDocument, served: Served, digests: Digests) -> di
 
 def trash_records(store: CorpusStore, served: Served) -> list[dict[str, Any]]:
     """Every trashed version, newest first (service.records.TrashedVersion)."""
+    stored = {doc.id for doc in store.documents()}  # read once, not once a version
     versions = []
     for path, meta in store.trashed():
         meta = meta or {}
         doc_id = str(meta.get("id", ""))
-        current = store.find(doc_id) if doc_id else None
+        current = doc_id if doc_id in stored else None
         versions.append({
             "id": doc_id, "version": path.parent.name, "title": str(meta.get("title", "")),
             "year": _int(meta.get("year")), "file": path.name,

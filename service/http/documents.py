@@ -213,18 +213,13 @@ def sign_in() -> Response:
     if not admin_keys():
         return Response(render_template("documents_signin.html", off=True, error=None),
                         status=403)
-    response = admin_sign_in(request.form.get("key", ""))
-    if response is None:
+    signed_in = admin_sign_in(request.form.get("key", ""))
+    if signed_in is None:
         return Response(render_template("documents_signin.html", off=False,
                                         error="wrong admin key · 管理密钥不正确"), status=401)
-    audit("sign-in", "", who=_key_name_of(request.form.get("key", "")),
-          address=client_address(), outcome="ok")
+    response, name = signed_in
+    audit("sign-in", "", who=name, address=client_address(), outcome="ok")
     return response
-
-
-def _key_name_of(given: str) -> str:
-    return next((name for name, key in admin_keys()
-                 if secrets.compare_digest(given.encode(), key.encode())), "")
 
 
 @bp.post("/documents/logout")

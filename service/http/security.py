@@ -315,9 +315,10 @@ def require_admin() -> str:
     return name
 
 
-def admin_sign_in(given: str) -> Response | None:
+def admin_sign_in(given: str) -> tuple[Response, str] | None:
     """Check a key from the documents page's sign-in form: a response that sets the admin
-    session cookie and goes to /documents, or None for a wrong key (counted)."""
+    session cookie and goes to /documents, with the key's name; None for a wrong key
+    (counted)."""
     address = client_address()
     _refuse_guessing(address)
     for name, key in admin_keys():
@@ -325,7 +326,7 @@ def admin_sign_in(given: str) -> Response | None:
             response = redirect("/documents", code=303)
             response.set_cookie(ADMIN_COOKIE, admin_token(name, key), httponly=True,
                                 samesite="Strict", secure=served_over_https(), path="/")
-            return response
+            return response, name
     _wrong_key(address, "admin sign-in form")
     return None
 
