@@ -18,13 +18,15 @@ from typing import Any
 from urllib.parse import quote
 
 from corpus.models import Case
+from index.retrieval.match import LEVELS
 from index.retrieval.search import Hit, SearchEngine
 from service.figures import KIND_LABELS, by_level, every_figure, near_group
 from service.figures import comparison as figure_comparison
 from service.places import chain_text, level_heading, level_label
 from service.problems import ApiError
 from service.records import LEVEL_WORDS
-from service.schema import MAX_BRIEF_CASES
+from service.schema import BRIEF, MAX_BRIEF_CASES
+from service.validate import shown
 
 DEFAULT_TITLE = "典型案例简报"
 MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -52,18 +54,26 @@ class Brief:
     figures: dict[str, Any] | None = None  # a comparison (service.figures.comparison)
     made_on: str = field(default_factory=lambda: date.today().isoformat())
     corpus: str = ""
+    chosen_by: str = ""  # how its practices were chosen, said in the brief (`selection_note`)
+
+
+DEFAULT_MIN_MATCH = BRIEF.field("min_match").default
 
 
 def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str | None = None,
                k: int = 5, figures: str | None = None, title: str | None = None,
-               base_url: str = "", corpus: str = "") -> Brief:
-    """Gather a brief: the practices with these ids (in order), or else the question's `k`
-    best, or else those a figures table cites; and the figures table asked for.
+               min_match: str = DEFAULT_MIN_MATCH, base_url: str = "",
+               corpus: str = "") -> Brief:
+    """Gather a brief: the practices with these ids (in order), or else those among the
+    question's `k` best that answer it (`min_match` or better: never padded with weaker ones),
+    or else those a figures table cites; and the figures table asked for. `base_url` is where
+    readers reach the service: each practice links there (no link without it).
 
     Raises:
         ApiError: 422 with neither ids nor a question, too many ids, or a metric no figure
             group measures closely enough (service.figures.near_group); 404 when a figure is
-            asked for and the corpus holds none.
+            asked for and the corpus holds none, or when no practice answers the question
+            and nothing else would go into the brief.
         UnknownCaseError: an id no case has (404, as from the API).
         InvalidRequestError: a question or a metric without words.
     """
@@ -76,15 +86,27 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
     table = _figures_table(engine, figures) if figures else None
     if ids:
         practices = _chosen(engine, ids, query, base_url)
+        chosen_by = "ids and query" if query else "ids"
     elif query:
-        practices = [_practice(hit.case, hit, base_url) for hit in engine.search(query, k=k)]
+        hits = engine.search(query, k=k, min_match=min_match)
+        if not hits and table is None:
+            raise ApiError(404, f"no practice answers {shown(query)} closely enough for a "
+                                f"brief (none is a {_levels_from(min_match)} match): ask in "
+                                f"other words, choose practices by id, or lower min_match")
+        practices, chosen_by = [_practice(hit.case, hit, base_url) for hit in hits], min_match
     else:  # a comparison alone: the practices its figures come from
         cited = dict.fromkeys(item["case_id"] for item in every_figure(table))
         practices = [_practice(engine.case(case_id), None, base_url)
                      for case_id in list(cited)[:MAX_BRIEF_CASES]]
+        chosen_by = "figures"
     default = query or (f"{table['metric']} · 各市对比" if table and not ids else DEFAULT_TITLE)
     return Brief(title=title or default, query=query, practices=tuple(practices), figures=table,
-                 corpus=corpus)
+                 corpus=corpus, chosen_by=chosen_by)
+
+
+def _levels_from(min_match: str) -> str:
+    """`strong or partial`: the match levels at `min_match` or better."""
+    return " or ".join(LEVELS[:LEVELS.index(min_match) + 1])
 
 
 def _figures_table(engine: SearchEngine, wanted: str) -> dict[str, Any]:
@@ -122,6 +144,34 @@ def file_name(brief: Brief, extension: str) -> str:
 def _made(brief: Brief) -> str:
     return (f"{brief.made_on} · {len(brief.practices)} 个做法 · practices"
             + (f" · {brief.corpus}" if brief.corpus else ""))
+
+
+_CHOSEN_WORDS = {"ids": "所选做法 · The practices chosen",
+                 "ids and query": "所选做法，各注明与问题的匹配程度 · The practices chosen, each "
+                                  "with how it matches the question",
+                 "figures": "下表数据所出自的做法 · The practices the figures below come from"}
+
+
+def selection_note(brief: Brief) -> str:
+    """How the brief's practices were chosen, said in it: those chosen, those the figures come
+    from, or those that answer the question (`strong`, `partial`: none weaker)."""
+    if brief.chosen_by in _CHOSEN_WORDS:
+        return _CHOSEN_WORDS[brief.chosen_by]
+    levels = LEVELS[:LEVELS.index(brief.chosen_by) + 1]
+    chinese = "、".join(LEVEL_WORDS[level][0] for level in levels)
+    english = " or ".join(LEVEL_WORDS[level][2] for level in levels)
+    if not brief.practices:
+        return (f"没有做法回答这个问题（{chinese}） · No practice in the corpus {english} "
+                f"closely enough")
+    return (f"只收回答这个问题的做法（{chinese}） · Only the practices that {english}"
+            + ("" if "weak" in levels else "; weaker matches are left out"))
+
+
+def _page_header(brief: Brief) -> str:
+    """Each page's header: the title, the date, and where the practices come from."""
+    return " · ".join(part for part in (brief.title, brief.made_on,
+                                        f"casesearch: {brief.corpus}" if brief.corpus else "")
+                      if part)
 
 
 def _heading(case: Case) -> str:
@@ -230,6 +280,8 @@ def brief_markdown(brief: Brief) -> str:
     if brief.query:
         lines += [f"**问题 · Question:** {md_text(brief.query)}", ""]
     lines += [md_text(_made(brief)), ""]
+    if brief.chosen_by:
+        lines += [f"*{md_text(selection_note(brief))}*", ""]
     for number, practice in enumerate(brief.practices, start=1):
         case = practice.case
         lines += [f"## {number}. {md_text(_heading(case))}", ""]
@@ -271,24 +323,83 @@ def _figures_markdown(table: dict[str, Any]) -> list[str]:
 
 # Word
 
+# One sans-serif look, as offices send: Latin text in Arial (Liberation Sans where it is
+# missing), Chinese in Microsoft YaHei (where that is missing, the system's CJK sans), black
+# headings; A4 with 2.5 cm margins; a header with the title, the date and the source; numbered
+# pages.
+LATIN_FONT, CJK_FONT = "Arial", "Microsoft YaHei"
+TEXT_WIDTH_CM = 16.0
+# The figures table's columns, in cm (TEXT_WIDTH_CM in all): a case id fits on one line.
+FIGURE_WIDTHS_CM = (3.4, 1.8, 2.6, 4.0, 4.2)
+
+
 class _Word:
     """A Word document that every text enters through `plain_text` (python-docx refuses the
     characters it removes): the only way `brief_docx` writes one."""
 
-    def __init__(self) -> None:
+    def __init__(self, header: str) -> None:
         from docx import Document
+        from docx.shared import Cm, Pt
+
+        self.document = Document()
+        section = self.document.sections[0]
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+            setattr(section, side, Cm(2.5))
+        self._one_look()
+        self.document.styles["Normal"].font.size = Pt(11)
+        self._header_and_page_numbers(section, header)
+
+    def _one_look(self) -> None:
+        """Every style in the two fonts (a theme font would win over them), headings black."""
+        from docx.oxml.ns import qn
+
+        styles = self.document.styles.element
+        for fonts in styles.iter(qn("w:rFonts")):
+            for name in list(fonts.attrib):
+                if name.endswith("Theme") or name.endswith("theme"):
+                    del fonts.attrib[name]
+            for script, font in (("w:ascii", LATIN_FONT), ("w:hAnsi", LATIN_FONT),
+                                 ("w:cs", LATIN_FONT), ("w:eastAsia", CJK_FONT)):
+                fonts.set(qn(script), font)
+        for color in styles.iter(qn("w:color")):
+            for name in ("w:themeColor", "w:themeShade", "w:themeTint"):
+                color.attrib.pop(qn(name), None)
+            color.set(qn("w:val"), "000000")
+        for border in list(styles.iter(qn("w:pBdr"))):  # the Title's blue rule
+            border.getparent().remove(border)
+
+    def _header_and_page_numbers(self, section: Any, header: str) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml import OxmlElement
         from docx.oxml.ns import qn
         from docx.shared import Pt
 
-        self.document = Document()
-        style = self.document.styles["Normal"]
-        style.font.size = Pt(11)
-        # CJK text in a CJK font (Word otherwise picks one per script that may lack the glyphs).
-        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
+        top = section.header.paragraphs[0]
+        top.add_run(one_line(header)).font.size = Pt(8)
+        bottom = section.footer.paragraphs[0]
+        bottom.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = bottom.add_run()
+        run.font.size = Pt(8)
+        for kind, text in (("begin", None), (None, " PAGE "), ("end", None)):
+            if kind:
+                part = OxmlElement("w:fldChar")
+                part.set(qn("w:fldCharType"), kind)
+            else:
+                part = OxmlElement("w:instrText")
+                part.set(qn("xml:space"), "preserve")
+                part.text = text
+            run._r.append(part)
 
     def title(self, text: str) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt
+
         self.document.core_properties.title = one_line(text)[:255]
-        self.document.add_heading(one_line(text), level=0)
+        heading = self.document.add_heading(one_line(text), level=0)
+        heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for run in heading.runs:
+            run.font.size = Pt(20)
 
     def heading(self, text: str, level: int = 1) -> None:
         self.document.add_heading(one_line(text), level=level)
@@ -306,15 +417,29 @@ class _Word:
         if size is not None:
             run.font.size = Pt(size)
 
-    def table(self, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    def table(self, header: tuple[str, ...], rows: list[tuple[str, ...]],
+              widths_cm: tuple[float, ...]) -> None:
+        """A table of fixed column widths (Word otherwise squeezes a column of ids), its
+        header row in bold and repeated on every page."""
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+        from docx.shared import Cm, Pt
+
         grid = self.document.add_table(rows=1, cols=len(header))
         grid.style = "Table Grid"
-        for cell, text in zip(grid.rows[0].cells, header, strict=True):
-            cell.text = one_line(text)
-            cell.paragraphs[0].runs[0].bold = True
-        for row in rows:
-            for cell, text in zip(grid.add_row().cells, row, strict=True):
-                cell.text = one_line(text)
+        grid.autofit = False
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        grid.rows[0]._tr.get_or_add_trPr().append(repeat)
+        for row_cells, texts in ((grid.rows[0].cells, header),
+                                 *((grid.add_row().cells, row) for row in rows)):
+            for cell, text, width in zip(row_cells, texts, widths_cm, strict=True):
+                cell.width = Cm(width)
+                run = cell.paragraphs[0].add_run(one_line(text))
+                run.font.size = Pt(9)
+                run.bold = texts is header or None
+        for column, width in zip(grid.columns, widths_cm, strict=True):
+            column.width = Cm(width)
 
     def saved(self) -> bytes:
         out = io.BytesIO()
@@ -324,11 +449,13 @@ class _Word:
 
 def brief_docx(brief: Brief) -> bytes:
     """The brief as a Word document (.docx)."""
-    word = _Word()
+    word = _Word(_page_header(brief))
     word.title(brief.title)
     if brief.query:
         word.paragraph(brief.query, lead="问题 · Question: ")
     word.paragraph(_made(brief))
+    if brief.chosen_by:
+        word.paragraph(selection_note(brief), italic=True)
     for number, practice in enumerate(brief.practices, start=1):
         case = practice.case
         word.heading(f"{number}. {_heading(case)}")
@@ -344,7 +471,8 @@ def brief_docx(brief: Brief) -> bytes:
             word.paragraph(chosen, italic=True, size=9)
         for heading, section in _figure_sections(brief.figures):
             word.heading(heading, level=2)
-            word.table(FIGURE_COLUMNS, [_figure_cells(item) for item in section])
+            word.table(FIGURE_COLUMNS, [_figure_cells(item) for item in section],
+                       FIGURE_WIDTHS_CM)
         word.paragraph("出处 · Sources:")
         for item in items:
             word.paragraph(_figure_note(item), size=9, style="List Bullet")

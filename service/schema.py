@@ -354,8 +354,13 @@ BRIEF = RequestSpec("brief", (
     Field("query", "text", "The question the brief answers; without ids, its best practices "
           "are the brief's", high=MAX_QUERY_CHARS, query_name="q", cli=("--query",),
           example="校车安全", optional=True),
-    Field("k", "int", "With a question and no ids: how many of its best practices",
+    Field("k", "int", "With a question and no ids: at most how many of the practices "
+          "that answer it",
           default=5, low=1, high=MAX_BRIEF_CASES, query_name="k", cli=("-k", "--k")),
+    Field("min_match", "choice", "With a question and no ids: take only its practices at this "
+          f"match level or better ({LEVELS_MEANING}); the brief never pads with weaker ones",
+          default="partial", choices=tuple(reversed(LEVELS)), query_name="min_match",
+          cli=("--min-match",)),
     Field("figures", "text", "A figure to compare across cities in a table: a group id from "
           "/api/figures, or a metric as in compare_figures", high=MAX_METRIC_CHARS,
           query_name="figures", cli=("--figures",), example="普惠性幼儿园覆盖率",

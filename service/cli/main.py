@@ -370,8 +370,9 @@ def _cities(count: int) -> str:
               help="Write the brief here (.docx or .md; the suffix sets the format). "
                    "Without it, Markdown goes to standard output.")
 def brief(out: Path | None, **options) -> None:
-    """Make a brief of chosen practices (--ids a,b,c) or of a question's best (--query "…"
-    --k 5), with a figures table (--figures METRIC), as Word or Markdown."""
+    """Make a brief of chosen practices (--ids a,b,c) or of the practices that answer a
+    question (--query "…", at most --k 5), with a figures table (--figures METRIC), as Word or
+    Markdown. Each practice links to the service only when CASESEARCH_BASE_URL is set."""
     from service.brief import make_brief, render_brief
     from service.describe import engine_summary
     from service.problems import ApiError
@@ -391,7 +392,8 @@ def brief(out: Path | None, **options) -> None:
     try:
         made = make_brief(engine, ids=args["ids"], query=args["query"], k=args["k"],
                           figures=args["figures"], title=args["title"],
-                          base_url=settings.public_url, corpus=engine_summary(engine))
+                          min_match=args["min_match"], base_url=settings.base_url,
+                          corpus=engine_summary(engine))
     except (ApiError, *USER_ERRORS) as exc:
         fail(exc)
     data = render_brief(made, args["format"])
@@ -401,7 +403,8 @@ def brief(out: Path | None, **options) -> None:
         click.echo(data.decode("utf-8"), nl=False)
         return
     write_file(out, data)
-    click.echo(f"wrote {out} ({len(made.practices)} practices"
+    count = len(made.practices)
+    click.echo(f"wrote {out} ({count} practice{'' if count == 1 else 's'}"
                f"{', a figures table' if made.figures else ''}; {len(data):,} bytes)")
 
 

@@ -17,6 +17,7 @@ from service.describe import engine_summary
 from service.export import hits_csv
 from service.figures import comparison, comparison_csv, groups_listing, metric_comparison
 from service.http.openapi import openapi_document
+from service.http.security import public_origin
 from service.http.server import REQUEST_SECONDS
 from service.problems import ApiError
 from service.runtime.loader import EngineState
@@ -227,7 +228,8 @@ def brief() -> Response:
     args = BRIEF.from_query(request.args)
     made = make_brief(search_engine, ids=args["ids"], query=args["query"], k=args["k"],
                       figures=args["figures"], title=args["title"],
-                      base_url=_public_url(), corpus=engine_summary(search_engine))
+                      min_match=args["min_match"], base_url=public_origin(),
+                      corpus=engine_summary(search_engine))
     response = Response(render_brief(made, args["format"]), mimetype=MEDIA_TYPES[args["format"]])
     response.headers["Content-Type"] = MEDIA_TYPES[args["format"]]
     response.headers["Content-Disposition"] = (
@@ -252,12 +254,6 @@ def places() -> Response:
     return jsonify([records.shaped(records.Place, name=place.name, level=place.level,
                                    chain=list(place.chain), count=place.count)
                     for place in engine().places()])
-
-
-def _public_url() -> str:
-    """Where readers reach the service: CASESEARCH_BASE_URL, or the address asked for."""
-    settings = current_app.config.get("SETTINGS")
-    return settings.public_url if settings is not None else request.host_url
 
 
 def _ms_since(started: float) -> float:

@@ -155,6 +155,16 @@ def served_over_https() -> bool:
     return request.is_secure or (proto == "https" and _is_loopback(request.remote_addr or ""))
 
 
+def public_origin() -> str:
+    """Where readers reach the service, for the links it hands out: CASESEARCH_BASE_URL, else
+    this request's own origin (`https` through the documented proxy, the Host it was sent to,
+    which `require_allowed_host` has checked)."""
+    settings = current_app.config.get("SETTINGS")
+    if settings is not None and settings.base_url:
+        return settings.base_url.rstrip("/")
+    return f"{'https' if served_over_https() else 'http'}://{request.host}"
+
+
 def _refuse_guessing(address: str) -> None:
     wait = current_app.extensions["casesearch.failed_keys"].retry_after(guesser(address))
     if wait:

@@ -71,6 +71,7 @@ def page_globals() -> dict[str, object]:
     return {"corpus_note": engine_summary(loaded) if loaded is not None else "",
             "MATCH_LABELS": MATCH_LABELS, "MATCH_TITLES": MATCH_TITLES,
             "KIND_LABELS": KIND_LABELS, "picked": picked(loaded), "brief_url": brief_url,
+            "MAX_BRIEF_CASES": MAX_BRIEF_CASES,
             "level_label": level_label, "level_heading": level_heading,
             "level_words": level_words, "chain_text": chain_text,
             "LIVE_LABELS": {state: f"{chinese} · {english}"

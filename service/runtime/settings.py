@@ -274,7 +274,9 @@ class Settings:
     port: int = setting("PORT", 8000, "the port `serve` listens on", whole(1, 65535))
     base_url: str = setting(
         "CASESEARCH_BASE_URL", "",
-        "the service's public address, for `url`s in MCP results", shown="`http://HOST:PORT`")
+        "the service's public address: the links of briefs (from the page, the address it "
+        "was asked at by default; from the command line, none without it) and the `url`s "
+        "in MCP results", shown="`http://HOST:PORT` for MCP")
 
     @property
     def batch_threads(self) -> int:

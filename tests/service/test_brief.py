@@ -11,6 +11,8 @@ import subprocess
 import pytest
 from docx import Document
 
+from service.runtime.settings import Settings
+
 CHOSEN = ("sd2020-jinan-3", "sd2020-rizhao-3")
 
 
@@ -59,13 +61,54 @@ def test_a_comparison_alone_brings_the_practices_it_cites(client):
     assert "| 东营市 | 2020 | 93.37 % | 93.37% | sd2020-dongying-3 |" in text
 
 
-def test_a_markdown_brief_of_a_questions_best(client, engine):
+def test_a_brief_of_a_question_holds_only_the_practices_that_answer_it(client, engine):
     response = _brief(client, "q=购置新国标校车&k=3&format=md&title=校车简报")
     assert response.headers["Content-Type"] == "text/markdown; charset=utf-8"
     text = response.get_data(as_text=True)
-    assert text.startswith("# 校车简报\n") and text.count("\n## ") == 3
-    best = engine.search("购置新国标校车", k=1)[0]
-    assert best.case.text in text and f"id {best.case.id}" in text
+    answering = engine.search("购置新国标校车", k=3, min_match="partial")
+    assert 0 < len(answering) < len(engine.search("购置新国标校车", k=3))  # weaker ones exist
+    assert text.startswith("# 校车简报\n") and text.count("\n## ") == len(answering)
+    assert all(hit.case.text in text and f"id {hit.case.id}" in text for hit in answering)
+    assert "*只收回答这个问题的做法（回答问题、部分回答） · Only the practices that answers the " \
+           "question or answers part of it; weaker matches are left out*" in text
+    # the reader may ask for weaker ones too, and the brief says so
+    padded = _brief(client, "q=购置新国标校车&k=3&format=md&min_match=weak").get_data(as_text=True)
+    assert padded.count("\n## ") == 3 and "相关 · related" in padded
+    assert "weaker matches are left out" not in padded
+
+
+def test_a_question_nothing_answers_makes_no_brief(client, built_cli):
+    response = client.get("/api/brief?q=火星基地的氧气供应&format=md")
+    assert response.status_code == 404
+    detail = response.get_json(force=True)["detail"]
+    assert "no practice answers '火星基地的氧气供应' closely enough for a brief" in detail
+    assert "choose practices by id" in detail
+    printed = built_cli("brief", "--query", "火星基地的氧气供应")
+    assert printed.exit_code == 1 and "closely enough for a brief" in printed.output
+    # with a figures table there is still a brief, and it says that nothing answers
+    text = _brief(client, "q=火星基地的氧气供应&figures=普惠性幼儿园覆盖率&format=md"
+                  ).get_data(as_text=True)
+    assert "没有做法回答这个问题" in text and "| 东营市 | 2020 |" in text
+
+
+def test_a_brief_links_to_where_its_readers_reach_the_service(client, app, built_cli,
+                                                               monkeypatch):
+    via_proxy = client.get("/api/brief?id=sd2020-jinan-3&format=md",
+                           headers={"Host": "localhost:8443", "X-Forwarded-Proto": "https"},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert "<https://localhost:8443/cases/sd2020-jinan-3>" in via_proxy.get_data(as_text=True)
+    direct = client.get("/api/brief?id=sd2020-jinan-3&format=md").get_data(as_text=True)
+    assert "<http://localhost/cases/sd2020-jinan-3>" in direct
+    assert "127.0.0.1:8000" not in direct
+    # the command line links nowhere unless an address is configured
+    printed = built_cli("brief", "--ids", "sd2020-jinan-3")
+    assert printed.exit_code == 0 and "http" not in printed.output
+    monkeypatch.setenv("CASESEARCH_BASE_URL", "https://cases.example.gov.cn/")
+    printed = built_cli("brief", "--ids", "sd2020-jinan-3")
+    assert "<https://cases.example.gov.cn/cases/sd2020-jinan-3>" in printed.output
+    app.config["SETTINGS"] = Settings.from_env()  # the configured address wins over the request's
+    direct = client.get("/api/brief?id=sd2020-jinan-3&format=md").get_data(as_text=True)
+    assert "<https://cases.example.gov.cn/cases/sd2020-jinan-3>" in direct
 
 
 @pytest.mark.parametrize("query, words", [
@@ -106,7 +149,8 @@ def test_the_page_keeps_the_choice_in_its_address(client):
 
 def test_the_command_line_writes_word_and_markdown(built_cli, tmp_path):
     out = tmp_path / "brief.docx"
-    made = built_cli("brief", "--query", "校车安全", "--k", "2", "--out", str(out))
+    made = built_cli("brief", "--query", "校车安全", "--k", "2", "--min-match", "weak",
+                     "--out", str(out))
     assert made.exit_code == 0 and "2 practices" in made.output
     assert sum(p.text.endswith(" · 案例 3") for p in Document(out).paragraphs) >= 1
     printed = built_cli("brief", "--ids", ",".join(CHOSEN), "--figures", "校车")
@@ -123,28 +167,59 @@ def test_the_command_line_writes_word_and_markdown(built_cli, tmp_path):
 
 
 @pytest.mark.slow
-def test_libreoffice_opens_the_word_brief(client, tmp_path):
-    """The .docx converts with LibreOffice (headless) to a PDF of the pages expected: a
-    one-practice brief fits a page; twenty practices and a table take several."""
+def test_libreoffice_opens_the_word_brief_as_an_office_document(client, tmp_path):
+    """The .docx converts with LibreOffice (headless) to a PDF of the pages expected (a
+    one-practice brief fits a page; twenty practices and a table take several), in one
+    sans-serif look, each page headed with the title, the date and the source."""
     from pypdf import PdfReader
 
     office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None:
         pytest.fail("LibreOffice is missing: `make test` installs it "
                     "(apt-get install libreoffice-writer-nogui)")
-    pages = {}
     for name, query in (("one", "id=sd2020-jinan-3"),
                         ("many", "&".join(f"id={case_id}" for case_id in _twenty(client))
                          + "&figures=普惠性幼儿园覆盖率")):
         (tmp_path / f"{name}.docx").write_bytes(_brief(client, query).data)
-        subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                        "--convert-to", "pdf", "--outdir", str(tmp_path),
-                        str(tmp_path / f"{name}.docx")], check=True, capture_output=True,
-                       timeout=180)
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path),
+                    str(tmp_path / "one.docx"), str(tmp_path / "many.docx")], check=True,
+                   capture_output=True, timeout=180)
+    pages = {}
+    for name in ("one", "many"):
         reader = PdfReader(tmp_path / f"{name}.pdf")
         pages[name] = len(reader.pages)
+        fonts = {font["/BaseFont"].split("+")[-1] for page in reader.pages
+                 for font in page["/Resources"]["/Font"].values()
+                 if "/BaseFont" in font.get_object()}
+        # Liberation Sans for Arial, a CJK sans for Microsoft YaHei, OpenSymbol's bullets
+        assert fonts and not [font for font in fonts if "Serif" in font or "Times" in font]
+        assert {font.split("-")[0] for font in fonts} <= {
+            "LiberationSans", "WenQuanYiMicroHei", "NotoSansCJKsc", "DejaVuSans", "OpenSymbol"}
+        for page in reader.pages:
+            text = page.extract_text()
+            assert re.search(r"典型案例简报\s*·\s*\d{4}-\d\d-\d\d\s*·\s*casesearch: 48 cases", text)
         assert "案例" in reader.pages[0].extract_text()
     assert pages["one"] == 1 and pages["many"] >= 3
+
+
+def test_a_word_brief_is_set_in_one_look(client):
+    """A4, the same two fonts in every style (no theme font to win over them), headings in
+    black, and fixed table columns wide enough for a case id."""
+    from docx.oxml.ns import qn
+
+    document = _docx(_brief(client, "id=sd2020-qingdao-2&figures=普惠性幼儿园覆盖率").data)
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    fonts = list(document.styles.element.iter(qn("w:rFonts")))
+    assert fonts and all(not any("heme" in name for name in f.attrib) for f in fonts)
+    assert {(f.get(qn("w:ascii")), f.get(qn("w:eastAsia"))) for f in fonts} == {
+        ("Arial", "Microsoft YaHei")}
+    colors = {c.get(qn("w:val")) for c in document.styles.element.iter(qn("w:color"))}
+    assert colors <= {"000000"}
+    assert section.header.paragraphs[0].text.startswith("典型案例简报 · ")
+    table = document.tables[0]
+    assert [round(cell.width.cm, 1) for cell in table.rows[1].cells] == [3.4, 1.8, 2.6, 4.0, 4.2]
 
 
 def _twenty(client) -> list[str]:
@@ -176,3 +251,16 @@ def test_a_brief_says_which_group_a_metric_chose_and_how_near(client):
     assert any(p.text.startswith("所用数据组 · Figures group:") for p in document.paragraphs)
     by_id = _brief(client, f"id=sd2020-qingdao-2&figures={group_id}&format=md")
     assert "所用数据组" not in by_id.get_data(as_text=True)  # asked for by its id: no guess
+
+
+def test_the_page_offers_the_brief_of_the_practices_that_answer(client, engine):
+    page = client.get("/?q=购置新国标校车").get_data(as_text=True)
+    answering = [hit.case.id for hit in engine.search("购置新国标校车", min_match="partial")]
+    links = re.findall(r'class="download" data-format="(\w+)" href="([^"]+)"', page)
+    assert len(links) == 2 and re.findall(r"id=([\w-]+)", links[0][1]) == answering
+    assert f"none ticked: the {len(answering)} that answer" in page
+    text = client.get(links[1][1].replace("&amp;", "&")).get_data(as_text=True)
+    assert text.count("\n## ") == len(answering) and "each with how it matches" in text
+    nothing = client.get("/?q=火星基地的氧气供应").get_data(as_text=True)
+    assert "No practice answers this closely" in nothing
+    assert 'class="download"' not in nothing and "nothing answers it" in nothing

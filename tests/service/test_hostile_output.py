@@ -137,7 +137,7 @@ def test_the_command_line_writes_a_brief_of_a_hostile_case(hostile_cli, hostile_
     made = hostile_cli("brief", "--ids", HOSTILE_ID, "--figures", hostile_group,
                        "--title", "简报" + CONTROLS, "--out", str(out),
                        catch_exceptions=False)
-    assert made.exit_code == 0 and "1 practices" in made.output, made.output
+    assert made.exit_code == 0 and "(1 practice, a figures table" in made.output, made.output
     assert not RAW_CONTROL.search(_docx_parts(out.read_bytes()))
     printed = hostile_cli("brief", "--ids", HOSTILE_ID, catch_exceptions=False)
     assert printed.exit_code == 0 and not RAW_CONTROL.search(printed.output)

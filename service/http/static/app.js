@@ -41,17 +41,17 @@ document.addEventListener("DOMContentLoaded", () => {
       const count = brief.querySelector(".brief-count");
       const query = brief.dataset.query || "";
       const figures = brief.dataset.figures || "";
+      // none ticked: the practices that answer the question, as the page rendered them
+      const ids = picks.length ? picks : (brief.dataset.answering || "").split(" ").filter(Boolean);
       if (count) {
         count.textContent = picks.length ? `已选 ${picks.length} 个做法 · ${picks.length} chosen`
-          : figures ? "未选：取本表引用的做法 · none ticked: the cases cited"
-            : query ? "未选：取前 5 个做法 · none ticked: the best 5"
-              : "勾选做法以生成简报 · tick practices for a brief";
+          : brief.dataset.unpicked;
       }
       brief.querySelectorAll("a.download").forEach((link) => link.remove());
-      if (picks.length || query || figures) {
+      if (ids.length || figures) {
         ["docx", "md"].forEach((format) => {
           const params = new URLSearchParams();
-          picks.forEach((id) => params.append("id", id));
+          ids.forEach((id) => params.append("id", id));
           if (query) params.append("q", query);
           if (figures) params.append("figures", figures);
           params.append("format", format);
