@@ -51,14 +51,15 @@ mcp-http: index
 
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser),
 # a CJK font so that screenshots show Chinese, nginx for the deploy check, and LibreOffice
-# (headless, no GUI) to check that a Word brief opens and paginates, and to make PDF fixtures;
-# poppler-utils (pdftotext) reads PDFs in reading order.
+# (headless, no GUI) to check that a Word brief opens and paginates, to make PDF fixtures, and
+# (Calc) to open the workbooks we export; poppler-utils (pdftotext) reads PDFs in reading order.
 CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 SOFFICE ?= /usr/bin/soffice
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei nginx libreoffice-writer-nogui poppler-utils
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei nginx libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils
+CALC := /usr/lib/libreoffice/program/libsclo.so
 browser:
-	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x /usr/bin/pdftotext ] || [ ! -x "$(NGINX)" ] || [ ! -x "$(SOFFICE)" ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -x /usr/bin/pdftotext ] || [ ! -x "$(NGINX)" ] || [ ! -x "$(SOFFICE)" ] || [ ! -e "$(CALC)" ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else \

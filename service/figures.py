@@ -18,13 +18,15 @@ from index.retrieval.glosses import english_words, glosses_of
 from index.retrieval.lexical import tokenize, written_in_han
 from index.retrieval.search import SearchEngine
 from service import records
-from service.export import csv_text
+from service.export import Table
 from service.problems import ApiError
 from service.validate import shown
 
 KIND_LABELS = {"level": "水平 · level", "change": "变化 · change", "rank": "排名 · rank"}
-# A figure's fields but its span (two numbers, not a cell), one line a figure.
-CSV_COLUMNS = tuple(name for name in records.FigureRow.model_fields if name != "span")
+# A figure's fields but its span (two numbers, not a cell), one line a figure: the place, the
+# value, and the sentence it comes from beside it, then what qualifies it; the place level last.
+CSV_COLUMNS = ("metric", "city", "scope", "year", "value", "high", "unit", "shown",
+               "as_written", "text", "approx", "kind", "case_id", "place_level")
 
 
 def group_summary(engine: SearchEngine, group: FigureGroup) -> dict[str, Any]:
@@ -169,13 +171,13 @@ def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for row in answer["figures"] for item in (row, *row["also"])]
 
 
-def comparison_csv(answer: dict[str, Any]) -> str:
-    """A comparison as CSV: one line per figure (a row's `also` figures follow it), the
-    place level in a column of its own (the last)."""
+def comparison_table(answer: dict[str, Any]) -> Table:
+    """A comparison as a table: one line per figure (a row's `also` figures follow it), the
+    values as numbers."""
     numbers = {"value", "high"}
-    lines = [[_number(item[name]) if name in numbers else item[name] for name in CSV_COLUMNS]
-             for item in every_figure(answer)]
-    return csv_text(CSV_COLUMNS, lines)
+    lines = tuple(tuple(_number(item[name]) if name in numbers else item[name]
+                        for name in CSV_COLUMNS) for item in every_figure(answer))
+    return Table(answer["metric"], CSV_COLUMNS, lines)
 
 
 def _number(value: float | None) -> int | float | None:

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 from index.retrieval.limits import MAX_DEPTH, MAX_K, MODES
 from index.retrieval.match import LEVELS
 from service import validate as params
+from service.export import TABLE_FORMATS
 from service.problems import ApiError
 from service.records import LEVELS_MEANING
 
@@ -372,9 +373,13 @@ BRIEF = RequestSpec("brief", (
           choices=("docx", "md"), query_name="format", cli=("--format",)),
 ))
 
-# How a GET search or similar-cases answer is written: the JSON object, or CSV for spreadsheets.
-FORMAT = Field("format", "choice", "json (the default) or csv: one row per result, for a "
-               "spreadsheet", default="json", choices=("json", "csv"), query_name="format")
+# How a search, similar-cases, batch or figures answer is written: the JSON object, or a table
+# for spreadsheets (service.export): CSV (UTF-8 with a byte order mark, which Excel needs) or an
+# Excel workbook.
+FORMAT = Field("format", "choice", "json (the default); csv, one row per result, UTF-8 with a "
+               "byte order mark so that Excel reads it right; or xlsx, an Excel workbook (a "
+               "batch: a sheet per question)", default="json", choices=("json", *TABLE_FORMATS),
+               query_name="format")
 
 # A document to add (or to replace one with): the file comes as a multipart part `file`; these
 # are the form's other fields, the options of `casesearch corpus add`, and the page's

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -179,7 +180,11 @@ def _echo_json(data: dict, one_line: bool = False) -> None:
     click.echo(terminal_json(data, indent=None if one_line else 2))
 
 
-OUTPUTS = ("table", "json", "jsonl", "csv")
+OUTPUTS = ("table", "json", "jsonl", "csv", "xlsx")
+TABLE_OUTPUTS = ("csv", "xlsx")  # service.export.TABLE_FORMATS
+OUT_OPTION = click.option(
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Write the table here (.csv or .xlsx; the suffix sets --format).")
 
 
 def _engine():
@@ -201,35 +206,65 @@ def _engine():
                    "UTF-8, GBK/GB18030, or UTF-16 with a byte order mark.")
 @click.option("--format", "output", type=click.Choice(OUTPUTS), default=None,
               help="How to print the answers: table (the default), json (as --json), jsonl "
-                   "(one JSON object a line), csv (for a spreadsheet).")
+                   "(one JSON object a line), csv (UTF-8 with a byte order mark, for a "
+                   "spreadsheet), xlsx (an Excel workbook: with --file, a sheet per question).")
+@OUT_OPTION
 def search(question: str | None, as_json: bool, questions: str | None, output: str | None,
-           **filters) -> None:
+           out: Path | None, **filters) -> None:
     """Find the cases that answer QUESTION (or each question of --file)."""
     if (question is None) == (questions is None):
         raise click.UsageError("give a QUESTION, or --file with one question a line")
-    output = _output(as_json, output)
+    output = _output(as_json, output, out)
     if questions is not None:
         try:
             asked = read_questions(questions)
         except click.BadParameter as exc:
             exc.param_hint = "'--file'"
             raise
-        _search_file(_engine(), asked, output, filters)
+        _search_file(_engine(), asked, output, out, filters)
         return
-    _search_one(_engine(), question, output, filters)
+    _search_one(_engine(), question, output, out, filters)
 
 
-def _output(as_json: bool, output: str | None) -> str:
-    """The output format: --format, else json with --json, else a table."""
+def _output(as_json: bool, output: str | None, out: Path | None = None) -> str:
+    """The output format: --format, else json with --json, else the suffix of --out, else a
+    table. --out writes a table for a spreadsheet (csv, xlsx) and nothing else; an xlsx
+    workbook is not printed on a terminal."""
     if as_json and output not in (None, "json"):
         raise click.UsageError(f"--json and --format {output} ask for two formats; give one")
-    return output or ("json" if as_json else "table")
+    suffix = out.suffix.lower().lstrip(".") if out is not None else ""
+    chosen = output or ("json" if as_json else suffix if suffix in TABLE_OUTPUTS else "table")
+    if out is not None and chosen not in TABLE_OUTPUTS:
+        raise click.UsageError("--out writes a table for a spreadsheet: name a .csv or .xlsx "
+                               "file, or give --format csv or xlsx")
+    if out is None and chosen == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("an xlsx workbook is a file, not text to read here: add "
+                               "--out results.xlsx (or redirect the output to a file)")
+    if out is not None:
+        check_writable(out)
+    return chosen
 
 
-def _search_one(engine, question: str, output: str, filters: dict) -> None:
+def _emit_table(tables: list, output: str, out: Path | None) -> None:
+    """Tables as CSV or a workbook: into --out (saying so on stderr), else on stdout."""
+    from service.export import render_table
+
+    data = render_table(tables, output)
+    if out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_file(out, data)
+    rows = sum(len(table.rows) for table in tables)
+    click.echo(f"wrote {out} ({rows} row{'' if rows == 1 else 's'}; {len(data):,} bytes)",
+               err=True)
+
+
+def _search_one(engine, question: str, output: str, out: Path | None, filters: dict) -> None:
     import time
 
-    from service.export import hits_csv
+    from service.export import hits_table
 
     args = arguments(SEARCH, {"query": question, **filters})
     started = time.perf_counter()
@@ -238,8 +273,9 @@ def _search_one(engine, question: str, output: str, filters: dict) -> None:
     except USER_ERRORS as exc:
         fail(exc)
     took = round((time.perf_counter() - started) * 1000, 2)
-    if output == "csv":
-        click.echo(hits_csv(hits, first_rank=args["offset"] + 1), nl=False)
+    if output in TABLE_OUTPUTS:
+        _emit_table([hits_table(hits, first_rank=args["offset"] + 1, name=args["query"])],
+                    output, out)
     elif output in ("json", "jsonl"):
         _echo_json({"query": args["query"], "results": [hit.to_dict() for hit in hits],
                     "took_ms": took}, one_line=output == "jsonl")
@@ -247,9 +283,10 @@ def _search_one(engine, question: str, output: str, filters: dict) -> None:
         _print_hits(hits, first_rank=args["offset"] + 1)
 
 
-def _search_file(engine, asked: list[str], output: str, filters: dict) -> None:
+def _search_file(engine, asked: list[str], output: str, out: Path | None,
+                 filters: dict) -> None:
     """Ask the file's questions in batches (one embedding call each), then print them all."""
-    from service.export import batch_csv
+    from service.export import batch_tables
     from service.schema import MAX_BATCH
 
     if filters.pop("offset", 0):
@@ -264,8 +301,8 @@ def _search_file(engine, asked: list[str], output: str, filters: dict) -> None:
         except USER_ERRORS as exc:
             fail(exc)
         progress("searching", len(answers), len(asked))
-    if output == "csv":
-        click.echo(batch_csv(answers), nl=False)
+    if output in TABLE_OUTPUTS:
+        _emit_table(batch_tables(answers), output, out)
     elif output in ("json", "jsonl"):
         objects = [{"query": q, "results": [h.to_dict() for h in hits]} for q, hits in answers]
         if output == "json":
@@ -282,9 +319,16 @@ def _search_file(engine, asked: list[str], output: str, filters: dict) -> None:
 @click.argument("case_id")
 @SIMILAR.click_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-def similar(case_id: str, as_json: bool, **options) -> None:
+@click.option("--format", "output", type=click.Choice(("table", "json", *TABLE_OUTPUTS)),
+              default=None, help="table (the default), json (as --json), csv or xlsx.")
+@OUT_OPTION
+def similar(case_id: str, as_json: bool, output: str | None, out: Path | None,
+            **options) -> None:
     """Find practices in other places like the case CASE_ID (places of its level, when its
     level is known)."""
+    from service.export import hits_table
+
+    output = _output(as_json, output, out)
     engine = _engine()
     args = arguments(SIMILAR, {"id": case_id, **options})
     try:
@@ -293,7 +337,10 @@ def similar(case_id: str, as_json: bool, **options) -> None:
                               min_match=args["min_match"])
     except USER_ERRORS as exc:
         fail(exc)
-    if as_json:
+    if output in TABLE_OUTPUTS:
+        _emit_table([hits_table(hits, name=f"similar {case_id}")], output, out)
+        return
+    if output == "json":
         _echo_json({"case": case.to_dict(), "results": [hit.to_dict() for hit in hits]})
         return
     say("{} {} [{}]: {}…\n", case.city, case.seq, case.id, case.text[:60])
@@ -302,18 +349,29 @@ def similar(case_id: str, as_json: bool, **options) -> None:
 
 @main.command()
 @click.argument("metric", required=False)
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one line per figure).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one line per figure): "
+                                                   "--format csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
+@click.option("--format", "output", type=click.Choice(("table", "json", *TABLE_OUTPUTS)),
+              default=None, help="table (the default), json (as --json), csv (as --csv) or "
+                                 "xlsx, one line per figure with its sentence beside it.")
+@OUT_OPTION
+def figures(metric: str | None, as_csv: bool, as_json: bool, output: str | None,
+            out: Path | None) -> None:
     """Compare METRIC across cities (e.g. 普惠性幼儿园覆盖率, 学前教育普及); without METRIC, list
     the figure groups."""
-    from service.figures import comparison_csv, groups_listing, metric_comparison
+    from service.figures import comparison_table, groups_listing, metric_comparison
     from service.problems import ApiError
 
+    if as_csv and output not in (None, "csv"):
+        raise click.UsageError(f"--csv and --format {output} ask for two formats; give one")
+    output = _output(as_json, "csv" if as_csv else output, out)
+    if metric is None and output in TABLE_OUTPUTS:
+        raise click.UsageError("name a METRIC to write its figures as a table")
     engine = _engine()
     if metric is None:
         listing = groups_listing(engine)
-        if as_json:
+        if output == "json":
             _echo_json(listing)
             return
         for group in listing["groups"]:
@@ -325,9 +383,9 @@ def figures(metric: str | None, as_csv: bool, as_json: bool) -> None:
         answer = metric_comparison(engine, asked)
     except (ApiError, *USER_ERRORS) as exc:
         fail(exc)
-    if as_csv:
-        click.echo(comparison_csv(answer), nl=False)
-    elif as_json:
+    if output in TABLE_OUTPUTS:
+        _emit_table([comparison_table(answer)], output, out)
+    elif output == "json":
         _echo_json(answer)
     else:
         _print_comparison(answer)

@@ -14,8 +14,9 @@ from service import records
 from service.assistants.tools import openai_tools
 from service.brief import MEDIA_TYPES, file_name, make_brief, render_brief
 from service.describe import engine_summary
-from service.export import hits_csv
-from service.figures import comparison, comparison_csv, groups_listing, metric_comparison
+from service.export import MEDIA_TYPES as TABLE_TYPES
+from service.export import Table, batch_tables, hits_table, render_table
+from service.figures import comparison, comparison_table, groups_listing, metric_comparison
 from service.http.openapi import openapi_document
 from service.http.security import public_origin
 from service.http.server import REQUEST_SECONDS
@@ -126,12 +127,12 @@ def similar_cases(case_id: str) -> Response:
     search_engine = engine()
     case = search_engine.case(case_id)
     args = SIMILAR.from_query(request.args, id=case_id)
-    as_csv = FORMAT.parse(request.args.get("format")) == "csv"
+    form = FORMAT.parse(request.args.get("format"))
     started = time.perf_counter()
     hits = search_engine.similar(case_id, k=args["k"], same_city=args["same_city"],
                                   min_match=args["min_match"])
-    if as_csv:
-        return _csv(hits_csv(hits), f"similar-{case_id}")
+    if form in TABLE_TYPES:
+        return _table([hits_table(hits, name=f"similar {case_id}")], form, f"similar-{case_id}")
     return jsonify(case=case.to_dict(), results=[hit.to_dict() for hit in hits],
                    took_ms=_ms_since(started))
 
@@ -143,12 +144,17 @@ def search_post() -> Response:
 
 @bp.post("/api/search/batch")
 def search_batch() -> Response:
-    """Several questions with the same filters, embedded 8 a call, one batch at a time."""
+    """Several questions with the same filters, embedded 8 a call, one batch at a time; as
+    JSON, or (`?format=`) CSV or a workbook with a sheet per question."""
     request.max_content_length = BATCH_BODY_BYTES
+    form = FORMAT.parse(request.args.get("format"))
     args = BATCH.from_json(json_object(request))
     started = time.perf_counter()
     with current_app.extensions["casesearch.batches"].admit(), BACKGROUND:
         answers = _answer_in_time(engine(), args, started)
+    if form in TABLE_TYPES:
+        return _table(batch_tables(list(zip(args["queries"], answers, strict=True))), form,
+                      "batch")
     return jsonify(results=[{"query": query, "results": [hit.to_dict() for hit in hits]}
                             for query, hits in zip(args["queries"], answers, strict=True)],
                    took_ms=_ms_since(started))
@@ -171,9 +177,11 @@ def _answer_in_time(search_engine: SearchEngine, args: dict, started: float) -> 
 @bp.get("/api/search")
 def search_get() -> Response:
     args = SEARCH.from_query(request.args)
-    if FORMAT.parse(request.args.get("format")) == "csv":
+    form = FORMAT.parse(request.args.get("format"))
+    if form in TABLE_TYPES:
         hits = engine().search(**args)
-        return _csv(hits_csv(hits, first_rank=args["offset"] + 1), "search")
+        return _table([hits_table(hits, first_rank=args["offset"] + 1, name=args["query"])],
+                      form, "search")
     return _search(args)
 
 
@@ -185,10 +193,12 @@ def _search(args: dict) -> Response:
                    took_ms=_ms_since(started))
 
 
-def _csv(text: str, name: str) -> Response:
-    response = Response(text, mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{download_name(name)}.csv"'
+def _table(tables: list[Table], form: str, name: str) -> Response:
+    """Tables to download: CSV (UTF-8 with a BOM) or a workbook."""
+    response = Response(render_table(tables, form))
+    response.headers["Content-Type"] = TABLE_TYPES[form]
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{download_name(name)}.{form}"')
     return response
 
 
@@ -206,8 +216,9 @@ def figures() -> Response:
         return jsonify(groups_listing(search_engine))
     metric = FIGURES.from_query(request.args)["metric"]
     answer = metric_comparison(search_engine, metric)
-    if FORMAT.parse(request.args.get("format")) == "csv":
-        return _csv(comparison_csv(answer), "figures")
+    form = FORMAT.parse(request.args.get("format"))
+    if form in TABLE_TYPES:
+        return _table([comparison_table(answer)], form, "figures")
     return jsonify(answer)
 
 
@@ -215,8 +226,9 @@ def figures() -> Response:
 def figure_group(group_id: str) -> Response:
     search_engine = engine()
     answer = comparison(search_engine, search_engine.figures.group(group_id))
-    if FORMAT.parse(request.args.get("format")) == "csv":
-        return _csv(comparison_csv(answer), f"figures-{group_id}")
+    form = FORMAT.parse(request.args.get("format"))
+    if form in TABLE_TYPES:
+        return _table([comparison_table(answer)], form, f"figures-{group_id}")
     return jsonify(answer)
 
 

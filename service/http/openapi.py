@@ -7,6 +7,7 @@ from typing import Any
 
 from service.describe import version
 from service.export import CSV_COLUMNS
+from service.export import MEDIA_TYPES as TABLE_TYPES
 from service.figures import CSV_COLUMNS as FIGURE_CSV_COLUMNS
 from service.records import component_schemas
 from service.schema import (
@@ -32,12 +33,18 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _with_csv(response: dict[str, Any],
-              columns: tuple[str, ...] = CSV_COLUMNS) -> dict[str, Any]:
-    """A JSON response that `format=csv` turns into CSV, with these columns."""
+def _with_tables(response: dict[str, Any],
+                 columns: tuple[str, ...] = CSV_COLUMNS) -> dict[str, Any]:
+    """A JSON response that `format=csv` or `format=xlsx` turns into a table, with these
+    columns."""
     csv = {"schema": {"type": "string",
-                      "description": f"{','.join(columns)}; a header, then a row a result"}}
-    return {**response, "content": {**response["content"], "text/csv": csv}}
+                      "description": f"UTF-8 with a byte order mark: {','.join(columns)}; a "
+                                     f"header, then a row a result"}}
+    xlsx = {"schema": {"type": "string", "format": "binary",
+                       "description": f"An Excel workbook, the same columns: "
+                                      f"{','.join(columns)}"}}
+    return {**response, "content": {**response["content"], "text/csv": csv,
+                                    TABLE_TYPES["xlsx"]: xlsx}}
 
 
 def _problems(*codes: int) -> dict[str, Any]:
@@ -141,7 +148,7 @@ def _paths() -> dict[str, Any]:
             "get": {"summary": "Search cases by a question", "operationId": "searchGet",
                     "parameters": search_get_params,
                     "responses": {
-                        "200": _with_csv(_json(_ref("SearchResponse"), "Results, best first")),
+                        "200": _with_tables(_json(_ref("SearchResponse"), "Results, best first")),
                         **_problems(422, 503)}},
             "post": {"summary": "Search cases by a question", "operationId": "searchPost",
                      "requestBody": {"required": True, "content": {
@@ -152,11 +159,12 @@ def _paths() -> dict[str, Any]:
         "/api/search/batch": {
             "post": {"summary": "Search several questions with the same filters (one batch at a "
                                 "time per worker; 503 with Retry-After when busy)",
-                     "operationId": "searchBatch",
+                     "operationId": "searchBatch", "parameters": format_param,
                      "requestBody": {"required": True, "content": {
                          "application/json": {"schema": _ref("SearchBatchRequest")}}},
-                     "responses": {"200": _json(_ref("SearchBatchResponse"),
-                                                "Results per question, in order"),
+                     "responses": {"200": _with_tables(
+                         _json(_ref("SearchBatchResponse"), "Results per question, in order"),
+                         ("query", *CSV_COLUMNS)),
                                    **_problems(400, 413, 422, 503)}},
         },
         "/api/cases": {"get": {
@@ -171,7 +179,7 @@ def _paths() -> dict[str, Any]:
             "summary": "Analogous practices: the cases most like this one",
             "operationId": "similarCases",
             "parameters": SIMILAR.query_parameters({"id": "case_id"}) + format_param,
-            "responses": {"200": _with_csv(_json(_ref("SimilarResponse"),
+            "responses": {"200": _with_tables(_json(_ref("SimilarResponse"),
                                                     "The case and similar ones")),
                           **_problems(404, 422, 503)}}},
         "/api/cities": {"get": {
@@ -191,7 +199,7 @@ def _paths() -> dict[str, Any]:
                        "year", "operationId": "figures",
             "parameters": [{**param, "required": False}
                            for param in FIGURES.query_parameters()] + format_param,
-            "responses": {"200": _with_csv({"description": "The groups, or one comparison",
+            "responses": {"200": _with_tables({"description": "The groups, or one comparison",
                                             "content": {"application/json": {"schema": {
                                                 "oneOf": [_ref("FigureGroups"),
                                                           _ref("MetricComparison")]}}}},
@@ -200,7 +208,7 @@ def _paths() -> dict[str, Any]:
         "/api/figures/{group_id}": {"get": {
             "summary": "One group of figures compared across cities",
             "operationId": "figureGroup", "parameters": [GROUP_ID] + format_param,
-            "responses": {"200": _with_csv(_json(_ref("FigureComparison"), "The comparison"),
+            "responses": {"200": _with_tables(_json(_ref("FigureComparison"), "The comparison"),
                                            FIGURE_CSV_COLUMNS),
                           **_problems(404, 503)}}},
         "/api/brief": {"get": {

@@ -4,13 +4,13 @@ that cannot be written, and every --format with one question or a file of them."
 from __future__ import annotations
 
 import csv
-import io
 import json
 
 import pytest
 from click.testing import CliRunner
 
 from service.cli.main import main
+from tests.spreadsheets import csv_file
 
 QUESTIONS = "校车安全\n\n教师周转宿舍\n"
 
@@ -91,7 +91,7 @@ def test_a_brief_that_cannot_be_written_says_why(cli, tmp_path, where, code, wor
 
 
 def _csv_rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+    return list(csv.reader(csv_file(text)))
 
 
 @pytest.mark.parametrize("with_file", [False, True])

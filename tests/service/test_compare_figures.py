@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import io
 import json
 import re
 
@@ -13,6 +12,7 @@ from mcp import Client
 
 from service.assistants.mcp_server import build_mcp_server
 from service.assistants.tools import ToolInputError, openai_tools, run_compare
+from tests.spreadsheets import csv_file
 
 BASE = "http://127.0.0.1:8000"
 COVERAGE = "普惠性幼儿园覆盖率"
@@ -53,7 +53,7 @@ def test_a_group_by_its_id_and_as_csv(client):
     assert body["id"] == group_id and len(body["figures"]) == 4
     response = client.get(f"/api/figures/{group_id}?format=csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(csv_file(response.get_data(as_text=True))))
     assert [row["city"] for row in rows] == ["东营市", "威海市", "青岛市", "德州市"]
     assert rows[0]["as_written"] == "93.37%" and rows[0]["text"].endswith("。")
     assert (rows[0]["value"], rows[2]["value"], rows[0]["high"]) == ("93.37", "90", "")
@@ -117,7 +117,7 @@ def test_the_command_line_lists_compares_and_writes_csv(built_cli):
     assert listing.exit_code == 0 and COVERAGE in listing.output
     table = cli("figures", COVERAGE)
     assert table.exit_code == 0 and "东营市" in table.output and "93.37 %" in table.output
-    rows = list(csv.DictReader(io.StringIO(cli("figures", COVERAGE, "--csv").output)))
+    rows = list(csv.DictReader(csv_file(cli("figures", COVERAGE, "--csv").output)))
     assert len(rows) == 4
     assert json.loads(cli("figures", COVERAGE, "--json").output)["metric"] == COVERAGE
     empty = cli("figures", " ")

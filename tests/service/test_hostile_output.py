@@ -23,6 +23,7 @@ from service.cli.main import main
 from service.describe import engine_summary
 from service.export import csv_text
 from service.http.app import create_app
+from tests.spreadsheets import csv_file
 
 # NUL, vertical tab, form feed, an ANSI screen clear, an OSC title change ended by BEL, DEL,
 # the C1 CSI, NEL and the line separator: what a hostile document may carry.
@@ -204,7 +205,7 @@ def test_a_markdown_brief_keeps_its_outline_whatever_the_data(hostile_engine, ho
 
 
 def _rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+    return list(csv.reader(csv_file(text)))
 
 
 def _no_formula(rows: list[list[str]]) -> None:

@@ -7,7 +7,6 @@ import asyncio
 import copy
 import csv
 import dataclasses
-import io
 import shutil
 
 import pytest
@@ -29,6 +28,7 @@ from service.runtime.reload import IndexWatcher
 from service.runtime.wiring import reopen_engine
 from service.schema import SEARCH, SIMILAR
 from tests.conftest import FakeEmbedder
+from tests.spreadsheets import csv_file
 
 BOUNDS = ("minimum", "maximum", "minLength", "maxLength")
 
@@ -301,9 +301,9 @@ def _document_answers(folder, engine) -> dict[str, list[dict]]:
 
 
 def _csv_headers(client, group_id: str) -> dict[str, list[str]]:
-    return {"Result": next(csv.reader(io.StringIO(client.get(
+    return {"Result": next(csv.reader(csv_file(client.get(
                 "/api/search?q=校车&format=csv").get_data(as_text=True)))),
-            "FigureRow": next(csv.reader(io.StringIO(client.get(
+            "FigureRow": next(csv.reader(csv_file(client.get(
                 f"/api/figures/{group_id}?format=csv").get_data(as_text=True))))}
 
 
@@ -393,7 +393,7 @@ def test_a_csv_row_holds_the_values_of_the_json(client):
     """Each result's CSV row gives its JSON values, column by column, in rank order."""
     json_results = client.get("/api/search?q=校车&k=5").get_json()["results"]
     text = client.get("/api/search?q=校车&k=5&format=csv").get_data(as_text=True)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = list(csv.DictReader(csv_file(text)))
     assert [row["rank"] for row in rows] == [str(rank) for rank in range(1, 6)]
     for row, result in zip(rows, json_results, strict=True):
         assert {name: row[name] for name in row if name != "rank"} == {

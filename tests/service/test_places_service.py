@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import io
 import json
 import re
 
@@ -15,6 +14,7 @@ from mcp import Client
 from service.assistants.mcp_server import build_mcp_server
 from service.assistants.tools import openai_tools
 from service.cli.main import main
+from tests.spreadsheets import csv_file
 
 BASE = "http://127.0.0.1:8000"
 
@@ -64,7 +64,7 @@ def test_a_result_carries_its_title_and_place(places_client):
 def test_a_csv_row_carries_the_title_and_the_chain_in_columns_of_its_own(places_client):
     text = places_client.get("/api/search?q=校车安全&place=崂山区&k=1&format=csv").get_data(
         as_text=True)
-    header, row = list(csv.reader(io.StringIO(text)))
+    header, row = list(csv.reader(csv_file(text)))
     assert header[-3:] == ["case_title", "place_level", "places"]
     assert header[:9] == ["rank", "id", "city", "seq", "year", "province", "score", "match",
                           "text"]
@@ -96,7 +96,7 @@ def test_a_comparison_ranks_figures_within_their_places_level(places_client):
     body = places_client.get(f"/api/figures?metric={COVERAGE}").get_json()
     assert body["levels"] == ["province", "city", "county"]
     assert [(r["city"], r["value"], r["place_level"]) for r in body["figures"]] == BY_LEVEL
-    rows = list(csv.DictReader(io.StringIO(places_client.get(
+    rows = list(csv.DictReader(csv_file(places_client.get(
         f"/api/figures?metric={COVERAGE}&format=csv").get_data(as_text=True))))
     assert [row["place_level"] for row in rows] == [level for *_, level in BY_LEVEL]
 
