@@ -20,7 +20,7 @@ from urllib.parse import quote
 from corpus.models import Case
 from index.retrieval.match import LEVELS
 from index.retrieval.search import Hit, SearchEngine
-from service.figures import KIND_LABELS, by_level, every_figure, near_group
+from service.figures import KIND_LABELS, by_level, every_figure, near_group, related_groups
 from service.figures import comparison as figure_comparison
 from service.places import chain_text, level_heading, level_label
 from service.problems import ApiError
@@ -95,7 +95,7 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
                                 f"other words, choose practices by id, or lower min_match")
         practices, chosen_by = [_practice(hit.case, hit, base_url) for hit in hits], min_match
     else:  # a comparison alone: the practices its figures come from
-        cited = dict.fromkeys(item["case_id"] for item in every_figure(table))
+        cited = dict.fromkeys(item["case_id"] for item in _all_figures(table))
         practices = [_practice(engine.case(case_id), None, base_url)
                      for case_id in list(cited)[:MAX_BRIEF_CASES]]
         chosen_by = "figures"
@@ -111,12 +111,20 @@ def _levels_from(min_match: str) -> str:
 
 def _figures_table(engine: SearchEngine, wanted: str) -> dict[str, Any]:
     """The comparison of the group asked for; chosen by a metric, it says which and how near
-    (`asked`, `similarity`, `threshold`)."""
+    (`asked`, `similarity`, `threshold`), and brings the groups gathered with it (`related`,
+    service.figures.related_groups), each a table of its own."""
     group, similarity = near_group(engine, wanted)
     table = figure_comparison(engine, group)
     if similarity is not None:
-        table.update(asked=wanted, similarity=similarity, threshold=engine.figures.threshold)
+        table.update(asked=wanted, similarity=similarity, threshold=engine.figures.threshold,
+                     related=[figure_comparison(engine, other)
+                              for other in related_groups(engine, group, wanted)])
     return table
+
+
+def _all_figures(table: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every figure of a figures table and of the groups gathered with it."""
+    return [item for each in (table, *table.get("related", ())) for item in every_figure(each)]
 
 
 def _chosen(engine: SearchEngine, ids: list[str], query: str | None,
@@ -211,13 +219,26 @@ def _figure_cells(item: dict[str, Any]) -> tuple[str, ...]:
             item["case_id"])
 
 
-def _figure_note(item: dict[str, Any]) -> str:
-    return f"{item['city']}, {item['case_id']}: {item['text']}"
+def _figure_notes(table: dict[str, Any]) -> list[str]:
+    """Where the table's figures come from: each sentence once, with its place and case."""
+    return list(dict.fromkeys(f"{item['city']}, {item['case_id']}: {item['text']}"
+                              for item in _all_figures(table)))
 
 
 def _figure_place(item: dict[str, Any]) -> str:
     """A row's place, with the part of it the figure is about: 枣庄市（市中区）."""
     return f"{item['city']}（{item['scope']}）" if item["scope"] else item["city"]
+
+
+def _figure_blocks(table: dict[str, Any]) -> list[tuple[str, int, list[tuple[str, list]]]]:
+    """A figures table as the brief shows it: its heading (depth 0) and level sections, then
+    each group gathered with it under a heading of its own (depth 1), never in its ranking."""
+    blocks = [(_figures_heading(table), 0, _figure_sections(table))]
+    for other in table.get("related", ()):
+        blocks.append((f"相关数据组 · Also about “{table['asked']}”: {other['metric']} "
+                       f"({other['unit']}, {KIND_LABELS[other['kind']]})", 1,
+                       _figure_sections(other)))
+    return blocks
 
 
 def _figure_sections(table: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -305,19 +326,21 @@ def _md_link(url: str) -> str:
 
 
 def _figures_markdown(table: dict[str, Any]) -> list[str]:
-    items = every_figure(table)
     chosen = _group_chosen(table)
-    lines = [f"## {md_text(_figures_heading(table))}", "",
-             *([f"*{md_text(chosen)}*", ""] if chosen else [])]
-    for heading, section in _figure_sections(table):
-        lines += [f"### {md_text(heading)}", "",
-                  "| " + " | ".join(md_text(name) for name in FIGURE_COLUMNS) + " |",
-                  "|---" * len(FIGURE_COLUMNS) + "|"]
-        lines += ["| " + " | ".join(md_text(cell) for cell in _figure_cells(item)) + " |"
-                  for item in section]
-        lines.append("")
+    lines: list[str] = []
+    for heading, depth, sections in _figure_blocks(table):
+        lines += [f"{'#' * (2 + depth)} {md_text(heading)}", ""]
+        if depth == 0 and chosen:
+            lines += [f"*{md_text(chosen)}*", ""]
+        for level, section in sections:
+            lines += [f"{'#' * (3 + depth)} {md_text(level)}", "",
+                      "| " + " | ".join(md_text(name) for name in FIGURE_COLUMNS) + " |",
+                      "|---" * len(FIGURE_COLUMNS) + "|"]
+            lines += ["| " + " | ".join(md_text(cell) for cell in _figure_cells(item)) + " |"
+                      for item in section]
+            lines.append("")
     lines += ["出处 · Sources:", ""]
-    lines += [f"- {md_text(_figure_note(item))}" for item in items]
+    lines += [f"- {md_text(note)}" for note in _figure_notes(table)]
     return [*lines, ""]
 
 
@@ -465,17 +488,18 @@ def brief_docx(brief: Brief) -> bytes:
         word.paragraph(f"来源 · Source: {_source(case)}"
                        + (f" · {practice.url}" if practice.url else ""), size=9)
     if brief.figures:
-        items = every_figure(brief.figures)
-        word.heading(_figures_heading(brief.figures))
-        if chosen := _group_chosen(brief.figures):
-            word.paragraph(chosen, italic=True, size=9)
-        for heading, section in _figure_sections(brief.figures):
-            word.heading(heading, level=2)
-            word.table(FIGURE_COLUMNS, [_figure_cells(item) for item in section],
-                       FIGURE_WIDTHS_CM)
+        chosen = _group_chosen(brief.figures)
+        for heading, depth, sections in _figure_blocks(brief.figures):
+            word.heading(heading, level=1 + depth)
+            if depth == 0 and chosen:
+                word.paragraph(chosen, italic=True, size=9)
+            for level, section in sections:
+                word.heading(level, level=2 + depth)
+                word.table(FIGURE_COLUMNS, [_figure_cells(item) for item in section],
+                           FIGURE_WIDTHS_CM)
         word.paragraph("出处 · Sources:")
-        for item in items:
-            word.paragraph(_figure_note(item), size=9, style="List Bullet")
+        for note in _figure_notes(brief.figures):
+            word.paragraph(note, size=9, style="List Bullet")
     return word.saved()
 
 

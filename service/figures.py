@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 
 from index.errors import UnknownGroupError
-from index.figures import CaseFigure, FigureGroup, embed_metrics, metric_key, similarity
+from index.figures import (
+    VAGUE_CHARS,
+    CaseFigure,
+    FigureGroup,
+    embed_metrics,
+    metric_key,
+    similarity,
+)
 from index.retrieval.glosses import english_words, glosses_of
 from index.retrieval.lexical import tokenize, written_in_han
 from index.retrieval.search import SearchEngine
@@ -159,11 +166,52 @@ def _near(engine: SearchEngine, group: FigureGroup, score: float) -> dict[str, A
 
 def metric_comparison(engine: SearchEngine, metric: str) -> dict[str, Any]:
     """`GET /api/figures?metric=…`: the nearest group's comparison, how near it is (1 for a
-    group's own id), and the next nearest groups to try instead."""
+    group's own id), the groups gathered with it (`related_groups`: none for an id), and the
+    next nearest groups to try instead."""
     group, similarity, others = resolve_group(engine, metric)
+    related = [] if similarity is None else related_groups(engine, group, metric)
+    shown_ids = {group.id, *(each.id for each in related)}
     return records.shaped(records.MetricComparison, **comparison(engine, group), query=metric,
                           similarity=1.0 if similarity is None else similarity,
-                          other_groups=[_near(engine, other, score) for other, score in others])
+                          related=[comparison(engine, each) for each in related],
+                          other_groups=[_near(engine, other, score) for other, score in others
+                                        if other.id not in shown_ids])
+
+
+MAX_RELATED = 6
+
+
+def related_groups(engine: SearchEngine, group: FigureGroup, asked: str) -> list[FigureGroup]:
+    """The other groups an analyst asking `asked` means as well, in `group`'s unit: those
+    whose measure names what was asked or `group`'s own phrase (校车 → 购置新国标校车); and
+    when that is a thing rather than a measure (a phrase of VAGUE_CHARS or fewer: 校车, 教师),
+    those with a figure in a sentence that names it (运营车辆达到116辆, in a sentence on 校车).
+    At most MAX_RELATED, those reported by the most cities first."""
+    table = engine.figures
+    anchors = set(_phrases(engine, group))
+    if written_in_han(asked):
+        anchors.add(metric_key(asked))
+    things = {anchor for anchor in anchors if len(anchor) <= VAGUE_CHARS}
+    found = []
+    for other in table.groups:
+        if other.id == group.id or other.unit != group.unit:
+            continue
+        named = any(anchor in phrase for anchor in anchors for phrase in _phrases(engine, other))
+        if named or (things and any(thing in _sentence(engine, table.figures[member])
+                                    for member in other.members for thing in things)):
+            found.append(other)
+    found.sort(key=lambda each: (-table.cities(each), -len(each.members), each.metric))
+    return found[:MAX_RELATED]
+
+
+def _phrases(engine: SearchEngine, group: FigureGroup) -> list[str]:
+    return list(dict.fromkeys(metric_key(engine.figures.figures[member].figure.metric)
+                              for member in group.members))
+
+
+def _sentence(engine: SearchEngine, item: CaseFigure) -> str:
+    start, end = item.figure.sentence
+    return engine.case(item.case_id).text[start:end]
 
 
 def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:
@@ -171,13 +219,15 @@ def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for row in answer["figures"] for item in (row, *row["also"])]
 
 
-def comparison_table(answer: dict[str, Any]) -> Table:
-    """A comparison as a table: one line per figure (a row's `also` figures follow it), the
-    values as numbers."""
+def comparison_tables(answer: dict[str, Any]) -> list[Table]:
+    """A comparison as tables, one for its group and one for each group gathered with it
+    (`related`; a sheet each in a workbook, one after another in CSV, told apart by `metric`):
+    one line per figure (a row's `also` figures follow it), the values as numbers."""
     numbers = {"value", "high"}
-    lines = tuple(tuple(_number(item[name]) if name in numbers else item[name]
-                        for name in CSV_COLUMNS) for item in every_figure(answer))
-    return Table(answer["metric"], CSV_COLUMNS, lines)
+    return [Table(each["metric"], CSV_COLUMNS,
+                  tuple(tuple(_number(item[name]) if name in numbers else item[name]
+                              for name in CSV_COLUMNS) for item in every_figure(each)))
+            for each in (answer, *answer.get("related", ()))]
 
 
 def _number(value: float | None) -> int | float | None:

@@ -243,10 +243,17 @@ class FigureComparison(FigureGroup):
 
 
 class MetricComparison(FigureComparison):
-    """The comparison of the group nearest a metric, and the next nearest groups."""
+    """The comparison of the group nearest a metric, the groups it gathers with it, and the
+    next nearest groups."""
 
     query: str = Field(description="The metric asked for")
     similarity: float = NearGroup.model_fields["similarity"]
+    related: list[FigureComparison] = Field(
+        description="Other groups in the same unit about what was asked, each a comparison of "
+                    "its own (never ranked with this one's figures): those whose measure names "
+                    "it (校车 → 购置新国标校车), and, when it names a thing rather than a "
+                    "measure, those reported in a sentence about that thing (校车 → 运营车辆 "
+                    "in a sentence on school buses)")
     other_groups: list[NearGroup]
 
 

@@ -27,7 +27,7 @@ from corpus.models import Case
 from index.errors import InvalidRequestError, NotFoundError, UnknownCaseError
 from index.retrieval.search import Hit, SearchEngine
 from service import records
-from service.figures import every_figure, metric_comparison
+from service.figures import metric_comparison
 from service.problems import ApiError
 from service.schema import FETCH, FIGURES, SEARCH, SIMILAR, RequestSpec
 
@@ -61,16 +61,26 @@ FetchMetadata = records.projected(
 FetchOutput = records.projected(
     "FetchOutput", records.Case, keep=("id", "text"), title=_TITLE, url=_URL,
     metadata=(FetchMetadata, Field()))
-# No span, range end or qualifier: `shown` and `as_written` say them to a model.
+# No span, range end or qualifier: `shown` and `as_written` say them to a model. One row per
+# place and year, as the API gives them: a place's other figures of that year under `also`.
+_FIGURE_URL = (str, Field(description="Where a person reads the figure's case on the service"))
 FigureRow = records.projected(
-    "FigureRow", records.FigureRow, drop=("metric", "high", "approx", "span"),
-    url=(str, Field(description="Where a person reads the figure's case on the service")))
+    "FigureRow", records.FigureRow, drop=("metric", "high", "approx", "span"), url=_FIGURE_URL)
+ComparedRow = records.projected(
+    "ComparedRow", records.ComparedFigure, drop=("metric", "high", "approx", "span", "also"),
+    url=_FIGURE_URL, also=(list[FigureRow], records.ComparedFigure.model_fields["also"]))
+_COMPARISON_URL = (str, Field(description="Where a person sees the comparison on the service"))
+RelatedOutput = records.projected(
+    "RelatedComparison", records.FigureComparison, keep=("metric", "unit", "kind", "levels"),
+    doc="A group gathered with the one compared: a comparison of its own.",
+    url=_COMPARISON_URL,
+    figures=(list[ComparedRow], records.FigureComparison.model_fields["figures"]))
 OtherGroup = records.projected("OtherGroup", records.NearGroup, drop=("id", "count"))
 CompareOutput = records.projected(
     "CompareOutput", records.MetricComparison,
-    keep=("metric", "unit", "kind", "similarity", "levels"),
-    url=(str, Field(description="Where a person sees the comparison on the service")),
-    figures=(list[FigureRow], records.MetricComparison.model_fields["figures"]),
+    keep=("metric", "unit", "kind", "similarity", "levels"), url=_COMPARISON_URL,
+    figures=(list[ComparedRow], records.MetricComparison.model_fields["figures"]),
+    related=(list[RelatedOutput], records.MetricComparison.model_fields["related"]),
     other_groups=(list[OtherGroup], records.MetricComparison.model_fields["other_groups"]))
 
 
@@ -245,15 +255,34 @@ def run_compare(engine: SearchEngine, base_url: str, metric: Any = None,
     """The `compare_figures` tool (as `service.schema.FIGURES`): a CompareOutput."""
     answer = metric_comparison(engine, validated(FIGURES, {"metric": metric, **arguments})
                                ["metric"])
-    rows = [records.project(FigureRow, row, url=case_url(base_url, row["case_id"]))
-            for row in every_figure(answer)]
     output = records.project(
-        CompareOutput, answer, url=f"{base_url.rstrip('/')}/figures/{answer['id']}",
-        figures=rows, other_groups=[records.project(OtherGroup, other)
-                                    for other in answer["other_groups"]])
-    while output["figures"] and len(json.dumps(output, ensure_ascii=False)) > MAX_OUTPUT_CHARS:
-        output["figures"] = output["figures"][:-1]
+        CompareOutput, answer, url=_figures_url(base_url, answer),
+        figures=_compared_rows(answer, base_url),
+        related=[records.project(RelatedOutput, other, url=_figures_url(base_url, other),
+                                 figures=_compared_rows(other, base_url))
+                 for other in answer["related"]],
+        other_groups=[records.project(OtherGroup, other) for other in answer["other_groups"]])
+    # Within MAX_OUTPUT_CHARS: the gathered groups' last rows go first, then the group's own.
+    for rows in (*(other["figures"] for other in reversed(output["related"])),
+                 output["figures"]):
+        while rows and len(json.dumps(output, ensure_ascii=False)) > MAX_OUTPUT_CHARS:
+            rows.pop()
+    output["related"] = [other for other in output["related"] if other["figures"]]
     return output
+
+
+def _figures_url(base_url: str, comparison: dict[str, Any]) -> str:
+    return f"{base_url.rstrip('/')}/figures/{comparison['id']}"
+
+
+def _compared_rows(comparison: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
+    """A comparison's rows as the tool gives them: each with its `also` figures, and the
+    address of its case."""
+    return [records.project(ComparedRow, row, url=case_url(base_url, row["case_id"]),
+                            also=[records.project(FigureRow, other,
+                                                  url=case_url(base_url, other["case_id"]))
+                                  for other in row["also"]])
+            for row in comparison["figures"]]
 
 
 ENDPOINTS = {

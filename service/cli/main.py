@@ -360,7 +360,7 @@ def figures(metric: str | None, as_csv: bool, as_json: bool, output: str | None,
             out: Path | None) -> None:
     """Compare METRIC across cities (e.g. 普惠性幼儿园覆盖率, 学前教育普及); without METRIC, list
     the figure groups."""
-    from service.figures import comparison_table, groups_listing, metric_comparison
+    from service.figures import comparison_tables, groups_listing, metric_comparison
     from service.problems import ApiError
 
     if as_csv and output not in (None, "csv"):
@@ -384,7 +384,7 @@ def figures(metric: str | None, as_csv: bool, as_json: bool, output: str | None,
     except (ApiError, *USER_ERRORS) as exc:
         fail(exc)
     if output in TABLE_OUTPUTS:
-        _emit_table([comparison_table(answer)], output, out)
+        _emit_table(comparison_tables(answer), output, out)
     elif output == "json":
         _echo_json(answer)
     else:
@@ -393,14 +393,27 @@ def figures(metric: str | None, as_csv: bool, as_json: bool, output: str | None,
 
 def _print_comparison(answer: dict) -> None:
     """A comparison as a table with bars, one section per place level: a figure is set only
-    beside those of places of its level, its bar scaled among them."""
-    from service.figures import by_level
-    from service.places import level_heading
-
+    beside those of places of its level, its bar scaled among them; then each group gathered
+    with it, a table of its own."""
     near = (f"; the nearest to {answer['query']!r} (similarity {answer['similarity']:.2f})"
             if answer.get("similarity", 1.0) < 0.999 else "")
     say("{} ({}, {}): {}{}", answer["metric"], answer["unit"], answer["kind"],
         _cities(answer["cities"]), near)
+    _print_levels(answer)
+    for other in answer.get("related", ()):
+        say("also about {!r}: {} ({}, {}): {}", answer["query"], other["metric"],
+            other["unit"], other["kind"], _cities(other["cities"]))
+        _print_levels(other)
+    if answer["other_groups"]:
+        say("other groups: {}", "; ".join(
+            f"{g['metric']} ({g['unit']}, {_cities(g['cities'])})"
+            for g in answer["other_groups"]))
+
+
+def _print_levels(answer: dict) -> None:
+    from service.figures import by_level
+    from service.places import level_heading
+
     for level, rows in by_level(answer["figures"]):
         say(" {}", level_heading(level))
         values = [row["value"] for row in rows if row["value"] is not None]
@@ -412,10 +425,6 @@ def _print_comparison(answer: dict) -> None:
             for other in row["also"]:
                 say("  {:<5} {:<4}  {:>14}  {:<20}  {}: {}", "", "", other["shown"], "",
                     other["scope"] or other["metric"], other["as_written"])
-    if answer["other_groups"]:
-        say("other groups: {}", "; ".join(
-            f"{g['metric']} ({g['unit']}, {_cities(g['cities'])})"
-            for g in answer["other_groups"]))
 
 
 def _cities(count: int) -> str:

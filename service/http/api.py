@@ -16,7 +16,7 @@ from service.brief import MEDIA_TYPES, file_name, make_brief, render_brief
 from service.describe import engine_summary
 from service.export import MEDIA_TYPES as TABLE_TYPES
 from service.export import Table, batch_tables, hits_table, render_table
-from service.figures import comparison, comparison_table, groups_listing, metric_comparison
+from service.figures import comparison, comparison_tables, groups_listing, metric_comparison
 from service.http.openapi import openapi_document
 from service.http.security import public_origin
 from service.http.server import REQUEST_SECONDS
@@ -218,7 +218,7 @@ def figures() -> Response:
     answer = metric_comparison(search_engine, metric)
     form = FORMAT.parse(request.args.get("format"))
     if form in TABLE_TYPES:
-        return _table([comparison_table(answer)], form, "figures")
+        return _table(comparison_tables(answer), form, "figures")
     return jsonify(answer)
 
 
@@ -228,7 +228,7 @@ def figure_group(group_id: str) -> Response:
     answer = comparison(search_engine, search_engine.figures.group(group_id))
     form = FORMAT.parse(request.args.get("format"))
     if form in TABLE_TYPES:
-        return _table([comparison_table(answer)], form, f"figures-{group_id}")
+        return _table(comparison_tables(answer), form, f"figures-{group_id}")
     return jsonify(answer)
 
 

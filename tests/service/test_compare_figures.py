@@ -174,3 +174,50 @@ def test_the_overview_has_a_figures_tab_listing_the_groups(client):
     page = client.get("/overview/figures").get_data(as_text=True)
     assert 'aria-current="page">数据 · Figures' in page
     assert page.count("<tr>") == client.get("/api/figures").get_json()["total"] + 1
+
+
+def test_the_tool_gives_one_row_per_place_and_year_as_the_api_does(client, engine):
+    """A place's other figures of that year (潍坊市's districts) come under `also`, not as
+    rows of their own, for every group."""
+    groups = client.get("/api/figures").get_json()["groups"]
+    assert any(row["also"] for group in groups
+               for row in client.get(f"/api/figures/{group['id']}").get_json()["figures"])
+    for group in groups:
+        api = client.get(f"/api/figures?metric={group['metric']}").get_json()
+        tool = run_compare(engine, BASE, metric=group["metric"])
+        assert [(row["city"], row["year"], len(row["also"])) for row in tool["figures"]] == [
+            (row["city"], row["year"], len(row["also"])) for row in api["figures"]]
+        assert [other["metric"] for other in tool["related"]] == [
+            other["metric"] for other in api["related"]]
+
+
+def test_a_metric_asked_in_words_gathers_the_groups_about_it(client, engine, built_cli):
+    """校车 is a thing, not a measure: its comparison brings, each labelled and compared on its
+    own, the groups in its unit whose measure names it (购置新国标校车) or that are reported in
+    a sentence about it (运营车辆, beside 购置30辆新国标校车)."""
+    body = client.get("/api/figures?metric=校车").get_json()
+    assert body["metric"] == "校车" and body["unit"] == "辆"
+    related = {other["metric"]: other for other in body["related"]}
+    assert {"购置新国标校车", "运营车辆"} <= set(related)
+    for other in body["related"]:
+        assert other["unit"] == body["unit"] and other["figures"]
+        assert all("校车" in other["metric"] or "校车" in row["text"]
+                   for row in other["figures"])
+    assert not {other["id"] for other in body["related"]} & {
+        group["id"] for group in body["other_groups"]}  # each group in one place
+    # a group asked for by its id is that group alone
+    assert client.get(f"/api/figures?metric={body['id']}").get_json()["related"] == []
+    # a measure gathers only the groups that name it: no other figure of its sentences
+    coverage = _coverage(client)
+    assert all(COVERAGE in other["metric"] for other in coverage["related"])
+
+    tables = list(csv.DictReader(csv_file(client.get("/api/figures?metric=校车&format=csv").data)))
+    assert {"校车", "购置新国标校车", "运营车辆"} <= {row["metric"] for row in tables}
+    printed = built_cli("figures", "校车")
+    assert "also about '校车': 购置新国标校车 (辆, level)" in printed.output
+    brief = client.get("/api/brief?figures=校车&format=md").get_data(as_text=True)
+    assert "### 相关数据组 · Also about “校车”: 运营车辆 (辆, 水平 · level)" in brief
+    assert "| 济南市 | 2020 | 116 辆 | 116辆 | sd2020-jinan-3 |" in brief
+    tool = run_compare(engine, BASE, metric="校车")
+    assert {"购置新国标校车", "运营车辆"} <= {other["metric"] for other in tool["related"]}
+    assert all(other["url"].startswith(f"{BASE}/figures/f") for other in tool["related"])

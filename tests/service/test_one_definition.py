@@ -172,8 +172,11 @@ def test_every_fields_description_reaches_every_schema(client, engine):
 MCP_DIFFERS = {  # record: (tool, path to it in the tool's output schema, left out, added)
     "Result": ("search", ("results",), {"text"}, {"title", "url"}),
     "Case": ("fetch", (), set(), {"url", "source"}),
-    "FigureRow": ("compare_figures", ("figures",), {"metric", "high", "approx", "span"},
-                  {"url"}),
+    "ComparedFigure": ("compare_figures", ("figures",), {"metric", "high", "approx", "span"},
+                       {"url"}),
+    "FigureRow": ("compare_figures", ("figures", "also"),
+                  {"metric", "high", "approx", "span"}, {"url"}),
+    "FigureComparison": ("compare_figures", ("related",), {"id", "cities", "count"}, {"url"}),
     "NearGroup": ("compare_figures", ("other_groups",), {"id", "count"}, set()),
     "MetricComparison": ("compare_figures", (), {"id", "cities", "count", "query"}, {"url"}),
 }
@@ -236,6 +239,9 @@ def _answers(client) -> dict[str, list[dict]]:
     compared = [client.get(f"/api/figures/{group['id']}").get_json()
                 for group in listing["groups"]]
     metric = client.get(f"/api/figures?metric={COVERAGE}").get_json()
+    gathered = client.get("/api/figures?metric=校车").get_json()
+    assert gathered["related"], "no answer gathers related groups"
+    compared += gathered["related"]
     rows = [row for answer in compared for row in answer["figures"]]
     return {
         "Case": [client.get("/api/cases/sd2020-jinan-3").get_json(), *cases["cases"],
@@ -248,7 +254,7 @@ def _answers(client) -> dict[str, list[dict]]:
         "Place": client.get("/api/places").get_json(),
         "FigureGroups": [listing], "FigureGroup": listing["groups"],
         "NearGroup": metric["other_groups"], "FigureComparison": compared,
-        "MetricComparison": [metric], "ComparedFigure": rows,
+        "MetricComparison": [metric, gathered], "ComparedFigure": rows,
         "FigureRow": [other for row in rows for other in row["also"]],
         "Problem": [client.get("/api/cases/nope").get_json(),
                     client.get("/api/search?q=校车&k=0").get_json()],
