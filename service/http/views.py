@@ -29,7 +29,7 @@ from index.retrieval.places import place_key
 from index.retrieval.search import Hit, SearchEngine
 from index.retrieval.topics import TOPICS, assign_topics
 from service.describe import engine_summary, per_engine
-from service.figures import KIND_LABELS, by_level, comparison, resolve_group
+from service.figures import KIND_LABELS, by_level, comparison, related_groups, resolve_group
 from service.places import chain_text, level_heading, level_label, level_words
 from service.problems import ApiError
 from service.records import LEVEL_WORDS, LIVE_WORDS
@@ -181,6 +181,8 @@ def overview() -> str:
                            peak=peak, members=members)
 
 
+# style.css lays the chart's HTML labels out at this pitch (.chart-labels li: 22 px, 30 px a
+# row): change them together.
 CHART_WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP = 640, 96, 22, 8
 
 
@@ -202,6 +204,8 @@ def chart_bars(rows: list[dict], source_city: str | None = None) -> dict | None:
                      "mine": row["city"] == source_city})
     return {"bars": bars, "width": CHART_WIDTH, "label_width": LABEL_WIDTH,
             "bar_height": BAR_HEIGHT,
+            # the view box's width: the widest bar (with its range) spans it
+            "track": max(bar["width"] + bar["high"] for bar in bars),
             "height": len(drawn) * (BAR_HEIGHT + GAP) - GAP}
 
 
@@ -238,9 +242,17 @@ def _figure_page(search_engine: SearchEngine, group, metric: str, similarity: fl
     # province's.
     sections = [(level, rows, chart_bars(rows, mine))
                 for level, rows in by_level(answer["figures"])]
+    # asked for in words: the groups about it too (service.figures.related_groups), and a
+    # brief of what the page shows
+    related = ([comparison(search_engine, other)
+                for other in related_groups(search_engine, group, metric)]
+               if similarity is not None else [])
+    shown_ids = {group.id, *(other["id"] for other in related)}
     return render_template("figures.html", answer=answer, group=group, metric=metric,
-                           similarity=similarity, others=others, source=source,
-                           sections=sections, phrases=phrases)
+                           similarity=similarity,
+                           others=[pair for pair in others if pair[0].id not in shown_ids],
+                           source=source, sections=sections, phrases=phrases,
+                           related=related, by_level=by_level)
 
 
 @bp.get("/overview/figures")

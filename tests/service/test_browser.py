@@ -186,7 +186,7 @@ def test_a_figure_opens_the_same_figure_in_other_cities(browser, live_url, shots
     assert page.locator("h1").inner_text().startswith("普惠性幼儿园覆盖率")
     bars = page.locator("svg.chart a.bar-link")
     assert bars.count() == 4
-    assert page.locator("svg.chart a.mine .bar-label").text_content() == "东营市"
+    assert page.locator(".chart-labels .mine").text_content() == "东营市"
     rows = page.locator("table.figures tbody th").all_inner_texts()
     assert rows == ["东营市", "威海市", "青岛市", "德州市"]
     page.screenshot(path=str(shots / "figures-1280.png"), full_page=True)
@@ -200,6 +200,70 @@ def test_a_figure_opens_the_same_figure_in_other_cities(browser, live_url, shots
     page.wait_for_url("**/figures?metric=*")
     assert page.locator("svg.chart").count() == 1
     page.close()
+
+
+# Pages of tables and charts, each one that once overflowed: the heat map, the list of figure
+# groups, a group of four cities, one with long values, one with many rows of a city's parts.
+LAYOUT_PAGES = {"overview": "/overview", "overview-figures": "/overview/figures",
+                "figures-coverage": "普惠性幼儿园覆盖率",
+                "figures-spending": "一般公共预算教育支出",
+                "figures-places": "新增学位",
+                "figures-lookup": "/figures?metric=学前教育普及",
+                "figures-related": "/figures?metric=校车"}
+# What the page shows that could be clipped or shrunk: every box that scrolls or hides
+# overflow, every table and chart, and the rendered size of their text (an SVG's text shrinks
+# with the SVG, a label drawn by ::before has a size of its own).
+LAYOUT = """() => {
+  const shown = (el) => el.getBoundingClientRect().width > 1;
+  const all = [...document.querySelectorAll("main *")].filter(shown);
+  const clipped = all.filter((el) => getComputedStyle(el).overflowX !== "visible"
+      && el.scrollWidth > el.clientWidth + 1).map((el) => el.className.baseVal ?? el.className);
+  const past = [...document.querySelectorAll("main table, main svg, main figure")].filter(
+      (el) => el.getBoundingClientRect().right > innerWidth).map((el) => el.tagName);
+  const sizes = [];
+  for (const el of document.querySelectorAll(
+      "main table :is(th, td, [data-label]), .chart-wrap :is(li, figcaption), svg.chart text")) {
+    if (!shown(el) || !el.textContent.trim()) continue;
+    const scale = el instanceof SVGGraphicsElement
+      ? Math.min(el.getScreenCTM().a, el.getScreenCTM().d) : 1;
+    sizes.push([parseFloat(getComputedStyle(el).fontSize) * scale, el.textContent.trim()]);
+    const before = getComputedStyle(el, "::before");
+    if (before.content !== "none") sizes.push([parseFloat(before.fontSize), before.content]);
+  }
+  sizes.sort((a, b) => a[0] - b[0]);
+  return {clipped, past, smallest: sizes[0]};
+}"""
+
+
+def _layout_url(live_url: str, page: str) -> str:
+    import json
+    from urllib.parse import quote
+    from urllib.request import urlopen
+
+    if page.startswith("/"):
+        return live_url + quote(page, safe="/?=")
+    with urlopen(f"{live_url}/api/figures?metric={quote(page)}") as response:
+        return f"{live_url}/figures/{json.load(response)['id']}"
+
+
+def _png_width(png: bytes) -> int:
+    return int.from_bytes(png[16:20], "big")  # IHDR: the width after the signature and header
+
+
+def test_the_figures_and_overview_pages_fit_a_phone_and_a_laptop(browser, live_url, tmp_path):
+    """Checked from each full-page screenshot (a page wider than the screen makes a wider
+    one) and from what the page lays out; the screenshots are kept with the test's files."""
+    urls = {name: _layout_url(live_url, page) for name, page in LAYOUT_PAGES.items()}
+    for width in (375, 1280):
+        page = _page(browser, width)
+        for name, url in urls.items():
+            page.goto(url)
+            png = page.screenshot(path=str(tmp_path / f"fit-{name}-{width}.png"), full_page=True)
+            assert _png_width(png) == width, f"{name} at {width} px is wider than the screen"
+            seen = page.evaluate(LAYOUT)
+            assert seen["clipped"] == [] and seen["past"] == [], f"{name} at {width} px: {seen}"
+            assert seen["smallest"][0] >= 11, f"{name} at {width} px: {seen['smallest']}"
+        page.close()
 
 
 def test_choose_practices_share_the_address_and_download_the_brief(browser, live_url,

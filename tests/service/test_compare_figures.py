@@ -221,3 +221,14 @@ def test_a_metric_asked_in_words_gathers_the_groups_about_it(client, engine, bui
     tool = run_compare(engine, BASE, metric="校车")
     assert {"购置新国标校车", "运营车辆"} <= {other["metric"] for other in tool["related"]}
     assert all(other["url"].startswith(f"{BASE}/figures/f") for other in tool["related"])
+
+
+def test_the_page_of_a_metric_in_words_shows_the_groups_about_it(client):
+    page = client.get("/figures?metric=校车").get_data(as_text=True)
+    related = page.split('id="related-heading"')[1]
+    assert "Also about “校车”" in related and "购置新国标校车" in related and "运营车辆" in related
+    assert "济南市 2020：<strong>116 辆</strong>" in related
+    # its brief holds what the page shows; a group's own page gathers nothing
+    assert "figures=%E6%A0%A1%E8%BD%A6" in page.split('class="brief"')[1]
+    group = client.get("/api/figures?metric=校车").get_json()["id"]
+    assert 'id="related-heading"' not in client.get(f"/figures/{group}").get_data(as_text=True)

@@ -10,7 +10,11 @@ document.addEventListener("DOMContentLoaded", () => {
   if (form) {
     form.addEventListener("submit", () => {
       const button = form.querySelector("button");
-      if (button) { button.disabled = true; button.textContent = "搜索中…"; }
+      if (button) {
+        button.dataset.label = button.textContent;  // its own words: 搜索 Search, 比较 Compare
+        button.disabled = true;
+        button.textContent = "搜索中…";
+      }
       setLoading();
     });
   }
@@ -143,7 +147,10 @@ document.addEventListener("DOMContentLoaded", () => {
     document.body.classList.remove("loading");
     if (status) status.textContent = "";
     const button = form && form.querySelector("button");
-    if (button) { button.disabled = false; button.textContent = "搜索 Search"; }
+    if (button) {
+      button.disabled = false;
+      if (button.dataset.label) button.textContent = button.dataset.label;
+    }
     document.querySelectorAll("form.upload button[data-label]").forEach((used) => {
       used.disabled = false;
       used.textContent = used.dataset.label;
