@@ -139,12 +139,15 @@ def tool_descriptions(summary: str | None = None) -> dict[str, str]:
             "in 东营市, 新增学位, 一般公共预算教育支出 …), one row per place and year, ranked "
             "only among places of the same level (each row's `place_level`; `levels` lists "
             "them in the order they come: never set a district's figure beside a province's), "
-            "largest first, each with its value as written and normalized, its kind (level, "
-            "change or rank), the sentence it comes from and the case's URL to cite. Name the "
-            "measure in "
-            "the documents' words or your own (学前教育普及, new school places); the nearest "
-            "group of figures answers, `similarity` says how near, and `other_groups` lists "
-            "the next nearest. Quote a figure only with its sentence."
+            "largest first (a place's other figures of that year, its districts', under "
+            "`also`), each with its value as written and normalized, its kind (level, change "
+            "or rank), the sentence it comes from and the case's URL to cite. Name the measure "
+            "in the documents' words or your own (学前教育普及, new school places); the "
+            "nearest group of figures answers, `similarity` says how near, `related` brings "
+            "the other groups in its unit about what was asked (校车: new buses bought, buses "
+            "in service), each a comparison of its own that must not be ranked with the "
+            "first, and `other_groups` lists the next nearest. Quote a figure only with its "
+            "sentence."
         ),
     }
 
