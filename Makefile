@@ -89,7 +89,7 @@ eval: index dev
 	$(BIN)/python -m scripts.tuning_report --out docs/tuning.json
 
 sweep: index dev
-	$(BIN)/python scripts/tune_fusion.py --out docs/fusion-sweep.json
+	$(BIN)/python -m scripts.tune_fusion --out docs/fusion-sweep.json
 
 screenshots: index dev browser
 	CASESEARCH_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -m slow tests/service/test_browser.py

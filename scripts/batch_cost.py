@@ -1,7 +1,7 @@
 """What a question costs in a batch (`POST /api/search/batch`, embedded in one call) against
 asked alone, in process, with fresh questions and no query cache (run `make index` first).
 
-    python -m scripts.batch_cost [--rounds 5] [--size 32]
+    .venv/bin/python -m scripts.batch_cost [--rounds 5] [--size 32]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ characters (125: the largest batch taken, 4,000 characters) for --seconds (waiti
 Retry-After, unless --hammer), while one probe asks `/healthz` and then a new single question
 every 0.2 s. Reports the probe's latencies and the batches' statuses.
 
-    python -m scripts.batch_load [--clients 4] [--seconds 20] [--chars 125] [--hammer]
+    .venv/bin/python -m scripts.batch_load [--clients 4] [--seconds 20] [--chars 125] [--hammer]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ index: `before` (neither: `SearchConfig(glosses=False, everyday=False)`), `+ glo
 questions and 18 analogous cases the system was first built on), to show what the new
 signals cost the old questions. Needs the real model (`make index`):
 
-    python -m scripts.before_after
+    .venv/bin/python -m scripts.before_after
 """
 
 from __future__ import annotations

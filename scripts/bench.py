@@ -5,7 +5,7 @@ server's memory. One run, one machine: compare the ratios, not absolute numbers.
 Starts `casesearch serve` (default settings) on a free loopback port; run `make index` first
 (`make bench` does). Writes JSON (--out) and prints a Markdown table.
 
-    python -m scripts.bench [--out docs/bench.json]
+    .venv/bin/python -m scripts.bench [--out docs/bench.json]
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Writes the threshold for the models in use to index/figure_calibration.json, and
 each signal does alone (each embedder's cosine, the characters in common) at its own best
 threshold. Needs the real models (`make index`):
 
-    python -m scripts.calibrate_figures [--out docs/figure-calibration.json]
+    .venv/bin/python -m scripts.calibrate_figures [--out docs/figure-calibration.json]
 """
 
 from __future__ import annotations

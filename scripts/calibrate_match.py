@@ -22,7 +22,7 @@ Each is measured on an index of its own built here, whatever `var/index` holds. 
 fitted on the whole tuning fold and written to index/retrieval/match_calibration.json; the
 held-out fold is only scored, never fitted. Needs the real model (`make index`):
 
-    python -m scripts.calibrate_match [--out docs/match-calibration.json]
+    .venv/bin/python -m scripts.calibrate_match [--out docs/match-calibration.json]
 """
 
 from __future__ import annotations

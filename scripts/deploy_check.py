@@ -5,7 +5,7 @@ package) with deploy/nginx.conf pointed at them; runs a bounded load through ngi
 it, restarts each replica in turn (SIGTERM, then start again and wait until ready). Reports
 requests, errors and p50/p99; exits 1 if any request failed. Run `make index` first.
 
-    python -m scripts.deploy_check [--seconds 20] [--clients 4] [--replica-command CMD]
+    .venv/bin/python -m scripts.deploy_check [--seconds 20] [--clients 4] [--replica-command CMD]
 """
 
 from __future__ import annotations

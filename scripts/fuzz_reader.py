@@ -2,7 +2,7 @@
 headings of every style, places, parts, page numbers, notes, empty and absurd numbers — and
 count any exception other than `CorpusError`, and any case ids that are not unique.
 
-    python -m scripts.fuzz_reader [--seed 1] [--documents 3000]
+    .venv/bin/python -m scripts.fuzz_reader [--seed 1] [--documents 3000]
 """
 
 from __future__ import annotations

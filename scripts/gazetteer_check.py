@@ -5,7 +5,7 @@ checking by hand.
 Each case's text is read with its document's province and its section's place as hints (as
 the parser does); extra documents (any format the corpus reads) are read with no hint.
 
-    python -m scripts.gazetteer_check [--data DIR] [FILE ...]
+    .venv/bin/python -m scripts.gazetteer_check [--data DIR] [FILE ...]
 """
 
 from __future__ import annotations

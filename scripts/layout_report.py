@@ -16,7 +16,7 @@ of what it reads.
    the cases as the expectations have them ("truth": title and body as the case's text), the
    level a reader that reads every layout right would give search.
 
-    python -m scripts.layout_report [--json FILE] [--no-search]
+    .venv/bin/python -m scripts.layout_report [--json FILE] [--no-search]
 
 Two index builds of ~100 cases: about 1.5 minutes on two cores (the e5 embedding of the
 fixtures' cases and sentences; the shipped cases' vectors come from a copy of the embedding

@@ -8,7 +8,7 @@ it, adds a three-city document and removes it again: with `casesearch corpus add
 `remove`, or (`--over-http`) as the documents API does it, with an admin key, the server
 building in the background. Exits 1 if any request failed.
 
-    python -m scripts.live_update [--clients 4] [--seconds 24] [--workers 1] [--over-http]
+    .venv/bin/python -m scripts.live_update [--clients 4] [--seconds 24] [--workers 1] [--over-http]
 """
 
 from __future__ import annotations

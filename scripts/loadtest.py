@@ -5,7 +5,7 @@ then runs --clients threads for --seconds, each sending a mix of searches (GET a
 and English, with and without city filters), similar practices, case and city lookups. Reports
 requests/s, p50/p99 latency and errors. Exits 1 if any request failed.
 
-    python scripts/loadtest.py [--clients 16] [--seconds 30] [--workers 1 --threads 4]
+    .venv/bin/python -m scripts.loadtest [--clients 16] [--seconds 30] [--workers 1 --threads 4]
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Three measurements, on the judged sets of corpus/eval (needs the real model, `ma
      also reads how much of the question's wording a case holds (fitted on the tuning fold, so
      its tuning-fold figure is in-sample).
 
-    python -m scripts.quality_ceiling [--out docs/quality-ceiling.json]
+    .venv/bin/python -m scripts.quality_ceiling [--out docs/quality-ceiling.json]
 """
 
 from __future__ import annotations

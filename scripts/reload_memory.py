@@ -5,7 +5,7 @@ memory, after each of --reloads reloads, with the per-engine caches as the servi
 Each reload opens the served build again as a running server does (`reopen_engine`) and asks
 what the pages ask of a new engine (its summary, its topics). Run `make index` first.
 
-    python -m scripts.reload_memory [--reloads 5]
+    .venv/bin/python -m scripts.reload_memory [--reloads 5]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ served parameters): build time, memory, p50 latency of one query on one thread (
 recall@10 against exact search; for IVF also the smallest nprobe reaching 0.95 on this data.
 Writes JSON and a PNG plot of latency against corpus size.
 
-    python scripts/scale.py [--sizes 1000,10000,100000,1000000] [--out docs/scale.json]
+    .venv/bin/python -m scripts.scale [--sizes 1000,10000,100000,1000000] [--out docs/scale.json]
 """
 
 from __future__ import annotations

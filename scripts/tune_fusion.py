@@ -3,7 +3,7 @@
 Prints, for each setting, nDCG@10 on all questions, English questions, city questions and
 analogous practices. A good default sits on a plateau, not on a peak.
 
-    python scripts/tune_fusion.py [--out docs/fusion-sweep.json]
+    .venv/bin/python -m scripts.tune_fusion [--out docs/fusion-sweep.json]
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ strong or partial hit; how many strong hits are relevant; how many answering cas
 steps, and the re-embedding of the corpus with the tuned model. Needs the real model and a
 tuned one (`make eval` makes both):
 
-    python -m scripts.tuning_report [--out docs/tuning.json]
+    .venv/bin/python -m scripts.tuning_report [--out docs/tuning.json]
 """
 
 from __future__ import annotations
