@@ -19,7 +19,8 @@ from typing import Any
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 README = CHECKOUT / "README.md"
-SOURCES = {"bench": "docs/bench.json", "setup": "docs/setup.json"}
+SOURCES = {"bench": "docs/bench.json", "setup": "docs/setup.json",
+           "quality": "docs/quality.json", "tuning": "docs/tuning.json"}
 
 Data = dict[str, Any]
 
@@ -128,6 +129,29 @@ LINES: tuple[tuple[str, Callable[[Data], str]], ...] = (
 )
 
 
+def _quality(data: Data) -> str:
+    hybrid = data["quality"]["report"]["hybrid"]
+    return (f"hybrid nDCG@10 {hybrid['all']['ndcg@10']:.3f} overall, "
+            f"{hybrid['en']['ndcg@10']:.3f} on English questions, "
+            f"{hybrid['analogous']['ndcg@10']:.3f} on analogous practices; on the fold never "
+            f"tuned on, {hybrid['heldout:all']['ndcg@10']:.3f} overall and "
+            f"{hybrid['heldout:en']['ndcg@10']:.3f} on English")
+
+
+def _tuning(data: Data) -> str:
+    before, after = (data["tuning"][when]["ndcg@10"]["dense"]["heldout:all"]
+                     for when in ("before", "after"))
+    told = data["tuning"]["after"]["match, held-out fold"]["unanswerable told share"]
+    return (f"(e5 alone on the held-out fold {before:.3f} → {after:.3f}). Every result says how "
+            f"good a match it is (`strong`, `partial`, `weak`, calibrated on the judged "
+            f"questions); of held-out questions nothing answers, {round(told * 100)} % get no "
+            f"strong or partial match")
+
+
+# Figures in prose: phrases the README holds, written from the data.
+PHRASES: tuple[Callable[[Data], str], ...] = (_quality, _tuning)
+
+
 def load_data(root: Path = CHECKOUT) -> Data:
     """The measurements, by source name."""
     return {name: json.loads((root / path).read_text(encoding="utf-8"))
@@ -149,6 +173,9 @@ def written(readme: str, data: Data) -> tuple[str, list[str]]:
             problems.append(f"line {found[0] + 1} says\n  {lines[found[0]]}\nwhere the "
                             f"measurements say\n  {expected}")
             lines[found[0]] = expected
+    prose = " ".join(readme.split())
+    problems += [f"the README does not say “{phrase}”" for phrase in map(
+        lambda render: render(data), PHRASES) if phrase not in prose]
     return "\n".join(lines), problems
 
 

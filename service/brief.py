@@ -167,12 +167,15 @@ def selection_note(brief: Brief) -> str:
         return _CHOSEN_WORDS[brief.chosen_by]
     levels = LEVELS[:LEVELS.index(brief.chosen_by) + 1]
     chinese = "、".join(LEVEL_WORDS[level][0] for level in levels)
-    english = " or ".join(LEVEL_WORDS[level][2] for level in levels)
+    matches = f"{' or '.join(levels)} matches"
     if not brief.practices:
-        return (f"没有做法回答这个问题（{chinese}） · No practice in the corpus {english} "
-                f"closely enough")
-    return (f"只收回答这个问题的做法（{chinese}） · Only the practices that {english}"
-            + ("" if "weak" in levels else "; weaker matches are left out"))
+        return (f"没有做法回答这个问题（{chinese}） · No practice in the corpus answers the "
+                f"question ({matches})")
+    if "weak" in levels:
+        return (f"问题的最佳做法，含仅相关的（{chinese}） · The question's best practices, "
+                f"{matches} included")
+    return (f"只收回答这个问题的做法（{chinese}） · Only the practices that answer the question "
+            f"({matches}); weaker ones are left out")
 
 
 def _page_header(brief: Brief) -> str:

@@ -69,12 +69,12 @@ def test_a_brief_of_a_question_holds_only_the_practices_that_answer_it(client, e
     assert 0 < len(answering) < len(engine.search("购置新国标校车", k=3))  # weaker ones exist
     assert text.startswith("# 校车简报\n") and text.count("\n## ") == len(answering)
     assert all(hit.case.text in text and f"id {hit.case.id}" in text for hit in answering)
-    assert "*只收回答这个问题的做法（回答问题、部分回答） · Only the practices that answers the " \
-           "question or answers part of it; weaker matches are left out*" in text
+    assert ("*只收回答这个问题的做法（回答问题、部分回答） · Only the practices that answer the "
+            "question (strong or partial matches); weaker ones are left out*") in text
     # the reader may ask for weaker ones too, and the brief says so
     padded = _brief(client, "q=购置新国标校车&k=3&format=md&min_match=weak").get_data(as_text=True)
     assert padded.count("\n## ") == 3 and "相关 · related" in padded
-    assert "weaker matches are left out" not in padded
+    assert "The question's best practices, strong or partial or weak matches included" in padded
 
 
 def test_a_question_nothing_answers_makes_no_brief(client, built_cli):
