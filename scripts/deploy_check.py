@@ -11,6 +11,7 @@ requests, errors and p50/p99; exits 1 if any request failed. Run `make index` fi
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -86,6 +87,16 @@ class Replica:
             self.process.wait(30)
 
 
+def brief_link(port: int) -> str:
+    """The address a brief made through the proxy links its practice to."""
+    base = f"http://127.0.0.1:{port}"
+    with urllib.request.urlopen(f"{base}/api/cases?limit=1", timeout=10) as answer:
+        case_id = json.load(answer)["cases"][0]["id"]
+    with urllib.request.urlopen(f"{base}/api/brief?id={case_id}&format=md", timeout=30) as answer:
+        links = re.findall(r"<(https?://[^>]+)>", answer.read().decode("utf-8"))
+    return links[0] if links else ""
+
+
 def fail_timeout() -> float:
     """How long nginx skips a replica that failed (deploy/nginx.conf's fail_timeout)."""
     found = re.search(r"fail_timeout=(\d+)s", SITE.read_text(encoding="utf-8"))
@@ -138,6 +149,7 @@ def main() -> None:
             restarter.start()
             report = run_load("127.0.0.1", listen, args.clients, args.seconds)
             restarter.join()
+            link = brief_link(listen)
             if len(restarts) < len(replicas):
                 raise SystemExit(f"--seconds {args.seconds:g} ended before every replica was "
                                  f"restarted; give it more time")
@@ -147,7 +159,8 @@ def main() -> None:
                 nginx.wait(10)
             for replica in replicas:
                 replica.stop()
-        report.update(replicas=len(replicas), restarts=restarts)
+        report.update(replicas=len(replicas), restarts=restarts, listen=listen,
+                      brief_link=link)
     finish(report, args.out)
 
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from corpus.models import Case
 from index.retrieval.match import LEVELS
 from index.retrieval.search import Hit, SearchEngine
-from service.figures import KIND_LABELS, by_level, every_figure, near_group, related_groups
+from service.figures import KIND_LABELS, by_level, every_figure, near_group, related_to
 from service.figures import comparison as figure_comparison
 from service.places import chain_text, level_heading, level_label
 from service.problems import ApiError
@@ -62,12 +62,13 @@ DEFAULT_MIN_MATCH = BRIEF.field("min_match").default
 
 def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str | None = None,
                k: int = 5, figures: str | None = None, title: str | None = None,
-               min_match: str = DEFAULT_MIN_MATCH, base_url: str = "",
-               corpus: str = "") -> Brief:
+               min_match: str = DEFAULT_MIN_MATCH, base_url: str = "", corpus: str = "",
+               **search: Any) -> Brief:
     """Gather a brief: the practices with these ids (in order), or else those among the
-    question's `k` best that answer it (`min_match` or better: never padded with weaker ones),
-    or else those a figures table cites; and the figures table asked for. `base_url` is where
-    readers reach the service: each practice links there (no link without it).
+    question's `k` best that answer it (`min_match` or better: never padded with weaker ones;
+    searched with `search`'s filters and mode, service.schema.BRIEF_SEARCH_FIELDS), or else
+    those a figures table cites; and the figures table asked for. `base_url` is where readers
+    reach the service: each practice links there (no link without it).
 
     Raises:
         ApiError: 422 with neither ids nor a question, too many ids, or a metric no figure
@@ -88,7 +89,7 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
         practices = _chosen(engine, ids, query, base_url)
         chosen_by = "ids and query" if query else "ids"
     elif query:
-        hits = engine.search(query, k=k, min_match=min_match)
+        hits = engine.search(query, k=k, min_match=min_match, **search)
         if not hits and table is None:
             raise ApiError(404, f"no practice answers {shown(query)} closely enough for a "
                                 f"brief (none is a {_levels_from(min_match)} match): ask in "
@@ -104,6 +105,11 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
                  corpus=corpus, chosen_by=chosen_by)
 
 
+def brief_request(args: dict[str, Any]) -> dict[str, Any]:
+    """`make_brief`'s arguments from a BRIEF request (its format is how it is written)."""
+    return {name: value for name, value in args.items() if name != "format"}
+
+
 def _levels_from(min_match: str) -> str:
     """`strong or partial`: the match levels at `min_match` or better."""
     return " or ".join(LEVELS[:LEVELS.index(min_match) + 1])
@@ -112,13 +118,13 @@ def _levels_from(min_match: str) -> str:
 def _figures_table(engine: SearchEngine, wanted: str) -> dict[str, Any]:
     """The comparison of the group asked for; chosen by a metric, it says which and how near
     (`asked`, `similarity`, `threshold`), and brings the groups gathered with it (`related`,
-    service.figures.related_groups), each a table of its own."""
+    service.figures.related_to), each a table of its own."""
     group, similarity = near_group(engine, wanted)
     table = figure_comparison(engine, group)
     if similarity is not None:
         table.update(asked=wanted, similarity=similarity, threshold=engine.figures.threshold,
                      related=[figure_comparison(engine, other)
-                              for other in related_groups(engine, group, wanted)])
+                              for other in related_to(engine, group, wanted)])
     return table
 
 

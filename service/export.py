@@ -21,6 +21,8 @@ from service.records import Result
 
 # A result's fields but the snippet (HTML, and its sentence is in the text), after its rank.
 CSV_COLUMNS = ("rank", *(name for name in Result.model_fields if name != "snippet"))
+# A batch's: each row led by its question.
+BATCH_COLUMNS = ("query", *CSV_COLUMNS)
 # The columns of long text: wide and wrapped in a workbook.
 LONG_TEXT = frozenset({"text", "query"})
 
@@ -123,7 +125,25 @@ def _write(sheet: object, row: int, column: int, value: object) -> None:
     elif isinstance(value, int | float):
         sheet.write_number(row, column, value)
     else:
-        sheet.write_string(row, column, _UNHOLDABLE.sub("", _as_text(value))[:MAX_CELL_CHARS])
+        sheet.write_string(row, column, _within(_holdable(_as_text(value)), MAX_CELL_CHARS))
+
+
+def _holdable(text: str) -> str:
+    return _UNHOLDABLE.sub("", text)
+
+
+def _within(text: str, units: int) -> str:
+    """The longest start of `text` of at most `units` UTF-16 code units (how Excel counts:
+    a character past U+FFFF, an emoji, is two)."""
+    if len(text.encode("utf-16-le")) <= 2 * units:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            break
+        kept.append(char)
+    return "".join(kept)
 
 
 def _width(table: Table, column: int, name: str) -> float:
@@ -135,13 +155,17 @@ def _width(table: Table, column: int, name: str) -> float:
     return min(MAX_WIDTH, longest + 2)
 
 
+RESERVED_SHEET_NAMES = frozenset({"history"})  # Excel keeps it for its change tracking
+
+
 def _sheet_name(name: str, taken: set[str]) -> str:
-    """A sheet name Excel accepts: 31 characters at most, none of []:*?/\\', unique."""
-    base = _SHEET_NAME_UNSAFE.sub(" ", name).strip() or "sheet"
-    candidate, number = base[:31], 2
-    while candidate.lower() in taken:
+    """A sheet name Excel accepts: 31 UTF-16 units at most, none of []:*?/\\' or of what XML
+    cannot hold, not `History`, and unique."""
+    base = _SHEET_NAME_UNSAFE.sub(" ", _holdable(name)).strip() or "sheet"
+    candidate, number = _within(base, 31), 2
+    while candidate.lower() in taken | RESERVED_SHEET_NAMES:
         suffix = f" ({number})"
-        candidate, number = base[:31 - len(suffix)] + suffix, number + 1
+        candidate, number = _within(base, 31 - len(suffix)) + suffix, number + 1
     taken.add(candidate.lower())
     return candidate
 
@@ -175,6 +199,6 @@ def batch_tables(answers: Sequence[tuple[str, Sequence[Hit]]]) -> list[Table]:
     """The hits of several questions: a table per question (a sheet in a workbook, named by
     its number and question), each row led by its question (so that the CSV, one table after
     another, keeps which question a row answers)."""
-    return [Table(f"{number} {query}", ("query", *CSV_COLUMNS),
+    return [Table(f"{number} {query}", BATCH_COLUMNS,
                   tuple((query, *row) for row in hit_rows(hits)))
             for number, (query, hits) in enumerate(answers, start=1)]

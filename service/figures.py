@@ -166,39 +166,63 @@ def _near(engine: SearchEngine, group: FigureGroup, score: float) -> dict[str, A
 
 def metric_comparison(engine: SearchEngine, metric: str) -> dict[str, Any]:
     """`GET /api/figures?metric=…`: the nearest group's comparison, how near it is (1 for a
-    group's own id), the groups gathered with it (`related_groups`: none for an id), and the
-    next nearest groups to try instead."""
-    group, similarity, others = resolve_group(engine, metric)
-    related = [] if similarity is None else related_groups(engine, group, metric)
-    shown_ids = {group.id, *(each.id for each in related)}
+    group's own id), the groups gathered with it (`gathered`), and the next nearest groups to
+    try instead."""
+    group, similarity, related, others = gathered(engine, metric)
     return records.shaped(records.MetricComparison, **comparison(engine, group), query=metric,
                           similarity=1.0 if similarity is None else similarity,
                           related=[comparison(engine, each) for each in related],
-                          other_groups=[_near(engine, other, score) for other, score in others
-                                        if other.id not in shown_ids])
+                          other_groups=[_near(engine, other, score) for other, score in others])
+
+
+def gathered(engine: SearchEngine, metric: str) -> tuple[
+        FigureGroup, float | None, list[FigureGroup], list[tuple[FigureGroup, float]]]:
+    """What a metric brings, on every surface: the group it names or is nearest
+    (`resolve_group`, with its similarity), the groups gathered with it (`related_to`), and
+    the next nearest groups, but those already shown."""
+    group, similarity, others = resolve_group(engine, metric)
+    related = [] if similarity is None else related_to(engine, group, metric)
+    shown = {group.id, *(each.id for each in related)}
+    return group, similarity, related, [(other, score) for other, score in others
+                                        if other.id not in shown]
 
 
 MAX_RELATED = 6
 
 
+def related_to(engine: SearchEngine, group: FigureGroup, asked: str) -> list[FigureGroup]:
+    """The groups gathered with `group` for a metric asked in words: none unless those words
+    measure `group` closely enough (`measure_similarities` at the grouping threshold: the test
+    `near_group` applies to a brief's metric), else `related_groups`."""
+    if measure_similarities(engine, asked, [group])[0] < engine.figures.threshold:
+        return []
+    return related_groups(engine, group, asked)
+
+
 def related_groups(engine: SearchEngine, group: FigureGroup, asked: str) -> list[FigureGroup]:
-    """The other groups an analyst asking `asked` means as well, in `group`'s unit: those
-    whose measure names what was asked or `group`'s own phrase (校车 → 购置新国标校车); and
-    when that is a thing rather than a measure (a phrase of VAGUE_CHARS or fewer: 校车, 教师),
-    those with a figure in a sentence that names it (运营车辆达到116辆, in a sentence on 校车).
+    """The other groups an analyst asking `asked` means as well, in `group`'s unit:
+    - those whose measure names what was asked or `group`'s own phrase (校车 →
+      购置新国标校车), a phrase of two characters or more;
+    - when that is a thing rather than a measure (a phrase of VAGUE_CHARS: 校车, 教师), those
+      with a figure in a sentence that names it, whose own measure holds the thing's head (a
+      Chinese compound's last character: 车 of 校车 in 运营车辆, 师 of 教师 in 招考教师), so
+      that a figure that only shares a sentence (运动员 beside 教师) is not taken.
     At most MAX_RELATED, those reported by the most cities first."""
     table = engine.figures
-    anchors = set(_phrases(engine, group))
-    if written_in_han(asked):
+    anchors = {phrase for phrase in _phrases(engine, group) if len(phrase) >= 2}
+    if written_in_han(asked) and len(metric_key(asked)) >= 2:
         anchors.add(metric_key(asked))
     things = {anchor for anchor in anchors if len(anchor) <= VAGUE_CHARS}
     found = []
     for other in table.groups:
         if other.id == group.id or other.unit != group.unit:
             continue
-        named = any(anchor in phrase for anchor in anchors for phrase in _phrases(engine, other))
-        if named or (things and any(thing in _sentence(engine, table.figures[member])
-                                    for member in other.members for thing in things)):
+        phrases = _phrases(engine, other)
+        if any(anchor in phrase for anchor in anchors for phrase in phrases) or any(
+                any(thing[-1] in phrase for phrase in phrases)
+                and any(thing in _sentence(engine, table.figures[member])
+                        for member in other.members)
+                for thing in things):
             found.append(other)
     found.sort(key=lambda each: (-table.cities(each), -len(each.members), each.metric))
     return found[:MAX_RELATED]
@@ -219,15 +243,17 @@ def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for row in answer["figures"] for item in (row, *row["also"])]
 
 
-def comparison_tables(answer: dict[str, Any]) -> list[Table]:
-    """A comparison as tables, one for its group and one for each group gathered with it
-    (`related`; a sheet each in a workbook, one after another in CSV, told apart by `metric`):
-    one line per figure (a row's `also` figures follow it), the values as numbers."""
+def comparison_tables(answer: dict[str, Any], form: str) -> list[Table]:
+    """A comparison as tables, one line per figure (a row's `also` figures follow it), the
+    values as numbers: in a workbook (`xlsx`) a sheet for its group and one for each group
+    gathered with it (`related`); in CSV, one table, its group's figures only (another
+    measure's values in the same column would be summed with them)."""
     numbers = {"value", "high"}
+    groups = (answer, *answer.get("related", ())) if form == "xlsx" else (answer,)
     return [Table(each["metric"], CSV_COLUMNS,
                   tuple(tuple(_number(item[name]) if name in numbers else item[name]
                               for name in CSV_COLUMNS) for item in every_figure(each)))
-            for each in (answer, *answer.get("related", ()))]
+            for each in groups]
 
 
 def _number(value: float | None) -> int | float | None:

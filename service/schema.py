@@ -349,6 +349,7 @@ FIGURES = RequestSpec("compare_figures", (
 ))
 
 MAX_BRIEF_CASES = 20
+BRIEF_SEARCH_FIELDS = ("cities", "places", "years", "provinces", "mode")
 BRIEF = RequestSpec("brief", (
     Field("ids", "names", f"The practices to put in the brief, by case id, in order (at most "
           f"{MAX_BRIEF_CASES})", query_name="id", cli=("--ids",), example="sd2020-jinan-3"),
@@ -362,6 +363,9 @@ BRIEF = RequestSpec("brief", (
           f"match level or better ({LEVELS_MEANING}); the brief never pads with weaker ones",
           default="partial", choices=tuple(reversed(LEVELS)), query_name="min_match",
           cli=("--min-match",)),
+    # With a question and no ids: the search's own filters and mode, so that a brief holds
+    # what the page searched
+    *(field for field in SEARCH.fields if field.name in BRIEF_SEARCH_FIELDS),
     Field("figures", "text", "A figure to compare across cities in a table: a group id from "
           "/api/figures, or a metric as in compare_figures", high=MAX_METRIC_CHARS,
           query_name="figures", cli=("--figures",), example="普惠性幼儿园覆盖率",
@@ -376,9 +380,10 @@ BRIEF = RequestSpec("brief", (
 # How a search, similar-cases, batch or figures answer is written: the JSON object, or a table
 # for spreadsheets (service.export): CSV (UTF-8 with a byte order mark, which Excel needs) or an
 # Excel workbook.
-FORMAT = Field("format", "choice", "json (the default); csv, one row per result, UTF-8 with a "
-               "byte order mark so that Excel reads it right; or xlsx, an Excel workbook (a "
-               "batch: a sheet per question)", default="json", choices=("json", *TABLE_FORMATS),
+FORMAT = Field("format", "choice", "json (the default); csv, a table of one row per result "
+               "(or figure) in UTF-8 with a byte order mark, so that Excel reads it right; or "
+               "xlsx, an Excel workbook (a batch: a sheet per question; figures: a sheet per "
+               "group)", default="json", choices=("json", *TABLE_FORMATS),
                query_name="format")
 
 # A document to add (or to replace one with): the file comes as a multipart part `file`; these

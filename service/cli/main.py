@@ -31,6 +31,7 @@ from service.cli.common import (
     write_file,
 )
 from service.describe import version
+from service.export import TABLE_FORMATS
 from service.runtime.settings import Settings, settings_text
 from service.schema import BATCH, BRIEF, FIGURES, SEARCH, SIMILAR
 
@@ -180,8 +181,8 @@ def _echo_json(data: dict, one_line: bool = False) -> None:
     click.echo(terminal_json(data, indent=None if one_line else 2))
 
 
-OUTPUTS = ("table", "json", "jsonl", "csv", "xlsx")
-TABLE_OUTPUTS = ("csv", "xlsx")  # service.export.TABLE_FORMATS
+TABLE_OUTPUTS = TABLE_FORMATS  # csv, xlsx: written by service.export
+OUTPUTS = ("table", "json", "jsonl", *TABLE_OUTPUTS)
 OUT_OPTION = click.option(
     "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Write the table here (.csv or .xlsx; the suffix sets --format).")
@@ -234,15 +235,22 @@ def _output(as_json: bool, output: str | None, out: Path | None = None) -> str:
         raise click.UsageError(f"--json and --format {output} ask for two formats; give one")
     suffix = out.suffix.lower().lstrip(".") if out is not None else ""
     chosen = output or ("json" if as_json else suffix if suffix in TABLE_OUTPUTS else "table")
+    if suffix in TABLE_OUTPUTS and chosen != suffix:
+        raise click.UsageError(f"--format {chosen} would write {chosen} into {out.name}: give "
+                               f"the file a .{chosen} name, or leave --format out")
     if out is not None and chosen not in TABLE_OUTPUTS:
         raise click.UsageError("--out writes a table for a spreadsheet: name a .csv or .xlsx "
                                "file, or give --format csv or xlsx")
-    if out is None and chosen == "xlsx" and sys.stdout.isatty():
+    if out is None and chosen == "xlsx" and _on_terminal():
         raise click.UsageError("an xlsx workbook is a file, not text to read here: add "
                                "--out results.xlsx (or redirect the output to a file)")
     if out is not None:
         check_writable(out)
     return chosen
+
+
+def _on_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _emit_table(tables: list, output: str, out: Path | None) -> None:
@@ -384,7 +392,7 @@ def figures(metric: str | None, as_csv: bool, as_json: bool, output: str | None,
     except (ApiError, *USER_ERRORS) as exc:
         fail(exc)
     if output in TABLE_OUTPUTS:
-        _emit_table(comparison_tables(answer), output, out)
+        _emit_table(comparison_tables(answer, output), output, out)
     elif output == "json":
         _echo_json(answer)
     else:
@@ -440,7 +448,7 @@ def brief(out: Path | None, **options) -> None:
     """Make a brief of chosen practices (--ids a,b,c) or of the practices that answer a
     question (--query "…", at most --k 5), with a figures table (--figures METRIC), as Word or
     Markdown. Each practice links to the service only when CASESEARCH_BASE_URL is set."""
-    from service.brief import make_brief, render_brief
+    from service.brief import brief_request, make_brief, render_brief
     from service.describe import engine_summary
     from service.problems import ApiError
 
@@ -457,10 +465,8 @@ def brief(out: Path | None, **options) -> None:
     engine = _engine()
     settings = load_settings()
     try:
-        made = make_brief(engine, ids=args["ids"], query=args["query"], k=args["k"],
-                          figures=args["figures"], title=args["title"],
-                          min_match=args["min_match"], base_url=settings.base_url,
-                          corpus=engine_summary(engine))
+        made = make_brief(engine, **brief_request(args),
+                          base_url=settings.base_url, corpus=engine_summary(engine))
     except (ApiError, *USER_ERRORS) as exc:
         fail(exc)
     data = render_brief(made, args["format"])

@@ -12,7 +12,7 @@ from index.retrieval.in_flight import BACKGROUND
 from index.retrieval.search import SearchEngine
 from service import records
 from service.assistants.tools import openai_tools
-from service.brief import MEDIA_TYPES, file_name, make_brief, render_brief
+from service.brief import MEDIA_TYPES, brief_request, file_name, make_brief, render_brief
 from service.describe import engine_summary
 from service.export import MEDIA_TYPES as TABLE_TYPES
 from service.export import Table, batch_tables, hits_table, render_table
@@ -218,7 +218,7 @@ def figures() -> Response:
     answer = metric_comparison(search_engine, metric)
     form = FORMAT.parse(request.args.get("format"))
     if form in TABLE_TYPES:
-        return _table(comparison_tables(answer), form, "figures")
+        return _table(comparison_tables(answer, form), form, "figures")
     return jsonify(answer)
 
 
@@ -228,7 +228,7 @@ def figure_group(group_id: str) -> Response:
     answer = comparison(search_engine, search_engine.figures.group(group_id))
     form = FORMAT.parse(request.args.get("format"))
     if form in TABLE_TYPES:
-        return _table(comparison_tables(answer), form, f"figures-{group_id}")
+        return _table(comparison_tables(answer, form), form, f"figures-{group_id}")
     return jsonify(answer)
 
 
@@ -238,10 +238,8 @@ def brief() -> Response:
     (`figures`), as a Word document or Markdown to download."""
     search_engine = engine()
     args = BRIEF.from_query(request.args)
-    made = make_brief(search_engine, ids=args["ids"], query=args["query"], k=args["k"],
-                      figures=args["figures"], title=args["title"],
-                      min_match=args["min_match"], base_url=public_origin(),
-                      corpus=engine_summary(search_engine))
+    made = make_brief(search_engine, **brief_request(args),
+                      base_url=public_origin(), corpus=engine_summary(search_engine))
     response = Response(render_brief(made, args["format"]), mimetype=MEDIA_TYPES[args["format"]])
     response.headers["Content-Type"] = MEDIA_TYPES[args["format"]]
     response.headers["Content-Disposition"] = (

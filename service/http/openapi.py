@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from service.describe import version
-from service.export import CSV_COLUMNS
+from service.export import BATCH_COLUMNS, CSV_COLUMNS
 from service.export import MEDIA_TYPES as TABLE_TYPES
 from service.figures import CSV_COLUMNS as FIGURE_CSV_COLUMNS
 from service.records import component_schemas
@@ -33,18 +33,22 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _with_tables(response: dict[str, Any],
-                 columns: tuple[str, ...] = CSV_COLUMNS) -> dict[str, Any]:
+def _with_tables(response: dict[str, Any], columns: tuple[str, ...] = CSV_COLUMNS,
+                 sheets: str = "one sheet") -> dict[str, Any]:
     """A JSON response that `format=csv` or `format=xlsx` turns into a table, with these
-    columns."""
+    columns; `sheets` says what the workbook holds."""
     csv = {"schema": {"type": "string",
                       "description": f"UTF-8 with a byte order mark: {','.join(columns)}; a "
                                      f"header, then a row a result"}}
     xlsx = {"schema": {"type": "string", "format": "binary",
-                       "description": f"An Excel workbook, the same columns: "
-                                      f"{','.join(columns)}"}}
-    return {**response, "content": {**response["content"], "text/csv": csv,
-                                    TABLE_TYPES["xlsx"]: xlsx}}
+                       "description": f"An Excel workbook, {sheets}, the same columns"}}
+    return {**response, "content": {**response["content"], _media(TABLE_TYPES["csv"]): csv,
+                                    _media(TABLE_TYPES["xlsx"]): xlsx}}
+
+
+def _media(content_type: str) -> str:
+    """`text/csv` of `text/csv; charset=utf-8`: the media type, as OpenAPI's content key."""
+    return content_type.split(";")[0]
 
 
 def _problems(*codes: int) -> dict[str, Any]:
@@ -164,7 +168,7 @@ def _paths() -> dict[str, Any]:
                          "application/json": {"schema": _ref("SearchBatchRequest")}}},
                      "responses": {"200": _with_tables(
                          _json(_ref("SearchBatchResponse"), "Results per question, in order"),
-                         ("query", *CSV_COLUMNS)),
+                         BATCH_COLUMNS, "a sheet per question"),
                                    **_problems(400, 413, 422, 503)}},
         },
         "/api/cases": {"get": {
@@ -203,7 +207,9 @@ def _paths() -> dict[str, Any]:
                                             "content": {"application/json": {"schema": {
                                                 "oneOf": [_ref("FigureGroups"),
                                                           _ref("MetricComparison")]}}}},
-                                           FIGURE_CSV_COLUMNS),
+                                           FIGURE_CSV_COLUMNS, "a sheet for the group and one "
+                                           "for each group gathered with it (`related`); the "
+                                           "CSV holds the group's own figures"),
                           **_problems(404, 422, 503)}}},
         "/api/figures/{group_id}": {"get": {
             "summary": "One group of figures compared across cities",
@@ -212,8 +218,9 @@ def _paths() -> dict[str, Any]:
                                            FIGURE_CSV_COLUMNS),
                           **_problems(404, 503)}}},
         "/api/brief": {"get": {
-            "summary": "A brief to download: chosen practices (or a question's best), with "
-                       "a figures table, as Word or Markdown", "operationId": "brief",
+            "summary": "A brief to download: chosen practices (or those that answer a "
+                       "question, never weaker ones), with a figures table, as Word or "
+                       "Markdown", "operationId": "brief",
             "parameters": BRIEF.query_parameters(),
             "responses": {"200": {"description": "The brief as a file", "content": {
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {

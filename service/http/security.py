@@ -158,11 +158,19 @@ def served_over_https() -> bool:
 def public_origin() -> str:
     """Where readers reach the service, for the links it hands out: CASESEARCH_BASE_URL, else
     this request's own origin (`https` through the documented proxy, the Host it was sent to,
-    which `require_allowed_host` has checked)."""
+    which `require_allowed_host` has checked); empty (no links) when that Host is no plain
+    name and port."""
     settings = current_app.config.get("SETTINGS")
     if settings is not None and settings.base_url:
         return settings.base_url.rstrip("/")
+    if not _HOST_AND_PORT.fullmatch(request.host):  # a Host the name check let by: no link
+        return ""
     return f"{'https' if served_over_https() else 'http'}://{request.host}"
+
+
+# A name or an IPv4 address, or an IPv6 one in brackets, and a port: what a link may hold.
+_HOST_AND_PORT = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\])"
+                            r"(?::\d{1,5})?")
 
 
 def _refuse_guessing(address: str) -> None:

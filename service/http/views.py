@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from corpus.models import Case
@@ -29,11 +30,19 @@ from index.retrieval.places import place_key
 from index.retrieval.search import Hit, SearchEngine
 from index.retrieval.topics import TOPICS, assign_topics
 from service.describe import engine_summary, per_engine
-from service.figures import KIND_LABELS, by_level, comparison, related_groups, resolve_group
+from service.export import TABLE_FORMATS
+from service.figures import KIND_LABELS, by_level, comparison, gathered
 from service.places import chain_text, level_heading, level_label, level_words
 from service.problems import ApiError
 from service.records import LEVEL_WORDS, LIVE_WORDS
-from service.schema import FIGURES, MAX_BRIEF_CASES, MAX_QUERY_CHARS, SEARCH
+from service.schema import (
+    BRIEF,
+    BRIEF_SEARCH_FIELDS,
+    FIGURES,
+    MAX_BRIEF_CASES,
+    MAX_QUERY_CHARS,
+    SEARCH,
+)
 
 bp = Blueprint("views", __name__)
 
@@ -89,12 +98,15 @@ def picked(search_engine: SearchEngine | None) -> list[str]:
     return chosen[:MAX_BRIEF_CASES]
 
 
-def brief_url(form: str, picks: list[str], query: str = "", figures: str = "") -> str:
-    """Where the brief of these practices (or, with none chosen, the question's best) is
-    downloaded."""
+def brief_url(form: str, picks: list[str], query: str = "", figures: str = "",
+              search: list[tuple[str, str]] | None = None) -> str:
+    """Where the brief of these practices (or, with none chosen, the question's: searched
+    with `search`, the page's arguments from `question_brief`) is downloaded."""
     params: list[tuple[str, str]] = [("id", case_id) for case_id in picks]
     if query:
         params.append(("q", query))
+        if not picks:
+            params += search or []
     if figures:
         params.append(("figures", figures))
     params.append(("format", form))
@@ -114,13 +126,40 @@ def index() -> str:
             error = exc.detail
         except InvalidRequestError as exc:
             error = str(exc)
+    brief_search, answering = question_brief(search_engine) if hits else ([], 0)
     return render_template("index.html", query=shown["query"][:MAX_QUERY_CHARS],
                            city=shown["cities"], place=shown["places"], year=shown["years"],
                            province=shown["provinces"], hits=hits, error=error,
+                           brief_search=brief_search, brief_answering=answering,
+                           table_links=table_links(),
                            cities=search_engine.cities(), places=search_engine.places(),
                            facets=search_engine.facets(),
                            examples=EXAMPLES, highlighted=highlighted,
                            max_query=MAX_QUERY_CHARS)
+
+
+def question_brief(search_engine: SearchEngine) -> tuple[list[tuple[str, str]], int]:
+    """With none ticked, the brief of the page's question: the query-string arguments that
+    make it the page's search (its filters, mode and, at most MAX_BRIEF_CASES, its k), and how
+    many practices it holds (those that answer, at BRIEF's min_match)."""
+    names = {field.query_name for field in BRIEF.fields if field.name in BRIEF_SEARCH_FIELDS}
+    pairs = [(name, value) for name, value in request.args.items(multi=True)
+             if name in names and value.strip()]
+    k = min(SEARCH.from_query(request.args)["k"], MAX_BRIEF_CASES)
+    pairs.append((BRIEF.field("k").query_name, str(k)))
+    args = BRIEF.from_query(MultiDict([("q", request.args.get("q", "")), *pairs]))
+    held = search_engine.search(args["query"], k=k, min_match=args["min_match"],
+                                **{name: args[name] for name in BRIEF_SEARCH_FIELDS})
+    return pairs, len(held)
+
+
+def table_links() -> dict[str, str]:
+    """The page's results as a spreadsheet: the same search (every argument the page took),
+    as `xlsx` and `csv`."""
+    names = {field.query_name for field in SEARCH.fields if field.query_name}
+    pairs = [(name, value) for name, value in request.args.items(multi=True) if name in names]
+    return {form: url_for("api.search_get") + "?" + urlencode([*pairs, ("format", form)])
+            for form in TABLE_FORMATS}
 
 
 def best_per_place(hits: list[Hit]) -> list[Hit]:
@@ -225,14 +264,14 @@ def figures_lookup() -> Response | str:
         return redirect(url_for("views.overview_figures", pick=picked(search_engine) or None))
     try:
         metric = FIGURES.from_query(request.args)["metric"]
-        group, similarity, others = resolve_group(search_engine, metric)
+        group, similarity, related, others = gathered(search_engine, metric)
     except ApiError as exc:
         return _figures_overview(search_engine, error=exc.detail)
-    return _figure_page(search_engine, group, metric, similarity, others)
+    return _figure_page(search_engine, group, metric, similarity, others, related)
 
 
 def _figure_page(search_engine: SearchEngine, group, metric: str, similarity: float | None,
-                 others: list) -> str:
+                 others: list, related: list | None = None) -> str:
     answer = comparison(search_engine, group)
     source_id = request.args.get("from", "")
     source = search_engine.case(source_id) if source_id in search_engine.rows else None
@@ -242,17 +281,12 @@ def _figure_page(search_engine: SearchEngine, group, metric: str, similarity: fl
     # province's.
     sections = [(level, rows, chart_bars(rows, mine))
                 for level, rows in by_level(answer["figures"])]
-    # asked for in words: the groups about it too (service.figures.related_groups), and a
-    # brief of what the page shows
-    related = ([comparison(search_engine, other)
-                for other in related_groups(search_engine, group, metric)]
-               if similarity is not None else [])
-    shown_ids = {group.id, *(other["id"] for other in related)}
+    # asked for in words: the groups gathered with it (service.figures.gathered), and then the
+    # page's brief is of those words
     return render_template("figures.html", answer=answer, group=group, metric=metric,
-                           similarity=similarity,
-                           others=[pair for pair in others if pair[0].id not in shown_ids],
-                           source=source, sections=sections, phrases=phrases,
-                           related=related, by_level=by_level)
+                           similarity=similarity, others=others, source=source,
+                           sections=sections, phrases=phrases, by_level=by_level,
+                           related=[comparison(search_engine, other) for other in related or ()])
 
 
 @bp.get("/overview/figures")

@@ -100,6 +100,9 @@ def test_a_brief_links_to_where_its_readers_reach_the_service(client, app, built
     direct = client.get("/api/brief?id=sd2020-jinan-3&format=md").get_data(as_text=True)
     assert "<http://localhost/cases/sd2020-jinan-3>" in direct
     assert "127.0.0.1:8000" not in direct
+    for odd in ("evil.example@localhost", "localhost/evil", "localhost#@x"):  # no link at all
+        text = client.get("/api/brief?id=sd2020-jinan-3&format=md", headers={"Host": odd})
+        assert text.status_code == 200 and "http" not in text.get_data(as_text=True), odd
     # the command line links nowhere unless an address is configured
     printed = built_cli("brief", "--ids", "sd2020-jinan-3")
     assert printed.exit_code == 0 and "http" not in printed.output
@@ -254,13 +257,21 @@ def test_a_brief_says_which_group_a_metric_chose_and_how_near(client):
 
 
 def test_the_page_offers_the_brief_of_the_practices_that_answer(client, engine):
-    page = client.get("/?q=购置新国标校车").get_data(as_text=True)
-    answering = [hit.case.id for hit in engine.search("购置新国标校车", min_match="partial")]
+    """With none ticked, the page's brief is its own search (filters, mode, k) at the brief's
+    min_match: the practices above the weaker matches, and the brief says so."""
+    page = client.get("/?q=购置新国标校车&k=8&mode=lexical&city=济南市&city=日照市"
+                      ).get_data(as_text=True)
+    answering = engine.search("购置新国标校车", k=8, mode="lexical", min_match="partial",
+                              cities=["济南市", "日照市"])
+    assert answering and f"none ticked: the {len(answering)} that answer" in page or (
+        len(answering) == 1 and "none ticked: the one that answers" in page)
     links = re.findall(r'class="download" data-format="(\w+)" href="([^"]+)"', page)
-    assert len(links) == 2 and re.findall(r"id=([\w-]+)", links[0][1]) == answering
-    assert f"none ticked: the {len(answering)} that answer" in page
+    assert len(links) == 2 and "id=" not in links[1][1]
+    assert all(part in links[1][1] for part in ("k=8", "mode=lexical", "city=%E6%B5%8E"))
     text = client.get(links[1][1].replace("&amp;", "&")).get_data(as_text=True)
-    assert text.count("\n## ") == len(answering) and "each with how it matches" in text
+    assert text.count("\n## ") == len(answering)
+    assert all(f"id {hit.case.id}" in text for hit in answering)
+    assert "Only the practices that answer the question" in text
     nothing = client.get("/?q=火星基地的氧气供应").get_data(as_text=True)
     assert "No practice answers this closely" in nothing
     assert 'class="download"' not in nothing and "nothing answers it" in nothing

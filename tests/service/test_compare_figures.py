@@ -12,7 +12,7 @@ from mcp import Client
 
 from service.assistants.mcp_server import build_mcp_server
 from service.assistants.tools import ToolInputError, openai_tools, run_compare
-from tests.spreadsheets import csv_file
+from tests.spreadsheets import csv_file, xlsx_sheets
 
 BASE = "http://127.0.0.1:8000"
 COVERAGE = "普惠性幼儿园覆盖率"
@@ -211,8 +211,11 @@ def test_a_metric_asked_in_words_gathers_the_groups_about_it(client, engine, bui
     coverage = _coverage(client)
     assert all(COVERAGE in other["metric"] for other in coverage["related"])
 
-    tables = list(csv.DictReader(csv_file(client.get("/api/figures?metric=校车&format=csv").data)))
-    assert {"校车", "购置新国标校车", "运营车辆"} <= {row["metric"] for row in tables}
+    # a workbook takes a sheet per group; a CSV, one table, only the group's own figures
+    sheets = xlsx_sheets(client.get("/api/figures?metric=校车&format=xlsx").data)
+    assert {"校车", "购置新国标校车", "运营车辆"} <= set(sheets)
+    rows = list(csv.DictReader(csv_file(client.get("/api/figures?metric=校车&format=csv").data)))
+    assert {row["metric"] for row in rows} == {"校车"}
     printed = built_cli("figures", "校车")
     assert "also about '校车': 购置新国标校车 (辆, level)" in printed.output
     brief = client.get("/api/brief?figures=校车&format=md").get_data(as_text=True)
@@ -232,3 +235,27 @@ def test_the_page_of_a_metric_in_words_shows_the_groups_about_it(client):
     assert "figures=%E6%A0%A1%E8%BD%A6" in page.split('class="brief"')[1]
     group = client.get("/api/figures?metric=校车").get_json()["id"]
     assert 'id="related-heading"' not in client.get(f"/figures/{group}").get_data(as_text=True)
+
+
+def test_a_metric_gathers_only_what_it_measures_closely(client, engine):
+    """No group is gathered for words that do not measure the nearest group closely enough
+    (the brief would refuse them), nor by a one-character anchor, and each gathered group's
+    measure names what was asked or holds the head of the thing asked for."""
+    from service.figures import measure_similarities
+
+    groups = client.get("/api/figures").get_json()["groups"]
+    for metric in ("火星基地数量", "school buses", "人", "资金", *(g["metric"] for g in groups)):
+        body = client.get(f"/api/figures?metric={metric}").get_json()
+        if not body["related"]:
+            continue
+        group = engine.figures.group(body["id"])
+        assert measure_similarities(engine, metric, [group])[0] >= engine.figures.threshold
+        anchors = {body["metric"], metric} - {""}
+        for other in body["related"]:
+            assert other["unit"] == body["unit"]
+            assert any(anchor in other["metric"] or (len(anchor) == 2
+                                                     and anchor[-1] in other["metric"])
+                       for anchor in anchors if len(anchor) >= 2), (metric, other["metric"])
+    brief = client.get("/api/brief?figures=火星基地数量&format=md")
+    assert brief.status_code == 422  # and the API gathers nothing for it either
+    assert client.get("/api/figures?metric=火星基地数量").get_json()["related"] == []

@@ -32,6 +32,8 @@ def test_a_rolling_restart_behind_nginx_fails_no_request(serve_fake, tmp_path):
     figures = json.loads(report.read_text())
     assert figures["errors"] == 0 and figures["requests"] > 100
     assert len(figures["restarts"]) == 2
+    # a brief made through the proxy links to the proxy's own address, port included
+    assert figures["brief_link"].startswith(f"http://127.0.0.1:{figures['listen']}/cases/")
 
 
 def test_the_shipped_config_keeps_the_apps_limits():

@@ -156,10 +156,13 @@ def test_a_workbook_holds_text_as_text_and_names_its_sheets_as_excel_allows():
     hostile = ("=HYPERLINK(\"http://x\")", "+1", "http://example.com", "0012", "a\x00b\x0bc",
                "lone \ud800 surrogate")
     tables = [Table("a/b:c*d?[e]" + "长" * 40, ("text",), tuple((text,) for text in hostile)),
-              Table("a/b:c*d?[e]" + "长" * 40, ("text",), ())]
-    sheets = xlsx_sheets(workbook(tables))
-    first, second = sheets
+              Table("a/b:c*d?[e]" + "长" * 40, ("text",), ()),
+              Table("😀" * 20 + "校车", ("text",), ()), Table("\ufffe校车\uffff", ("text",), ()),
+              Table("History", ("text",), ())]
+    sheets = xlsx_sheets(workbook(tables))  # opens: every name is one Excel and XML take
+    first, second, emoji, odd, history = sheets
     assert len(first) <= 31 and not set(first) & set("[]:*?/\\") and first != second
+    assert len(emoji.encode("utf-16-le")) <= 62 and odd == "校车" and history == "History (2)"
     values = [row[0] for row in sheets[first][1:]]
     assert values == ["=HYPERLINK(\"http://x\")", "+1", "http://example.com", "0012", "abc",
                       "lone  surrogate"]  # strings, as written: no formula, link or number
@@ -189,7 +192,10 @@ def test_the_cli_writes_workbooks_and_csv_files(engine, tmp_path, monkeypatch):
                          ).exit_code == 0
     assert len(next(iter(xlsx_sheets(similar.read_bytes()).values()))) == 11
     # what cannot be written is said, before any work
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
     for args, words in (
+            (["search", "校车", "--format", "xlsx"], "an xlsx workbook is a file"),
+            (["search", "校车", "--format", "csv", "--out", str(out)], "would write csv into"),
             (["search", "校车", "--out", str(tmp_path / "r.json")], "--out writes a table"),
             (["search", "校车", "--out", str(tmp_path / "no" / "r.csv")], "does not exist"),
             (["figures", "--format", "xlsx", "--out", str(out)], "name a METRIC")):
@@ -223,10 +229,15 @@ def test_libreoffice_opens_the_workbooks(client, tmp_path):
 
 
 def test_the_results_page_links_to_its_table_downloads(client):
-    page = client.get("/?q=校车&city=济南市").get_data(as_text=True)
+    """The downloads are the page's own search: every argument it took."""
+    page = client.get("/?q=校车&city=济南市&k=3&mode=lexical&min_match=weak").get_data(
+        as_text=True)
     links = re.findall(r'href="(/api/search\?[^"]+format=(?:xlsx|csv))"', page)
     assert len(links) == 2
     workbook = client.get(links[0].replace("&amp;", "&"))
     assert workbook.headers["Content-Type"] == MEDIA_TYPES["xlsx"]
     (rows,) = xlsx_sheets(workbook.data).values()
-    assert rows[1:] and {row[2] for row in rows[1:]} == {"济南市"}  # the page's filter kept
+    shown = client.get("/api/search?q=校车&city=济南市&k=3&mode=lexical&min_match=weak"
+                       ).get_json()["results"]
+    assert [row[1] for row in rows[1:]] == [hit["id"] for hit in shown]
+    assert {row[2] for row in rows[1:]} == {"济南市"}

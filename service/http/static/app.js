@@ -45,18 +45,23 @@ document.addEventListener("DOMContentLoaded", () => {
       const count = brief.querySelector(".brief-count");
       const query = brief.dataset.query || "";
       const figures = brief.dataset.figures || "";
-      // none ticked: the practices that answer the question, as the page rendered them
-      const ids = picks.length ? picks : (brief.dataset.answering || "").split(" ").filter(Boolean);
+      // none ticked: the page's own search (its filters, mode and k), as the page rendered it
+      const answering = Number(brief.dataset.answering || 0);
       if (count) {
         count.textContent = picks.length ? `已选 ${picks.length} 个做法 · ${picks.length} chosen`
           : brief.dataset.unpicked;
       }
       brief.querySelectorAll("a.download").forEach((link) => link.remove());
-      if (ids.length || figures) {
+      if (picks.length || answering || figures) {
         ["docx", "md"].forEach((format) => {
           const params = new URLSearchParams();
-          ids.forEach((id) => params.append("id", id));
+          picks.forEach((id) => params.append("id", id));
           if (query) params.append("q", query);
+          if (query && !picks.length) {
+            new URLSearchParams(brief.dataset.search || "").forEach((value, name) => {
+              params.append(name, value);
+            });
+          }
           if (figures) params.append("figures", figures);
           params.append("format", format);
           const link = document.createElement("a");
