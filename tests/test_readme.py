@@ -11,6 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from scripts.readme_figures import load_data, written
 from service.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +19,22 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCUMENTS = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
              for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]}
 ELIDED = "…"  # a line of a sample that stands for any lines the command prints there
+
+
+def test_the_measured_figures_are_those_the_scripts_wrote():
+    _, problems = written(README, load_data())
+    assert not problems, ("\n".join(problems) + "\n\nrun `.venv/bin/python -m "
+                          "scripts.readme_figures --write` (or measure again)")
+
+
+def test_a_figure_that_drifts_from_its_file_is_found_and_rewritten():
+    data = load_data()
+    drifted = README.replace(f"{data['bench']['http_search']['start_to_ready_s']} s |",
+                             "0.1 s |", 1)
+    mended, problems = written(drifted, data)
+    assert len(problems) == 1 and "server start → ready" in problems[0] and mended == README
+    _, prose = written(README.replace("hybrid nDCG@10 0.", "hybrid nDCG@10 1.", 1), data)
+    assert len(prose) == 1 and "does not say" in prose[0]
 
 
 def samples(text: str) -> list[tuple[str, list[str]]]:
