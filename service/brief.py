@@ -20,7 +20,7 @@ from urllib.parse import quote
 from corpus.models import Case
 from index.retrieval.match import LEVELS
 from index.retrieval.search import Hit, SearchEngine
-from service.figures import KIND_LABELS, by_level, every_figure, near_group, related_to
+from service.figures import KIND_LABELS, by_level, every_figure, near_group, related_groups
 from service.figures import comparison as figure_comparison
 from service.places import chain_text, level_heading, level_label
 from service.problems import ApiError
@@ -118,13 +118,13 @@ def _levels_from(min_match: str) -> str:
 def _figures_table(engine: SearchEngine, wanted: str) -> dict[str, Any]:
     """The comparison of the group asked for; chosen by a metric, it says which and how near
     (`asked`, `similarity`, `threshold`), and brings the groups gathered with it (`related`,
-    service.figures.related_to), each a table of its own."""
+    service.figures.related_groups), each a table of its own."""
     group, similarity = near_group(engine, wanted)
     table = figure_comparison(engine, group)
-    if similarity is not None:
+    if similarity is not None:  # near_group applied related_to's test: the words measure it
         table.update(asked=wanted, similarity=similarity, threshold=engine.figures.threshold,
                      related=[figure_comparison(engine, other)
-                              for other in related_to(engine, group, wanted)])
+                              for other in related_groups(engine, group, wanted)])
     return table
 
 

@@ -29,6 +29,7 @@ from index.figures import FigureTable
 from index.retrieval.places import place_key
 from index.retrieval.search import Hit, SearchEngine
 from index.retrieval.topics import TOPICS, assign_topics
+from service.brief import brief_request, make_brief
 from service.describe import engine_summary, per_engine
 from service.export import TABLE_FORMATS
 from service.figures import KIND_LABELS, by_level, comparison, gathered
@@ -80,7 +81,7 @@ def page_globals() -> dict[str, object]:
     return {"corpus_note": engine_summary(loaded) if loaded is not None else "",
             "MATCH_LABELS": MATCH_LABELS, "MATCH_TITLES": MATCH_TITLES,
             "KIND_LABELS": KIND_LABELS, "picked": picked(loaded), "brief_url": brief_url,
-            "MAX_BRIEF_CASES": MAX_BRIEF_CASES,
+            "unpicked_note": unpicked_note,
             "level_label": level_label, "level_heading": level_heading,
             "level_words": level_words, "chain_text": chain_text,
             "LIVE_LABELS": {state: f"{chinese} · {english}"
@@ -96,6 +97,20 @@ def picked(search_engine: SearchEngine | None) -> list[str]:
     chosen = [case_id for case_id in dict.fromkeys(request.args.getlist("pick"))
               if case_id in known]
     return chosen[:MAX_BRIEF_CASES]
+
+
+def unpicked_note(figures: str, query: str, answering: int) -> str:
+    """What the brief holds while no practice is ticked: the cases a figures table cites, the
+    practices that answer the page's question (or that none does), or nothing yet."""
+    if figures:
+        return "未选：取本表引用的做法 · none ticked: the cases cited"
+    if not query:
+        return "勾选做法以生成简报 · tick practices for a brief"
+    if not answering:
+        return ("没有做法回答这个问题：勾选做法以生成简报 · nothing answers it: tick practices "
+                "for a brief")
+    english = "the one that answers" if answering == 1 else f"the {answering} that answer"
+    return f"未选：取回答问题的 {answering} 个做法 · none ticked: {english}"
 
 
 def brief_url(form: str, picks: list[str], query: str = "", figures: str = "",
@@ -147,10 +162,12 @@ def question_brief(search_engine: SearchEngine) -> tuple[list[tuple[str, str]], 
              if name in names and value.strip()]
     k = min(SEARCH.from_query(request.args)["k"], MAX_BRIEF_CASES)
     pairs.append((BRIEF.field("k").query_name, str(k)))
-    args = BRIEF.from_query(MultiDict([("q", request.args.get("q", "")), *pairs]))
-    held = search_engine.search(args["query"], k=k, min_match=args["min_match"],
-                                **{name: args[name] for name in BRIEF_SEARCH_FIELDS})
-    return pairs, len(held)
+    query = BRIEF.field("query").query_name
+    args = BRIEF.from_query(MultiDict([(query, request.args.get(query, "")), *pairs]))
+    try:  # the brief the link downloads, made as that route makes it
+        return pairs, len(make_brief(search_engine, **brief_request(args)).practices)
+    except ApiError:  # nothing answers: no brief to offer
+        return pairs, 0
 
 
 def table_links() -> dict[str, str]:
