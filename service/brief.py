@@ -92,8 +92,9 @@ def make_brief(engine: SearchEngine, *, ids: list[str] | None = None, query: str
         hits = engine.search(query, k=k, min_match=min_match, **search)
         if not hits and table is None:
             raise ApiError(404, f"no practice answers {shown(query)} closely enough for a "
-                                f"brief (none is a {_levels_from(min_match)} match): ask in "
-                                f"other words, choose practices by id, or lower min_match")
+                                f"brief (none is a {' or '.join(_levels_from(min_match))} "
+                                f"match): ask in other words, choose practices by id, or "
+                                f"lower min_match")
         practices, chosen_by = [_practice(hit.case, hit, base_url) for hit in hits], min_match
     else:  # a comparison alone: the practices its figures come from
         cited = dict.fromkeys(item["case_id"] for item in _all_figures(table))
@@ -110,9 +111,9 @@ def brief_request(args: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in args.items() if name != "format"}
 
 
-def _levels_from(min_match: str) -> str:
-    """`strong or partial`: the match levels at `min_match` or better."""
-    return " or ".join(LEVELS[:LEVELS.index(min_match) + 1])
+def _levels_from(min_match: str) -> tuple[str, ...]:
+    """The match levels at `min_match` or better: (`strong`, `partial`)."""
+    return LEVELS[:LEVELS.index(min_match) + 1]
 
 
 def _figures_table(engine: SearchEngine, wanted: str) -> dict[str, Any]:
@@ -171,7 +172,7 @@ def selection_note(brief: Brief) -> str:
     from, or those that answer the question (`strong`, `partial`: none weaker)."""
     if brief.chosen_by in _CHOSEN_WORDS:
         return _CHOSEN_WORDS[brief.chosen_by]
-    levels = LEVELS[:LEVELS.index(brief.chosen_by) + 1]
+    levels = _levels_from(brief.chosen_by)
     chinese = "、".join(LEVEL_WORDS[level][0] for level in levels)
     matches = f"{' or '.join(levels)} matches"
     if not brief.practices:

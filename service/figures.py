@@ -47,14 +47,18 @@ def group_summary(engine: SearchEngine, group: FigureGroup) -> dict[str, Any]:
 def figure_row(engine: SearchEngine, item: CaseFigure) -> dict[str, Any]:
     """One figure as a row of a comparison: its value, and the sentence it comes from."""
     figure = item.figure
-    text = engine.case(item.case_id).text
-    start, end = figure.sentence
     return records.shaped(records.FigureRow, metric=figure.metric, city=item.city,
                           year=item.year, value=figure.value, high=figure.high,
                           unit=figure.unit, shown=item.display, kind=figure.kind,
                           as_written=figure.text, approx=figure.approx, scope=figure.scope,
-                          case_id=item.case_id, text=text[start:end].strip(),
+                          case_id=item.case_id, text=figure_sentence(engine, item),
                           span=[figure.start, figure.end], place_level=item.place_level)
+
+
+def figure_sentence(engine: SearchEngine, item: CaseFigure) -> str:
+    """The sentence a figure comes from, in its case's text."""
+    start, end = item.figure.sentence
+    return engine.case(item.case_id).text[start:end].strip()
 
 
 def comparison(engine: SearchEngine, group: FigureGroup) -> dict[str, Any]:
@@ -131,9 +135,7 @@ def measure_similarities(engine: SearchEngine, metric: str,
     characters in common, averaged), averaged over a group's phrases as the grouping's average
     linkage does. A metric in another script shares no characters with the phrases: the share
     of its words among their glosses stands in (as in `FigureTable.nearest`)."""
-    table = engine.figures
-    phrases_of = [list(dict.fromkeys(metric_key(table.figures[member].figure.metric)
-                                     for member in group.members)) for group in groups]
+    phrases_of = [_phrases(engine, group) for group in groups]
     phrases = list(dict.fromkeys(phrase for each in phrases_of for phrase in each))
     keys = [metric_key(metric), *phrases]
     embedders = [engine.embedder, *([engine.second] if engine.second is not None else [])]
@@ -220,7 +222,7 @@ def related_groups(engine: SearchEngine, group: FigureGroup, asked: str) -> list
         phrases = _phrases(engine, other)
         if any(anchor in phrase for anchor in anchors for phrase in phrases) or any(
                 any(thing[-1] in phrase for phrase in phrases)
-                and any(thing in _sentence(engine, table.figures[member])
+                and any(thing in figure_sentence(engine, table.figures[member])
                         for member in other.members)
                 for thing in things):
             found.append(other)
@@ -231,11 +233,6 @@ def related_groups(engine: SearchEngine, group: FigureGroup, asked: str) -> list
 def _phrases(engine: SearchEngine, group: FigureGroup) -> list[str]:
     return list(dict.fromkeys(metric_key(engine.figures.figures[member].figure.metric)
                               for member in group.members))
-
-
-def _sentence(engine: SearchEngine, item: CaseFigure) -> str:
-    start, end = item.figure.sentence
-    return engine.case(item.case_id).text[start:end]
 
 
 def every_figure(answer: dict[str, Any]) -> list[dict[str, Any]]:

@@ -181,8 +181,7 @@ def _echo_json(data: dict, one_line: bool = False) -> None:
     click.echo(terminal_json(data, indent=None if one_line else 2))
 
 
-TABLE_OUTPUTS = TABLE_FORMATS  # csv, xlsx: written by service.export
-OUTPUTS = ("table", "json", "jsonl", *TABLE_OUTPUTS)
+OUTPUTS = ("table", "json", "jsonl", *TABLE_FORMATS)  # the tables: service.export
 OUT_OPTION = click.option(
     "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Write the table here (.csv or .xlsx; the suffix sets --format).")
@@ -234,11 +233,11 @@ def _output(as_json: bool, output: str | None, out: Path | None = None) -> str:
     if as_json and output not in (None, "json"):
         raise click.UsageError(f"--json and --format {output} ask for two formats; give one")
     suffix = out.suffix.lower().lstrip(".") if out is not None else ""
-    chosen = output or ("json" if as_json else suffix if suffix in TABLE_OUTPUTS else "table")
-    if suffix in TABLE_OUTPUTS and chosen != suffix:
+    chosen = output or ("json" if as_json else suffix if suffix in TABLE_FORMATS else "table")
+    if suffix in TABLE_FORMATS and chosen != suffix:
         raise click.UsageError(f"--format {chosen} would write {chosen} into {out.name}: give "
                                f"the file a .{chosen} name, or leave --format out")
-    if out is not None and chosen not in TABLE_OUTPUTS:
+    if out is not None and chosen not in TABLE_FORMATS:
         raise click.UsageError("--out writes a table for a spreadsheet: name a .csv or .xlsx "
                                "file, or give --format csv or xlsx")
     if out is None and chosen == "xlsx" and _on_terminal():
@@ -281,7 +280,7 @@ def _search_one(engine, question: str, output: str, out: Path | None, filters: d
     except USER_ERRORS as exc:
         fail(exc)
     took = round((time.perf_counter() - started) * 1000, 2)
-    if output in TABLE_OUTPUTS:
+    if output in TABLE_FORMATS:
         _emit_table([hits_table(hits, first_rank=args["offset"] + 1, name=args["query"])],
                     output, out)
     elif output in ("json", "jsonl"):
@@ -309,7 +308,7 @@ def _search_file(engine, asked: list[str], output: str, out: Path | None,
         except USER_ERRORS as exc:
             fail(exc)
         progress("searching", len(answers), len(asked))
-    if output in TABLE_OUTPUTS:
+    if output in TABLE_FORMATS:
         _emit_table(batch_tables(answers), output, out)
     elif output in ("json", "jsonl"):
         objects = [{"query": q, "results": [h.to_dict() for h in hits]} for q, hits in answers]
@@ -327,7 +326,7 @@ def _search_file(engine, asked: list[str], output: str, out: Path | None,
 @click.argument("case_id")
 @SIMILAR.click_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-@click.option("--format", "output", type=click.Choice(("table", "json", *TABLE_OUTPUTS)),
+@click.option("--format", "output", type=click.Choice(("table", "json", *TABLE_FORMATS)),
               default=None, help="table (the default), json (as --json), csv or xlsx.")
 @OUT_OPTION
 def similar(case_id: str, as_json: bool, output: str | None, out: Path | None,
@@ -345,7 +344,7 @@ def similar(case_id: str, as_json: bool, output: str | None, out: Path | None,
                               min_match=args["min_match"])
     except USER_ERRORS as exc:
         fail(exc)
-    if output in TABLE_OUTPUTS:
+    if output in TABLE_FORMATS:
         _emit_table([hits_table(hits, name=f"similar {case_id}")], output, out)
         return
     if output == "json":
@@ -360,7 +359,7 @@ def similar(case_id: str, as_json: bool, output: str | None, out: Path | None,
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one line per figure): "
                                                    "--format csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-@click.option("--format", "output", type=click.Choice(("table", "json", *TABLE_OUTPUTS)),
+@click.option("--format", "output", type=click.Choice(("table", "json", *TABLE_FORMATS)),
               default=None, help="table (the default), json (as --json), csv (as --csv) or "
                                  "xlsx, one line per figure with its sentence beside it.")
 @OUT_OPTION
@@ -374,7 +373,7 @@ def figures(metric: str | None, as_csv: bool, as_json: bool, output: str | None,
     if as_csv and output not in (None, "csv"):
         raise click.UsageError(f"--csv and --format {output} ask for two formats; give one")
     output = _output(as_json, "csv" if as_csv else output, out)
-    if metric is None and output in TABLE_OUTPUTS:
+    if metric is None and output in TABLE_FORMATS:
         raise click.UsageError("name a METRIC to write its figures as a table")
     engine = _engine()
     if metric is None:
@@ -391,7 +390,7 @@ def figures(metric: str | None, as_csv: bool, as_json: bool, output: str | None,
         answer = metric_comparison(engine, asked)
     except (ApiError, *USER_ERRORS) as exc:
         fail(exc)
-    if output in TABLE_OUTPUTS:
+    if output in TABLE_FORMATS:
         _emit_table(comparison_tables(answer, output), output, out)
     elif output == "json":
         _echo_json(answer)

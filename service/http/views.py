@@ -43,6 +43,7 @@ from service.schema import (
     MAX_BRIEF_CASES,
     MAX_QUERY_CHARS,
     SEARCH,
+    RequestSpec,
 )
 
 bp = Blueprint("views", __name__)
@@ -133,15 +134,16 @@ def index() -> str:
     search_engine = engine()
     shown = {field.name: request.args.get(field.query_name, "").strip()
              for field in SEARCH.fields if field.query_name}
-    hits, error = [], None
+    hits, error, args = [], None, {}
     if shown["query"]:
         try:  # the API's request, read and checked the API's way
-            hits = search_engine.search(**SEARCH.from_query(request.args))
+            args = SEARCH.from_query(request.args)
+            hits = search_engine.search(**args)
         except ApiError as exc:
             error = exc.detail
         except InvalidRequestError as exc:
             error = str(exc)
-    brief_search, answering = question_brief(search_engine) if hits else ([], 0)
+    brief_search, answering = question_brief(search_engine, args["k"]) if hits else ([], 0)
     return render_template("index.html", query=shown["query"][:MAX_QUERY_CHARS],
                            city=shown["cities"], place=shown["places"], year=shown["years"],
                            province=shown["provinces"], hits=hits, error=error,
@@ -153,14 +155,21 @@ def index() -> str:
                            max_query=MAX_QUERY_CHARS)
 
 
-def question_brief(search_engine: SearchEngine) -> tuple[list[tuple[str, str]], int]:
+def _page_arguments(spec: RequestSpec, names: tuple[str, ...] | None = None
+                    ) -> list[tuple[str, str]]:
+    """The page address's arguments of a request's fields (of those `names`), as given."""
+    wanted = {field.query_name for field in spec.fields
+              if field.query_name and (names is None or field.name in names)}
+    return [(name, value) for name, value in request.args.items(multi=True)
+            if name in wanted and value.strip()]
+
+
+def question_brief(search_engine: SearchEngine, k: int) -> tuple[list[tuple[str, str]], int]:
     """With none ticked, the brief of the page's question: the query-string arguments that
-    make it the page's search (its filters, mode and, at most MAX_BRIEF_CASES, its k), and how
-    many practices it holds (those that answer, at BRIEF's min_match)."""
-    names = {field.query_name for field in BRIEF.fields if field.name in BRIEF_SEARCH_FIELDS}
-    pairs = [(name, value) for name, value in request.args.items(multi=True)
-             if name in names and value.strip()]
-    k = min(SEARCH.from_query(request.args)["k"], MAX_BRIEF_CASES)
+    make it the page's search (its filters, mode and its `k`, at most MAX_BRIEF_CASES), and
+    how many practices it holds (those that answer, at BRIEF's min_match)."""
+    pairs = _page_arguments(BRIEF, BRIEF_SEARCH_FIELDS)
+    k = min(k, MAX_BRIEF_CASES)
     pairs.append((BRIEF.field("k").query_name, str(k)))
     query = BRIEF.field("query").query_name
     args = BRIEF.from_query(MultiDict([(query, request.args.get(query, "")), *pairs]))
@@ -173,8 +182,7 @@ def question_brief(search_engine: SearchEngine) -> tuple[list[tuple[str, str]], 
 def table_links() -> dict[str, str]:
     """The page's results as a spreadsheet: the same search (every argument the page took),
     as `xlsx` and `csv`."""
-    names = {field.query_name for field in SEARCH.fields if field.query_name}
-    pairs = [(name, value) for name, value in request.args.items(multi=True) if name in names]
+    pairs = _page_arguments(SEARCH)
     return {form: url_for("api.search_get") + "?" + urlencode([*pairs, ("format", form)])
             for form in TABLE_FORMATS}
 
