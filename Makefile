@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Exported model and built index live here (git-ignored); override to share them between clones.
 export CASESEARCH_HOME ?= $(CURDIR)/var
 
-.PHONY: help install dev index serve mcp-http browser screenshots test test-fast lint format eval sweep bench clean lock
+.PHONY: help install dev index serve mcp-http browser screenshots test test-fast lint format eval sweep bench image image-tools image-check wheels clean lock
 
 help:
 	@echo "make serve      set up, build the index if needed, serve on $(HOST):$(PORT)"
@@ -19,6 +19,8 @@ help:
 	@echo "make eval       tune the model if needed, then retrieval quality per mode and slice,"
 	@echo "                before and after tuning (writes docs/quality.json, docs/tuning.json)"
 	@echo "make bench      measure query latency and memory (writes docs/bench.json)"
+	@echo "make image      build the container image (deploy/Containerfile) with Podman"
+	@echo "make image-check  build the image, run it and check /readyz and a search in it"
 	@echo "make lint       ruff"
 	@echo "make clean      remove .venv and var/"
 
@@ -69,7 +71,7 @@ browser:
 
 test: index dev browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "" -p no:cacheprovider
+	$(BIN)/python -m pytest -m "not image" -p no:cacheprovider
 
 test-fast: dev
 	$(BIN)/python -m pytest
@@ -97,6 +99,29 @@ screenshots: index dev browser
 bench: index
 	$(BIN)/python -m scripts.bench --out docs/bench.json
 
+# The container image: Podman (and runc, which runs where crun refuses the cgroups), and
+# mmdebstrap to make a base image from Debian's packages where no registry is reachable.
+IMAGE_PACKAGES := podman buildah runc mmdebstrap uidmap
+image-tools:
+	@if ! command -v podman >/dev/null || ! command -v mmdebstrap >/dev/null || ! command -v runc >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(IMAGE_PACKAGES) >/dev/null; \
+	  else \
+	    echo "The image needs: sudo apt-get install $(IMAGE_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+image: install image-tools
+	$(BIN)/python -m scripts.image
+
+# The pinned dependencies as wheels in build/wheels, which deploy/Containerfile installs from
+# (for `docker build`; `make image` gathers them itself).
+wheels: install
+	$(BIN)/python -m scripts.image --wheels-only
+
+image-check: dev image-tools
+	$(BIN)/python -m pytest -m image -p no:cacheprovider tests/image
+
 # Re-resolve the pinned versions (needs the package registry); commit the results.
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
@@ -108,4 +133,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var build

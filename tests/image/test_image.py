@@ -1,0 +1,226 @@
+"""The container image (deploy/Containerfile), built with Podman on a base made from Debian's
+packages, serves as a user would run it: `/readyz`, a search, its health check, its settings
+from the environment, no root, and nothing fetched from a network.
+
+Run by `make image-check` (which `.ci/run` calls beside `make test`): building the image
+takes minutes, so these tests are marked `image` and `make test` leaves them out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.image import ROOT, build_image, debian_image, engine_options
+from scripts.loadtest import free_port
+
+pytestmark = [pytest.mark.image,
+              pytest.mark.skipif(shutil.which("podman") is None,
+                                 reason="needs Podman (`make image-check` installs it)")]
+
+QUESTION = "老师住宿困难怎么解决"
+API_KEY = "image-test-key-0123456789"
+# Inside the container: an address of its own, asked with its own Python (the image has no
+# curl); prints the status and the body.
+FETCH = ("import sys, urllib.request, urllib.error\n"
+         "request = urllib.request.Request(sys.argv[1], headers=dict(h.split(': ', 1) "
+         "for h in sys.argv[2:]))\n"
+         "try:\n    answer = urllib.request.urlopen(request, timeout=10)\n"
+         "except urllib.error.HTTPError as error:\n    answer = error\n"
+         "print(answer.status)\nprint(answer.read().decode())\n")
+
+
+def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", *args], check=check, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    tag = "localhost/casesearch:image-test"
+    build_image(tag)
+    return tag
+
+
+def start(image: str, *options: str) -> str:
+    """A container of the image, started detached; its name."""
+    name = f"casesearch-test-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["podman", "run", *engine_options(), "-d", "--name", name,
+                    "-e", "CASESEARCH_TUNE=off", *options, image], check=True,
+                   capture_output=True, text=True, timeout=120)
+    return name
+
+
+def inside(name: str, path: str, *headers: str) -> tuple[int, str]:
+    """GET `path` from inside the container, at the port it serves on."""
+    done = podman("exec", name, "python3", "-c", FETCH, f"http://127.0.0.1:8000{path}",
+                  *headers, timeout=60)
+    status, _, body = done.stdout.partition("\n")
+    return int(status), body
+
+
+def wait_ready(name: str, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if inside(name, "/readyz")[0] == 200:
+                return
+        except (subprocess.CalledProcessError, ValueError):
+            pass  # not listening yet
+        state = podman("inspect", "--format", "{{.State.Status}}", name).stdout.strip()
+        if state != "running":
+            pytest.fail(f"the container stopped ({state}):\n{podman('logs', name).stderr}")
+        time.sleep(1)
+    pytest.fail(f"not ready in {seconds:g} s:\n{podman('logs', name, check=False).stderr}")
+
+
+@pytest.fixture(scope="module")
+def served(image: str) -> Iterator[tuple[str, int]]:
+    """A container as `docker run -p 127.0.0.1:PORT:8000 casesearch` starts it."""
+    port = free_port()
+    name = start(image, "-p", f"127.0.0.1:{port}:8000")
+    try:
+        wait_ready(name)
+        yield name, port
+    finally:
+        podman("rm", "-f", "-t", "5", name, check=False)
+
+
+@pytest.fixture(scope="module")
+def offline_with_key(image: str) -> Iterator[str]:
+    """A container with no network at all, and an API key from the environment."""
+    name = start(image, "--network=none", "-e", f"CASESEARCH_API_KEY={API_KEY}")
+    try:
+        wait_ready(name)
+        yield name
+    finally:
+        podman("rm", "-f", "-t", "5", name, check=False)
+
+
+def search_path(question: str = QUESTION) -> str:
+    return "/api/search?" + urllib.parse.urlencode({"q": question, "k": 3})
+
+
+def test_a_published_port_answers_readyz_and_a_search(served: tuple[str, int]) -> None:
+    _, port = served
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as answer:
+        assert answer.status == 200
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{search_path()}", timeout=30) as answer:
+        results = json.load(answer)["results"]
+    assert results, "a question about teachers' housing finds nothing"
+    assert "宿舍" in results[0]["text"] or "住房" in results[0]["text"]
+
+
+def test_a_search_from_inside_the_container(served: tuple[str, int]) -> None:
+    status, body = inside(served[0], search_path("how do cities run school buses safely"))
+    assert status == 200
+    assert any("校车" in hit["text"] for hit in json.loads(body)["results"])
+
+
+def test_it_runs_as_a_user_of_its_own_not_root(served: tuple[str, int]) -> None:
+    assert podman("exec", served[0], "id", "-u").stdout.strip() == "10001"
+    owner = podman("exec", served[0], "stat", "-c", "%U", "/proc/1").stdout.strip()
+    assert owner == "casesearch"
+
+
+def test_its_health_check_passes(image: str, served: tuple[str, int]) -> None:
+    check = json.loads(podman("image", "inspect", image).stdout)[0]["Healthcheck"]
+    assert "/readyz" in " ".join(check["Test"])
+    assert podman("healthcheck", "run", served[0], check=False).returncode == 0
+
+
+def test_the_entry_point_is_casesearch_itself(image: str) -> None:
+    config = json.loads(podman("image", "inspect", image).stdout)[0]["Config"]
+    assert config["Entrypoint"] == ["casesearch"] and config["Cmd"] == ["serve"]
+    done = subprocess.run(["podman", "run", *engine_options(), "--rm", image, "--version"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.startswith("casesearch ")
+
+
+def test_it_serves_with_no_network_and_takes_its_settings_from_the_environment(
+        offline_with_key: str) -> None:
+    assert inside(offline_with_key, search_path())[0] == 401  # the key from -e is required
+    status, body = inside(offline_with_key, search_path(), f"Authorization: Bearer {API_KEY}")
+    assert status == 200 and json.loads(body)["results"]
+
+
+def test_it_stops_at_once_on_sigterm(image: str) -> None:
+    name = start(image)
+    try:
+        wait_ready(name)
+        started = time.monotonic()
+        podman("stop", "-t", "30", name)
+        assert time.monotonic() - started < 15, "SIGTERM did not stop the server in time"
+        exit_code = podman("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
+        assert exit_code == "0"
+    finally:
+        podman("rm", "-f", name, check=False)
+
+
+COMPOSE = ROOT / "deploy" / "compose.yaml"
+COMPOSE_PORTS = {"nginx": 8080, "casesearch-1": 8001, "casesearch-2": 8002}
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def ready_at(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=3) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def test_compose_serves_two_replicas_behind_nginx(image: str) -> None:
+    """deploy/compose.yaml as it ships, with this image and an nginx image made from
+    Debian's packages: searches through nginx reach both replicas."""
+    busy = [f"{name} ({port})" for name, port in COMPOSE_PORTS.items() if not port_is_free(port)]
+    if busy:
+        pytest.fail(f"compose.yaml's ports are taken on this machine: {', '.join(busy)}")
+    nginx = debian_image("localhost/casesearch-nginx:bookworm", ("nginx",),
+                         remove=("/etc/nginx/sites-enabled/default",))
+    project = f"casesearch-test-{uuid.uuid4().hex[:6]}"
+    runtime = [option for option in engine_options() if option.startswith("--runtime")]
+    limits = [option for option in engine_options() if option.startswith("--ulimit")]
+    # `--option=value`: a value that starts with `--` would be read as an option of its own
+    compose = [str(Path(sys.executable).with_name("podman-compose")), "--in-pod", "false",
+               "-p", project, f"--podman-args={' '.join(runtime)}",
+               f"--podman-run-args={' '.join(limits)}", "-f", str(COMPOSE)]
+    env = {**os.environ, "CASESEARCH_IMAGE": image, "NGINX_IMAGE": nginx,
+           "CASESEARCH_TUNE": "off"}
+    try:
+        subprocess.run([*compose, "up", "-d"], check=True, env=env, capture_output=True,
+                       text=True, timeout=300)
+        deadline = time.monotonic() + 180
+        while not all(ready_at(port) for port in COMPOSE_PORTS.values()):
+            if time.monotonic() > deadline:
+                logs = subprocess.run([*compose, "logs"], env=env, capture_output=True,
+                                      text=True, timeout=60)
+                pytest.fail(f"not ready in 180 s:\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")
+            time.sleep(1)
+        for _ in range(12):
+            with urllib.request.urlopen(f"http://localhost:8080{search_path()}",
+                                        timeout=30) as answer:
+                assert answer.status == 200 and json.load(answer)["results"]
+        for replica in ("casesearch-1", "casesearch-2"):
+            logs = podman("logs", f"{project}_{replica}_1").stderr
+            assert "GET /api/search" in logs, f"{replica} answered no search through nginx"
+    finally:
+        subprocess.run([*compose, "down", "-v", "-t", "5"], env=env, capture_output=True,
+                       timeout=300)
