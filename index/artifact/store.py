@@ -24,6 +24,7 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -150,16 +151,20 @@ def embed_corpus(cases: tuple[Case, ...], embedder: Embedder,
                                                         stage="embedding sentences")
 
 
-def _write_vectors(vectors: np.ndarray, path: Path, kind: str) -> dict[str, int]:
-    index, params = build_ann(normalize_rows(vectors), kind)
+Trainer = Callable[[np.ndarray, str], tuple[faiss.Index, dict[str, int]]]
+
+
+def _write_vectors(vectors: np.ndarray, path: Path, kind: str,
+                   trainer: Trainer = build_ann) -> dict[str, int]:
+    index, params = trainer(normalize_rows(vectors), kind)
     faiss.write_index(index, str(path))
     return params
 
 
 def _write_build(folder: Path, cases: tuple[Case, ...], vectors: np.ndarray, spans: list,
-                 sentence_vectors: np.ndarray, kind: str) -> dict[str, int]:
+                 sentence_vectors: np.ndarray, kind: str, trainer: Trainer) -> dict[str, int]:
     folder.mkdir(parents=True)
-    params = _write_vectors(vectors, folder / "index.faiss", kind)
+    params = _write_vectors(vectors, folder / "index.faiss", kind, trainer)
     with open(folder / "cases.jsonl", "w", encoding="utf-8") as handle:
         for case in cases:
             handle.write(json.dumps(case.to_dict(), ensure_ascii=False) + "\n")
@@ -175,7 +180,7 @@ def _write_figures(folder: Path, table: FigureTable) -> None:
 
 def build_index(corpus: Corpus, embedder: Embedder, path: Path,
                 second: Embedder | None = None, index_type: str = "auto",
-                progress: Progress | None = None) -> Manifest:
+                progress: Progress | None = None, trainer: Trainer = build_ann) -> Manifest:
     """Embed every case of `corpus` and save the index at `path`, replacing any previous one.
 
     Args:
@@ -185,6 +190,8 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
         second: an optional second embedder whose case vectors are stored too.
         index_type: "flat", "ivf", "hnsw", or "auto" to choose by corpus size.
         progress: told how the embedding advances.
+        trainer: trains and fills the FAISS index (`build_ann`, or on a cluster:
+            index.models.cluster.train_on_cluster).
 
     Returns:
         The manifest of the new index.
@@ -196,13 +203,14 @@ def build_index(corpus: Corpus, embedder: Embedder, path: Path,
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     staging = builds / f"{stamp}.partial"
     kind = choose_index_type(index_type, len(corpus.cases))
-    params = _write_build(staging, corpus.cases, vectors, spans, sentence_vectors, kind)
+    params = _write_build(staging, corpus.cases, vectors, spans, sentence_vectors, kind,
+                          trainer)
     files = list(DATA_FILES)
     if second is not None:
         second_vectors = second.embed_passages([case.passage for case in corpus.cases],
                                                progress=progress,
                                                stage="embedding cases (second model)")
-        _write_vectors(second_vectors, staging / SECOND_FILE, kind)
+        _write_vectors(second_vectors, staging / SECOND_FILE, kind, trainer)
         files.append(SECOND_FILE)
     report(progress, "grouping figures", 0, 1)
     _write_figures(staging, build_figure_table(corpus.cases, embedder, second))

@@ -398,6 +398,12 @@ def register_model(name: str, factory: Callable[..., Embedder],
     _REGISTERED[name] = ModelEntry(factory, model_id or (lambda: name))
 
 
+def registered_models() -> tuple[tuple[str, ModelEntry], ...]:
+    """Every model `register_model` made known in this process, with its entry (for the
+    workers of a cluster build, index.models.cluster)."""
+    return tuple(_REGISTERED.items())
+
+
 def configured_model_id(model: str, tuned: TunedModel | None = None) -> str | None:
     """The id a model will have once loaded, known without loading it (None for `none`). A
     local folder's id carries a digest of its weights, so that a model replaced in place is not

@@ -100,6 +100,17 @@ def secret_key(env: str, raw: str) -> str:
     return raw
 
 
+def cluster_address(env: str, raw: str) -> str:
+    """A Ray cluster's address (index.models.cluster.host_and_port says which)."""
+    from index.models.cluster import host_and_port
+
+    try:
+        host_and_port(raw.strip())
+    except ValueError as exc:
+        raise ValueError(f"{env} {exc}") from None
+    return raw.strip()
+
+
 ADMIN_NAME = "admin"  # the name of an admin key given without one
 _KEY_NAME = re.compile(r"[A-Za-z0-9._-]{1,32}")
 
@@ -221,6 +232,16 @@ class Settings:
         "CASESEARCH_INDEX_TYPE", "auto",
         "FAISS index: Flat below 100,000 cases, IVF above; or `flat`, `ivf`, `hnsw` "
         "([docs/PERFORMANCE.md](docs/PERFORMANCE.md))", one_of("auto", "flat", "ivf", "hnsw"))
+    cluster: str = setting(
+        "CASESEARCH_CLUSTER", "", read=cluster_address,
+        help="a Ray cluster's address (`auto`, `HOST:6379`, `ray://HOST:10001`): builds embed "
+        "their new passages and train the FAISS index on it (`pip install "
+        "'casesearch[cluster]'`; [docs/DEPLOY.md](docs/DEPLOY.md))", shown="unset (this "
+        "machine)")
+    cluster_workers: int = setting(
+        "CASESEARCH_CLUSTER_WORKERS", 0,
+        "embedding workers on the cluster, one CPU each (`0`: one per CPU the cluster has)",
+        whole(0, 100_000), shown="`0`")
     api_key: str = setting(
         "CASESEARCH_API_KEY", "",
         "if set, the API, `/openapi.json` and MCP over HTTP require `Authorization: Bearer "

@@ -4,7 +4,8 @@
 - `open_engine` / `reopen_engine`: the search engine over the index (again over a new build,
   keeping the loaded models, for live reloads), failing fast on a stale or missing index;
 - `index_status`: whether the index on disk can serve these settings, and why not;
-- `build`: a build of the index from the corpus folder, one at a time (a lock).
+- `build`: a build of the index from the corpus folder, one at a time (a lock); its embedding
+  and index training on a Ray cluster when CASESEARCH_CLUSTER names one (`on_cluster`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from corpus.store import CorpusStore, Problem
+from index.artifact.ann import build_ann
 from index.artifact.store import (
     FORMAT_VERSION,
     Manifest,
+    Trainer,
     build_index,
     build_lock,
     current_build,
@@ -30,6 +33,7 @@ from index.artifact.store import (
     verify_files,
 )
 from index.errors import CasesearchError, IndexMismatchError
+from index.models.cluster import EmbedderRecipe, RayEmbedder, train_on_cluster
 from index.models.embedders import (
     BUILTIN_MODEL,
     AdaptedEmbedder,
@@ -41,6 +45,7 @@ from index.models.embedders import (
     load_second_embedder,
     model_family,
     prepare_builtin_model,
+    registered_models,
 )
 from index.models.vector_store import EmbeddingStore, StoredPassageEmbedder
 from index.progress import Progress
@@ -217,6 +222,27 @@ class BuildResult:
     set_aside: Path | None = None  # a damaged build this one replaced, kept for a look
 
 
+def on_cluster(settings: Settings, tuned: TunedModel | None, embedder: Embedder,
+               second: Embedder | None) -> tuple[Embedder, Embedder | None, Trainer]:
+    """The build's embedders with their passages embedded on the cluster CASESEARCH_CLUSTER
+    names (each worker loading the same model as this process, on one thread), and its index
+    trained there (index.models.cluster)."""
+    options = {"cache_dir": settings.home, "allow_download": settings.allow_download,
+               "threads": 1}
+    registered = registered_models()
+    main = EmbedderRecipe(load_embedder, tuple({**options, "model": settings.model,
+                                                "backend": settings.backend,
+                                                "tuned": tuned}.items()), registered)
+    workers = settings.cluster_workers or None
+    embedder = RayEmbedder(embedder, main, settings.cluster, workers)
+    if second is not None:
+        recipe = EmbedderRecipe(load_second_embedder,
+                                tuple({**options, "model": settings.second_model}.items()),
+                                registered)
+        second = RayEmbedder(second, recipe, settings.cluster, workers)
+    return embedder, second, train_on_cluster(settings.cluster)
+
+
 def build(settings: Settings, *, progress: Progress | None = None,
           on_wait: Callable[[str], None] | None = None) -> BuildResult:
     """Embed the corpus with the configured model and replace the index; texts embedded by an
@@ -240,14 +266,19 @@ def build(settings: Settings, *, progress: Progress | None = None,
             prepare_builtin_model(settings.home, progress)
         # A build is its own process: it may use every core. It embeds with the model tuned
         # for the corpus when there is one (for a changed corpus, the last one tuned).
+        tuned = tuned_for_build(settings)
         embedder, second = load_embedders(settings, threads=settings.threads or os.cpu_count(),
-                                          tuned=tuned_for_build(settings))
+                                          tuned=tuned)
+        trainer = build_ann
+        if settings.cluster:
+            embedder, second, trainer = on_cluster(settings, tuned, embedder, second)
         store = EmbeddingStore(settings.home / "embeddings.sqlite")
         try:
             embedder = StoredPassageEmbedder(embedder, store)
             second = StoredPassageEmbedder(second, store) if second else None
             manifest = build_index(corpus, embedder, settings.index_path, second=second,
-                                   index_type=settings.index_type, progress=progress)
+                                   index_type=settings.index_type, progress=progress,
+                                   trainer=trainer)
         finally:
             store.close()
     embedded = embedder.embedded + (second.embedded if second else 0)

@@ -72,6 +72,19 @@ def test_bad_values_name_their_variable():
             raise AssertionError(env)
 
 
+@pytest.mark.parametrize("raw", ["my cluster", "head", "head:port", "head:0", "head:70000",
+                                 "http://head:6379", ":6379", "ray://user@head:10001"])
+def test_a_cluster_address_that_is_no_address_names_the_variable(raw):
+    with pytest.raises(ValueError, match="CASESEARCH_CLUSTER must be"):
+        Settings.from_env({"CASESEARCH_CLUSTER": raw})
+
+
+@pytest.mark.parametrize("raw", ["auto", "head:6379", "10.0.0.5:6379", "ray://head:10001",
+                                 "[::1]:6379"])
+def test_a_cluster_address_is_taken_as_written(raw):
+    assert Settings.from_env({"CASESEARCH_CLUSTER": f" {raw} "}).cluster == raw
+
+
 @pytest.mark.parametrize("raw", ["ture", "enabled", "2", "of"])
 def test_a_typo_in_an_on_off_setting_names_the_variable(raw):
     with pytest.raises(ValueError, match="CASESEARCH_ALLOW_DOWNLOAD must be one of"):

@@ -1,0 +1,149 @@
+"""A build on a Ray cluster (CASESEARCH_CLUSTER): the same index as a build on this machine,
+the embedding store honoured, and a clear error when no cluster answers.
+
+The cluster is real and local: a head and a worker node started by `ray start` on loopback,
+one CPU and a bounded object store each, stopped after the module's tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.artifact.store import current_build, load_index
+from index.models.cluster import ClusterError, connect
+from service.runtime.settings import Settings
+from service.runtime.wiring import build
+
+ROOT = Path(__file__).resolve().parents[2]
+RAY = Path(sys.executable).with_name("ray")
+OBJECT_STORE = str(100 * 2**20)
+COMPARED = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy", "figures.json",
+            "figures.npy", "second.faiss")
+
+
+def _ray(*args: str, env: dict) -> None:
+    subprocess.run([str(RAY), *args], check=True, env=env, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def ray_address():
+    """A head and one worker node on loopback, one CPU each; the head's address."""
+    from scripts.loadtest import free_port
+
+    port = free_port()
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # Ray's sockets want a short path
+    # The workers import the tests' fake models as this process does.
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1",
+              f"--object-store-memory={OBJECT_STORE}", "--disable-usage-stats"]
+    try:
+        _ray("start", "--head", f"--port={port}", "--include-dashboard=false",
+             f"--temp-dir={temp}", *common, env=env)
+        _ray("start", f"--address=127.0.0.1:{port}", *common, env=env)
+        yield f"127.0.0.1:{port}"
+    finally:
+        import ray
+
+        ray.shutdown()
+        subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "corpus" / "data", data, ignore=shutil.ignore_patterns(".*"))
+    return replace(Settings(), home=tmp_path / "home", data=data, model="fake/char-ngrams",
+                   second_model="fake/second", tune="off", query_cache=0, index_type="ivf")
+
+
+def _artifact(settings: Settings) -> dict[str, str]:
+    manifest = json.loads((current_build(settings.index_path) / "manifest.json").read_text())
+    return {name: manifest["files"][name] for name in COMPARED}
+
+
+@pytest.mark.slow
+def test_a_build_on_the_cluster_is_the_build_made_here_and_uses_the_store(settings,
+                                                                           ray_address,
+                                                                           tmp_path):
+    stages: list[str] = []
+    clustered = replace(settings, cluster=ray_address)
+    first = build(clustered, progress=lambda stage, done, total: stages.append(stage))
+    assert any("on the cluster, 2 workers" in stage for stage in stages)
+    here = replace(settings, home=tmp_path / "here", index=None)
+    local = build(here)
+    assert first.embedded == local.embedded > 0 and first.reused == local.reused
+    # every data file byte for byte: vectors, the IVF index trained on the cluster, cases,
+    # sentences and the figures' groups
+    assert _artifact(clustered) == _artifact(here)
+    assert local.manifest.index_type == "ivf"
+    served = load_index(clustered.index_path)
+    assert served.faiss_index.ntotal == served.manifest.count == 48
+
+    # the embedding store: nothing embedded twice, on the cluster or here
+    again = build(clustered)
+    assert again.embedded == 0 and again.reused == first.embedded + first.reused
+    assert build(settings).embedded == 0  # the cluster's vectors, under the store's keys
+    changed = settings.data / "shandong-2020-education-duty-cases.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace(
+        "教师周转宿舍", "教师公寓", 1), encoding="utf-8")
+    after = build(clustered)
+    assert 0 < after.embedded < first.embedded / 10  # the changed case and its sentences
+
+
+@pytest.mark.slow
+def test_the_workers_run_in_other_processes(ray_address):
+    ray = connect(ray_address)
+
+    @ray.remote(num_cpus=1)
+    def where() -> int:
+        return os.getpid()
+
+    pids = set(ray.get([where.remote() for _ in range(8)]))
+    assert os.getpid() not in pids
+
+
+def test_no_cluster_at_the_address_is_a_clear_error_at_once(tmp_path):
+    from scripts.loadtest import free_port
+
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match="no Ray cluster answers"):
+        connect(f"127.0.0.1:{free_port()}")
+    assert time.monotonic() - started < 10
+
+
+def test_an_address_that_is_no_address_is_named():
+    with pytest.raises(ClusterError, match="HOST:PORT"):
+        connect("my cluster")
+
+
+def test_without_ray_installed_the_error_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ClusterError, match=r"casesearch\[cluster\]"):
+        connect("127.0.0.1:6379")
+
+
+def test_vectors_come_back_in_the_order_of_their_passages():
+    """The rows a cluster returns, in whatever order its batches finish, land at their
+    positions (index.models.cluster.RayEmbedder keeps each batch's row numbers)."""
+    from index.models.cluster import EmbedderRecipe, _EmbedActor
+    from tests.conftest import FakeEmbedder
+
+    actor = _EmbedActor(EmbedderRecipe(FakeEmbedder), "passage")
+    texts = np.array(["教师宿舍", "校车", "营养餐"], dtype=object)
+    batch = actor({"row": np.array([2, 0, 1]), "text": texts})
+    np.testing.assert_array_equal(batch["row"], [2, 0, 1])
+    np.testing.assert_allclose(batch["vector"], FakeEmbedder().embed_batch(list(texts),
+                                                                           "passage"))
