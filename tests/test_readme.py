@@ -27,6 +27,17 @@ def test_the_measured_figures_are_those_the_scripts_wrote():
                           "scripts.readme_figures --write` (or measure again)")
 
 
+def test_the_scale_table_is_the_one_scripts_scale_measured():
+    import json
+
+    from scripts.scale import table
+
+    report = json.loads((ROOT / "docs" / "scale.json").read_text(encoding="utf-8"))
+    assert len(report) == 3 and report[-1]["n"] == 10_000_000
+    assert table(report) in DOCUMENTS["docs/PERFORMANCE.md"], (
+        "paste `.venv/bin/python -m scripts.scale --table` into docs/PERFORMANCE.md")
+
+
 def test_a_figure_that_drifts_from_its_file_is_found_and_rewritten():
     data = load_data()
     drifted = README.replace(f"{data['bench']['http_search']['start_to_ready_s']} s |",

@@ -3,7 +3,7 @@
 Exact inner-product search (Flat) scans every vector: 0.2 ms at 10k cases, 5.5 ms at 100k and
 56 ms at a million on one thread. From `IVF_FROM` cases an inverted-file index (IVF, nlist =
 2·√n) scans only the `nprobe` = 96 nearest of its lists: recall@10 ≥ 0.95 in ~3 ms at a
-million (`scripts/scale.py`, docs/PERFORMANCE.md). HNSW is available on request.
+million (`scripts/scale_vectors.py`, docs/PERFORMANCE.md). HNSW is available on request.
 """
 
 from __future__ import annotations
