@@ -77,7 +77,7 @@ def main() -> None:
                                       embedder, None)
             seconds = timed(remote.embed_passages, texts)
             rate = len(texts) / seconds
-            base = report["cluster"][0]["passages_per_s"] if report["cluster"] else rate
+            base = len(texts) / report["cluster"][0]["seconds"] if report["cluster"] else rate
             row = {"workers": workers, "passages_per_s": round(rate, 1),
                    "speed_up": round(rate / base, 2), "seconds": round(seconds, 1)}
             report["cluster"].append(row)

@@ -34,7 +34,11 @@ CONTAINERFILE = ROOT / "deploy" / "Containerfile"
 TAG = "localhost/casesearch:latest"
 DEBIAN_BASE = "localhost/casesearch-base:bookworm"
 SUITE = "bookworm"
-MIRROR = "http://deb.debian.org/debian"
+# Debian's release, its point-release updates and its security updates, as of the day the
+# base is made.
+SOURCES = (f"deb http://deb.debian.org/debian {SUITE} main",
+           f"deb http://deb.debian.org/debian {SUITE}-updates main",
+           f"deb http://deb.debian.org/debian-security {SUITE}-security main")
 # What the image needs of Debian: Python 3.11 with venv and pip, and the CA certificates.
 BASE_PACKAGES = ("python3", "python3-venv", "python3-pip", "ca-certificates")
 NPROC_LIMIT = 4096
@@ -79,7 +83,7 @@ def debian_image(tag: str = DEBIAN_BASE, packages: tuple[str, ...] = BASE_PACKAG
         partial = tarball.with_suffix(".partial.tar")
         hooks = [f'--customize-hook=rm -f "$1"{path}' for path in remove]
         run(["mmdebstrap", "--variant=apt", f"--include={','.join(packages)}", *hooks,
-             "--format=tar", SUITE, str(partial), MIRROR])
+             "--format=tar", SUITE, str(partial), *SOURCES])
         partial.rename(tarball)
     run(["podman", "import", "--change", "CMD=/bin/bash", str(tarball), tag])
     return tag

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -81,8 +82,9 @@ def connect(address: str) -> Any:
     Raises:
         ClusterError: Ray is not installed, or no cluster answers there.
     """
-    # Ray reports usage to its makers and asks a Prometheus for metrics unless told not to:
-    # a build sends nothing anywhere but to its cluster.
+    # Ray reports usage to its makers unless told not to (and Ray Data's usage collector then
+    # asks a Prometheus on localhost:9090 for metrics): a build sends nothing anywhere but to
+    # its cluster. The nodes themselves are told by `ray start --disable-usage-stats`.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         import ray
@@ -91,38 +93,53 @@ def connect(address: str) -> Any:
                            "with `pip install 'casesearch[cluster]'`, or unset "
                            "CASESEARCH_CLUSTER to build on this machine") from exc
     global _connected
-    if ray.is_initialized() and _connected != address:
+    if ray.is_initialized() and _connected == address:
+        return ray
+    _check_reachable(address)  # before letting go of a connection that works
+    if ray.is_initialized():
         ray.shutdown()  # connected to another cluster before
-    if not ray.is_initialized():
-        _check_reachable(address)
-        try:
-            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
-                     configure_logging=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ClusterError(f"no Ray cluster answers at {address!r} ({exc}); start one "
-                               f"(`ray start --head`) or unset CASESEARCH_CLUSTER") from exc
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        context.print_on_execution_start = False
-        _connected = address
+    try:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
+                 configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ClusterError(
+            f"could not join the Ray cluster at {address!r} ({_reason(exc)}). A `HOST:PORT` "
+            f"address needs this machine to be a node of the cluster (`ray start "
+            f"--address={address.removeprefix('ray://')} --num-cpus=0` here); from a machine "
+            f"that is not, use Ray Client: `ray://HEAD:10001`") from exc
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    _connected = address
     return ray
 
 
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in one line: the remote error's own first line, not a traceback from
+    the cluster (a build's error reaches the documents page and the API)."""
+    cause = getattr(exc, "cause", None) or exc
+    lines = [line for line in str(cause).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(cause).__name__)[:300]
+
+
+_ADDRESS = re.compile(r"(?:ray://)?(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9._-]{1,253}))"
+                      r":(?P<port>[0-9]{1,5})")
+
+
 def host_and_port(address: str) -> tuple[str, int] | None:
-    """The host and port of a cluster address (`HOST:PORT`, `ray://HOST:PORT`), or None for
-    `auto` (the cluster this machine belongs to).
+    """The host and port of a cluster address (`HOST:PORT`, `[IPv6]:PORT`,
+    `ray://HOST:PORT`), or None for `auto` (the cluster this machine is a node of).
 
     Raises:
         ValueError: the address is none of these.
     """
     if address == "auto":
         return None
-    host, colon, port = address.removeprefix("ray://").rpartition(":")
-    host = host.strip("[]")
-    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(
-            char.isspace() or char in "/?#@" for char in host):
+    found = _ADDRESS.fullmatch(address)
+    if found is None or not 0 < int(found["port"]) < 65536 or any(
+            len(label) > 63 for label in (found["host"] or "").split(".")):
         raise ValueError(f"must be `auto`, `HOST:PORT` or `ray://HOST:PORT`; got {address!r}")
-    return host, int(port)
+    return found["ip6"] or found["host"], int(found["port"])
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:
@@ -135,8 +152,9 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         return
     try:
         socket.create_connection(where, timeout=timeout).close()
-    except OSError as exc:
-        raise ClusterError(f"no Ray cluster answers at {address!r} ({exc.strerror or exc}); "
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a host name IDNA refuses
+        reason = getattr(exc, "strerror", None) or exc
+        raise ClusterError(f"no Ray cluster answers at {address!r} ({reason}); "
                            f"start one (`ray start --head`) or unset CASESEARCH_CLUSTER") from exc
 
 
@@ -161,7 +179,12 @@ class RayEmbedder(WrappingEmbedder):
         if not texts:
             return out
         ray = connect(self.address)
-        actors = self.actors or cluster_cpus(self.address)
+        cpus = cluster_cpus(self.address)
+        actors = self.actors or cpus
+        if actors > cpus:  # Ray would wait for CPUs that never come, holding the build lock
+            raise ClusterError(f"CASESEARCH_CLUSTER_WORKERS is {actors}, but the cluster at "
+                               f"{self.address!r} has {cpus} CPUs (one a worker); set it to "
+                               f"{cpus} or fewer, or 0 for one a CPU")
         stage = f"{stage} (on the cluster, {actors} workers)"
         report(progress, stage, 0, len(texts))
         rows = ray.data.from_items([{"row": row, "text": text}
@@ -177,8 +200,10 @@ class RayEmbedder(WrappingEmbedder):
                 done[batch["row"]] = True
                 report(progress, stage, int(done.sum()), len(texts))
         except Exception as exc:  # a worker's failure arrives as Ray's own exception types
+            log.error("the cluster at %r failed to embed the passages", self.address,
+                      exc_info=True)
             raise ClusterError(f"the cluster at {self.address!r} failed to embed the "
-                               f"passages: {exc}") from exc
+                               f"passages: {_reason(exc)}") from exc
         if not done.all():
             raise ClusterError(f"the cluster at {self.address!r} returned "
                                f"{int(done.sum())} of {len(texts)} passages")
@@ -190,23 +215,31 @@ def _train(vectors: np.ndarray, kind: str) -> tuple[bytes, dict[str, int]]:
 
     from index.artifact.ann import build_ann
 
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # Ray sets one thread for a 1-CPU task
     index, params = build_ann(vectors, kind)
     return bytes(faiss.serialize_index(index)), params
 
 
 def train_on_cluster(address: str) -> Callable[[np.ndarray, str], tuple[Any, dict[str, int]]]:
-    """A `build_ann` that trains and fills the index as a task on a node of the cluster at
-    `address` (it claims one CPU; FAISS uses the node's cores) and returns it here."""
+    """A `build_ann` that trains and fills an IVF index as a task on a node of the cluster
+    at `address` (it claims one CPU; FAISS uses the node's cores) and returns it here. The
+    other kinds have no training to speak of (Flat, HNSW: `add` only) and are made here,
+    without sending every vector out and back."""
     def trained(vectors: np.ndarray, kind: str) -> tuple[Any, dict[str, int]]:
         import faiss
 
+        from index.artifact.ann import build_ann
+
+        if kind != "ivf":
+            return build_ann(vectors, kind)
         ray = connect(address)
         task = ray.remote(num_cpus=1)(_train)
         try:
             blob, params = ray.get(task.remote(vectors, kind))
         except Exception as exc:
+            log.error("the cluster at %r failed to train the index", address, exc_info=True)
             raise ClusterError(f"the cluster at {address!r} failed to train the index: "
-                               f"{exc}") from exc
+                               f"{_reason(exc)}") from exc
         return faiss.deserialize_index(np.frombuffer(blob, np.uint8)), params
 
     return trained

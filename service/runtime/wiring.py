@@ -148,14 +148,20 @@ def _embedder_for(model_id: str, loaded: Embedder, settings: Settings) -> Embedd
     return CachedEmbedder(embedder, settings.query_cache) if settings.query_cache else embedder
 
 
+def _load_options(settings: Settings, threads: int) -> dict:
+    """How the settings load a model, here or on a cluster's worker."""
+    return {"cache_dir": settings.home, "allow_download": settings.allow_download,
+            "threads": threads}
+
+
 def load_embedders(settings: Settings, threads: int | None = None, *,
                    tuned: TunedModel | None = None,
                    second: bool = True) -> tuple[Embedder, Embedder | None]:
     """The configured model (or `tuned`, the bundled model tuned for its corpus) and second
     embedder (unless `second` is false), each call on at most `threads` threads (default: the
     settings' share of the cores), and on one when searches overlap."""
-    options = {"cache_dir": settings.home, "allow_download": settings.allow_download,
-               "threads": threads or settings.compute_threads, "crowded": searches_overlap}
+    options = {**_load_options(settings, threads or settings.compute_threads),
+               "crowded": searches_overlap}
     return (load_embedder(settings.model, backend=settings.backend, tuned=tuned, **options),
             load_second_embedder(settings.second_model, **options) if second else None)
 
@@ -227,8 +233,7 @@ def on_cluster(settings: Settings, tuned: TunedModel | None, embedder: Embedder,
     """The build's embedders with their passages embedded on the cluster CASESEARCH_CLUSTER
     names (each worker loading the same model as this process, on one thread), and its index
     trained there (index.models.cluster)."""
-    options = {"cache_dir": settings.home, "allow_download": settings.allow_download,
-               "threads": 1}
+    options = _load_options(settings, threads=1)
     registered = registered_models()
     main = EmbedderRecipe(load_embedder, tuple({**options, "model": settings.model,
                                                 "backend": settings.backend,

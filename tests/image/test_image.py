@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.deploy_check import ready
 from scripts.image import ROOT, build_image, debian_image, engine_options
 from scripts.loadtest import free_port
 
@@ -179,14 +180,6 @@ def port_is_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def ready_at(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=3) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
-
-
 def test_compose_serves_two_replicas_behind_nginx(image: str) -> None:
     """deploy/compose.yaml as it ships, with this image and an nginx image made from
     Debian's packages: searches through nginx reach both replicas."""
@@ -208,7 +201,7 @@ def test_compose_serves_two_replicas_behind_nginx(image: str) -> None:
         subprocess.run([*compose, "up", "-d"], check=True, env=env, capture_output=True,
                        text=True, timeout=300)
         deadline = time.monotonic() + 180
-        while not all(ready_at(port) for port in COMPOSE_PORTS.values()):
+        while not all(ready(port) for port in COMPOSE_PORTS.values()):
             if time.monotonic() > deadline:
                 logs = subprocess.run([*compose, "logs"], env=env, capture_output=True,
                                       text=True, timeout=60)

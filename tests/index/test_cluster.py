@@ -115,6 +115,28 @@ def test_the_workers_run_in_other_processes(ray_address):
     assert os.getpid() not in pids
 
 
+@pytest.mark.slow
+def test_more_workers_than_the_cluster_has_cpus_is_an_error_not_a_wait(ray_address):
+    from index.models.cluster import EmbedderRecipe, RayEmbedder
+    from tests.conftest import FakeEmbedder
+
+    embedder = RayEmbedder(FakeEmbedder(), EmbedderRecipe(FakeEmbedder), ray_address, actors=3)
+    with pytest.raises(ClusterError, match="CASESEARCH_CLUSTER_WORKERS is 3.*2 CPUs"):
+        embedder.embed_passages(["教师宿舍"])
+
+
+def test_a_failure_on_the_cluster_is_told_in_one_line_without_its_traceback():
+    from index.models.cluster import _reason
+
+    class RemoteError(Exception):
+        cause = ValueError("Traceback (most recent call last):\n  File \"x.py\", line 1\n"
+                           "ValueError: the model folder is missing")
+
+    assert _reason(RemoteError("ray::_EmbedActor.__call__() failed")) == (
+        "ValueError: the model folder is missing")
+    assert _reason(RuntimeError("")) == "RuntimeError"
+
+
 def test_no_cluster_at_the_address_is_a_clear_error_at_once(tmp_path):
     from scripts.loadtest import free_port
 
@@ -135,15 +157,57 @@ def test_without_ray_installed_the_error_says_how_to_install_it(monkeypatch):
         connect("127.0.0.1:6379")
 
 
-def test_vectors_come_back_in_the_order_of_their_passages():
-    """The rows a cluster returns, in whatever order its batches finish, land at their
-    positions (index.models.cluster.RayEmbedder keeps each batch's row numbers)."""
-    from index.models.cluster import EmbedderRecipe, _EmbedActor
+class _Dataset:
+    """Ray Data as RayEmbedder uses it, on this process: batches run by the actor, handed
+    back in reverse (a cluster returns them in whatever order they finish), `keep` of them."""
+
+    keep: int | None = None
+
+    def __init__(self, items: list[dict]) -> None:
+        self.items = items
+
+    def map_batches(self, actor_class, fn_constructor_args, batch_size, **_):
+        actor = actor_class(*fn_constructor_args)
+        batches = [self.items[i:i + batch_size] for i in range(0, len(self.items), batch_size)]
+        self.done = [actor({"row": np.array([item["row"] for item in batch]),
+                            "text": np.array([item["text"] for item in batch], dtype=object)})
+                     for batch in batches][::-1][:self.keep]
+        return self
+
+    def iter_batches(self, **_):
+        return iter(self.done)
+
+
+def _fake_ray(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    import index.models.cluster as cluster
+
+    fake = SimpleNamespace(data=SimpleNamespace(from_items=_Dataset,
+                                                ActorPoolStrategy=lambda size: size))
+    monkeypatch.setattr(cluster, "connect", lambda address: fake)
+    monkeypatch.setattr(cluster, "cluster_cpus", lambda address: 2)
+
+
+def test_vectors_land_at_their_rows_whatever_order_the_batches_come_back(monkeypatch):
+    from index.models.cluster import EmbedderRecipe, RayEmbedder
     from tests.conftest import FakeEmbedder
 
-    actor = _EmbedActor(EmbedderRecipe(FakeEmbedder), "passage")
-    texts = np.array(["教师宿舍", "校车", "营养餐"], dtype=object)
-    batch = actor({"row": np.array([2, 0, 1]), "text": texts})
-    np.testing.assert_array_equal(batch["row"], [2, 0, 1])
-    np.testing.assert_allclose(batch["vector"], FakeEmbedder().embed_batch(list(texts),
-                                                                           "passage"))
+    _fake_ray(monkeypatch)
+    texts = [f"第{i}个案例：教师宿舍" for i in range(10)]
+    embedder = RayEmbedder(FakeEmbedder(), EmbedderRecipe(FakeEmbedder), "head:6379",
+                           batch_size=3)
+    np.testing.assert_allclose(embedder.embed_passages(texts),
+                               FakeEmbedder().embed_batch(texts, "passage"))
+
+
+def test_passages_the_cluster_did_not_return_are_an_error_not_zero_vectors(monkeypatch):
+    from index.models.cluster import EmbedderRecipe, RayEmbedder
+    from tests.conftest import FakeEmbedder
+
+    _fake_ray(monkeypatch)
+    monkeypatch.setattr(_Dataset, "keep", 2)
+    embedder = RayEmbedder(FakeEmbedder(), EmbedderRecipe(FakeEmbedder), "head:6379",
+                           batch_size=3)
+    with pytest.raises(ClusterError, match="returned 4 of 10 passages"):
+        embedder.embed_passages([f"案例{i}" for i in range(10)])

@@ -73,7 +73,9 @@ def test_bad_values_name_their_variable():
 
 
 @pytest.mark.parametrize("raw", ["my cluster", "head", "head:port", "head:0", "head:70000",
-                                 "http://head:6379", ":6379", "ray://user@head:10001"])
+                                 "http://head:6379", ":6379", "ray://user@head:10001",
+                                 "head:²", "head:６３７９", "head:6379:1",
+                                 "a" * 64 + ".example:6379"])
 def test_a_cluster_address_that_is_no_address_names_the_variable(raw):
     with pytest.raises(ValueError, match="CASESEARCH_CLUSTER must be"):
         Settings.from_env({"CASESEARCH_CLUSTER": raw})
