@@ -51,18 +51,21 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.retrieval.fusion import FusionConfig
+from index.retrieval.lexical import bm25_idf, bm25_weights
+from index.retrieval.search import SearchConfig
+
 DIM = 384
 QUERIES = 200
 K = 10
-CANDIDATES = 200  # per signal, as the service's SearchConfig.candidates
+CANDIDATES = SearchConfig().candidates  # per signal, as the service takes them
 RERANK = 100  # IVF-PQ candidates re-ranked exactly
 SEGMENT = 1_000_000  # cases per lexical segment
 PQ = "PQ48x4fs"  # 48 sub-quantizers of 4 bits, fast-scan: 24 bytes a vector
 CITIES = 200
 YEARS = tuple(range(2015, 2027))
-RRF_K = 60
+RRF_K = FusionConfig().rrf_k
 NPROBES = (8, 16, 32, 64, 128)
-K1, B = 1.2, 0.75
 
 
 # -- the generated corpus ------------------------------------------------------------------
@@ -164,7 +167,7 @@ def build_lexical(folder: Path, n: int, probabilities: np.ndarray,
         pairs = distinct(terms.astype(np.int64) * cases + rows)  # (term, row), each once
         df += np.bincount(pairs // cases, minlength=vocabulary_size)
         total_terms += int(offsets[-1])
-    idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    idf = bm25_idf(n, df)
     average = total_terms / n
     np.save(folder / "idf.npy", idf)
     for number, start in enumerate(range(0, n, SEGMENT)):  # pass 2: the postings
@@ -175,8 +178,7 @@ def build_lexical(folder: Path, n: int, probabilities: np.ndarray,
         keys, tf = np.unique(terms.astype(np.int64) * (stop - start) + rows,
                              return_counts=True)  # sorted by term, then row
         term, row = keys // (stop - start), keys % (stop - start)
-        norm = K1 * (1 - B + B * lengths_here[row] / average)
-        weights = (tf * (K1 + 1) / (tf + norm) * idf[term]).astype(np.float16)
+        weights = bm25_weights(tf, lengths_here[row], average, idf[term]).astype(np.float16)
         segment = folder / "lexical" / f"{number:04d}"
         segment.mkdir(parents=True)
         np.save(segment / "docs.npy", (row + start).astype(np.int32))

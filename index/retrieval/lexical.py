@@ -85,6 +85,19 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def bm25_idf(n_docs: int, df: np.ndarray) -> np.ndarray:
+    """Okapi BM25's idf of terms found in `df` of `n_docs` documents (never negative)."""
+    return np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+def bm25_weights(tf: np.ndarray, lengths: np.ndarray, average: float, idf: np.ndarray,
+                 k1: float = 1.2, b: float = 0.75) -> np.ndarray:
+    """The BM25 weight of each (term, document) pair: its count in the document, the
+    document's length in terms, the corpus's average length, and the term's idf."""
+    norm = k1 * (1 - b + b * lengths / average)
+    return tf * (k1 + 1) / (tf + norm) * idf
+
+
 class BM25Index:
     """Okapi BM25 over documents' terms, as a sparse document × term matrix of term weights."""
 
@@ -109,10 +122,9 @@ class BM25Index:
         lengths = np.array([len(terms) for terms in documents], np.float32)
         average = float(lengths.mean()) if n_docs and lengths.mean() > 0 else 1.0
         df = np.bincount(cols, minlength=shape[1]).astype(np.float32)
-        self.idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self.idf = bm25_idf(n_docs, df)
         tf = tf.tocoo()
-        norm = k1 * (1 - b + b * lengths[tf.row] / average)
-        weights = tf.data * (k1 + 1) / (tf.data + norm) * self.idf[tf.col]
+        weights = bm25_weights(tf.data, lengths[tf.row], average, self.idf[tf.col], k1, b)
         self.weights = sparse.csc_matrix((weights, (tf.row, tf.col)), shape=shape)
         self._by_row = self.weights.tocsr()
         self._terms = list(self.vocabulary)
