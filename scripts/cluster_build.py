@@ -14,12 +14,15 @@ the cluster is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,8 +34,36 @@ from service.runtime.wiring import load_embedders, on_cluster, tuned_for_build
 RAY = Path(sys.executable).with_name("ray")
 
 
-def ray(*args: str, env: dict) -> None:
-    subprocess.run([str(RAY), *args], check=True, env=env, capture_output=True, timeout=300)
+@contextlib.contextmanager
+def local_cluster(nodes: int = 1, *, object_store_mb: int | None = None,
+                  env: dict[str, str] | None = None) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A Ray cluster on loopback: a head and `nodes` - 1 more nodes, one CPU each (and an
+    object store of `object_store_mb` each, when given); yields the head's address and a
+    function that adds one more node. Every Ray process of this machine is stopped after."""
+    port, temp = free_port(), tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short socket paths
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
+    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
+    if object_store_mb:
+        common.append(f"--object-store-memory={object_store_mb * 2**20}")
+
+    def start(*args: str) -> None:
+        subprocess.run([str(RAY), "start", *args, *common], check=True, env=env,
+                       capture_output=True, timeout=300)
+
+    def add_node() -> None:
+        start(f"--address=127.0.0.1:{port}")
+
+    try:
+        start("--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={temp}")
+        for _ in range(nodes - 1):
+            add_node()
+        yield f"127.0.0.1:{port}", add_node
+    finally:
+        if "ray" in sys.modules:
+            sys.modules["ray"].shutdown()
+        subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True,
+                       timeout=300)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def timed(embed, texts: list[str]) -> float:
@@ -62,16 +93,11 @@ def main() -> None:
         report["here"][f"{threads} thread(s)"] = round(len(texts) / seconds, 1)
         print(json.dumps({"here": threads, "passages_per_s": round(len(texts) / seconds, 1)}),
               flush=True)
-    port, temp = free_port(), tempfile.mkdtemp(prefix="ray-", dir="/tmp")
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
-    try:
-        ray("start", "--head", f"--port={port}", "--include-dashboard=false",
-            f"--temp-dir={temp}", *common, env=env)
-        clustered = replace(settings, cluster=f"127.0.0.1:{port}")
+    with local_cluster() as (address, add_node):
+        clustered = replace(settings, cluster=address)
         for workers in range(1, args.workers + 1):
             if workers > 1:
-                ray("start", f"--address=127.0.0.1:{port}", *common, env=env)
+                add_node()
             embedder, _ = load_embedders(settings, threads=1, tuned=tuned, second=False)
             remote, _, _ = on_cluster(replace(clustered, cluster_workers=workers), tuned,
                                       embedder, None)
@@ -82,8 +108,6 @@ def main() -> None:
                    "speed_up": round(rate / base, 2), "seconds": round(seconds, 1)}
             report["cluster"].append(row)
             print(json.dumps(row), flush=True)
-    finally:
-        subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True)
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report))

@@ -34,8 +34,7 @@ import numpy as np
 from corpus.models import Case, Corpus, Document
 from index.artifact.store import build_index, load_index
 from index.models.embedders import Embedder, Kind
-from scripts.scale import SEGMENT, memory, rows_terms, vocabulary
-from scripts.scale import real_term_counts as term_counts
+from scripts.scale import SEGMENT, memory, real_term_counts, rows_terms, vocabulary
 
 CITIES = ("济南市", "青岛市", "淄博市", "枣庄市", "东营市", "烟台市", "潍坊市", "济宁市",
           "泰安市", "威海市", "日照市", "临沂市", "德州市", "聊城市", "滨州市", "菏泽市")
@@ -59,7 +58,7 @@ class HashEmbedder(Embedder):
 
 def generated_corpus(n: int) -> Corpus:
     words, probabilities = vocabulary()
-    lengths = term_counts()
+    lengths = real_term_counts()
     lexicon = np.array(words, dtype=object)
     cases = []
     for start in range(0, n, SEGMENT):

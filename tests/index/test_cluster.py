@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -26,39 +24,19 @@ from service.runtime.settings import Settings
 from service.runtime.wiring import build
 
 ROOT = Path(__file__).resolve().parents[2]
-RAY = Path(sys.executable).with_name("ray")
-OBJECT_STORE = str(100 * 2**20)
 COMPARED = ("index.faiss", "cases.jsonl", "sentences.json", "sentences.npy", "figures.json",
             "figures.npy", "second.faiss")
 
 
-def _ray(*args: str, env: dict) -> None:
-    subprocess.run([str(RAY), *args], check=True, env=env, capture_output=True, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def ray_address():
-    """A head and one worker node on loopback, one CPU each; the head's address."""
-    from scripts.loadtest import free_port
+    """A head and one worker node on loopback, one CPU and 100 MB of object store each; the
+    head's address. The workers import the tests' fake models as this process does."""
+    from scripts.cluster_build import local_cluster
 
-    port = free_port()
-    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # Ray's sockets want a short path
-    # The workers import the tests' fake models as this process does.
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1",
-              f"--object-store-memory={OBJECT_STORE}", "--disable-usage-stats"]
-    try:
-        _ray("start", "--head", f"--port={port}", "--include-dashboard=false",
-             f"--temp-dir={temp}", *common, env=env)
-        _ray("start", f"--address=127.0.0.1:{port}", *common, env=env)
-        yield f"127.0.0.1:{port}"
-    finally:
-        import ray
-
-        ray.shutdown()
-        subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(temp, ignore_errors=True)
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    with local_cluster(2, object_store_mb=100, env={"PYTHONPATH": path}) as (address, _):
+        yield address
 
 
 @pytest.fixture
