@@ -33,6 +33,7 @@ def config_from(settings: Settings) -> dict[str, Any]:
         "RELOAD_SECONDS": settings.reload_seconds, "BATCH_SLOTS": settings.batch_threads,
         "LOG_QUERIES": settings.log_queries, "ADMIN_KEYS": settings.admin_keys,
         "UPLOAD_BYTES": settings.upload_mb << 20, "CHANGES_PER_HOUR": settings.changes_per_hour,
+        "TRUSTED_PROXIES": settings.trusted_proxies,
     }
 
 

@@ -120,15 +120,23 @@ def session_valid(key: str, token: str, now: float | None = None) -> bool:
 
 
 def client_address() -> str:
-    """The client's address: the peer's, or, from a proxy on this machine (the documented
-    nginx), the address that proxy saw (the last of X-Forwarded-For)."""
-    peer = request.remote_addr or ""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _is_loopback(peer):
-        last = forwarded.split(",")[-1].strip()
-        if _is_address(last):
-            return last
-    return peer
+    """The client's address: the peer's, or, from a trusted proxy (CASESEARCH_TRUSTED_PROXIES,
+    by default one on this machine: the documented nginx), the address it forwarded. Read
+    from the right of X-Forwarded-For: each trusted proxy's entry is passed over, and the
+    first that is not one is the client. A malformed entry ends the walk at the hop that
+    forwarded it, so that nobody's own header is believed past the proxies."""
+    address = request.remote_addr or ""
+    trusted = current_app.config["TRUSTED_PROXIES"]
+    if not _within(address, trusted):
+        return address
+    hops = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
+    for hop in (hop.strip() for hop in reversed(hops)):
+        if not _is_address(hop):
+            break
+        address = hop
+        if not _within(hop, trusted):
+            break
+    return address
 
 
 def _is_address(text: str) -> bool:
@@ -139,20 +147,25 @@ def _is_address(text: str) -> bool:
     return True
 
 
-def _is_loopback(text: str) -> bool:
-    """127.0.0.0/8, ::1, and ::ffff:127.0.0.1 (how a dual-stack socket sees IPv4 loopback)."""
-    if not _is_address(text):
+def _within(text: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+            ) -> bool:
+    """Whether an address is in one of the networks; IPv4 as a dual-stack socket shows it
+    (::ffff:127.0.0.1) counts as itself."""
+    if not networks or not _is_address(text):
         return False
     address = ipaddress.ip_address(text)
     mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or bool(mapped and mapped.is_loopback)
+    return any(candidate in network for candidate in (address, mapped) if candidate is not None
+               for network in networks if candidate.version == network.version)
 
 
 def served_over_https() -> bool:
-    """Whether the browser reached us over HTTPS: directly, or through the documented proxy
-    (`X-Forwarded-Proto: https`, trusted from a proxy on this machine only)."""
+    """Whether the browser reached us over HTTPS: directly, or through a trusted proxy
+    (`X-Forwarded-Proto: https`; CASESEARCH_TRUSTED_PROXIES)."""
     proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return request.is_secure or (proto == "https" and _is_loopback(request.remote_addr or ""))
+    return request.is_secure or (
+        proto == "https"
+        and _within(request.remote_addr or "", current_app.config["TRUSTED_PROXIES"]))
 
 
 def public_origin() -> str:

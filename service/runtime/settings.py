@@ -8,6 +8,7 @@ its default (and how the default is said), how its text is read and checked, and
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -109,6 +110,26 @@ def cluster_address(env: str, raw: str) -> str:
     except ValueError as exc:
         raise ValueError(f"{env} {exc}") from None
     return raw.strip()
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1"  # a proxy on this machine (the documented nginx)
+
+
+def networks(env: str, raw: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or networks (`10.0.0.0/8`, `::1`), or `none`."""
+    if raw.strip().lower() == "none":
+        return ()
+    found = []
+    for item in (item.strip() for item in raw.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{env} must list IP addresses or networks (`10.0.0.0/8`), or "
+                             f"say `none`; {item!r} is neither") from None
+    return tuple(dict.fromkeys(found))
 
 
 ADMIN_NAME = "admin"  # the name of an admin key given without one
@@ -271,6 +292,15 @@ class Settings:
         "host names the service may be addressed as besides `127.0.0.1`, `localhost`, "
         "`[::1]` and `HOST` (comma-separated; `*` for any); other `Host`s get 400, against "
         "DNS rebinding", names(), shown="unset")
+    trusted_proxies: tuple[Network, ...] = setting(
+        "CASESEARCH_TRUSTED_PROXIES", networks("", LOOPBACK_NETWORKS),
+        "the proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed "
+        "(addresses or networks, comma-separated, or `none`): the client is the last "
+        "address they forwarded that is not one of them, which the wrong-key and "
+        "change limits count and the audit log names; from anyone else the headers are "
+        "ignored. In a container with a published port every client seems to come from "
+        "the engine's gateway, or from loopback, so the image says `none`", networks,
+        shown=f"`{LOOPBACK_NETWORKS}` (a proxy on this machine)")
     read_timeout: float = setting(
         "CASESEARCH_READ_TIMEOUT", 5.0,
         "seconds a client has to send its request once started; a slower one gets 408 and is "

@@ -158,6 +158,30 @@ def test_it_serves_with_no_network_and_takes_its_settings_from_the_environment(
     assert status == 200 and json.loads(body)["results"]
 
 
+# Wrong keys from inside, from a loopback address of their own (so that the block they earn
+# spares the other tests' 127.0.0.1; the Host is one the service answers to), each with an
+# X-Forwarded-For made up anew.
+GUESSES = ("import sys, urllib.request, urllib.error\n"
+           "for n in range(int(sys.argv[1])):\n"
+           "    request = urllib.request.Request('http://127.0.0.2:8000/api/cities', headers={\n"
+           "        'Host': 'localhost:8000', 'Authorization': f'Bearer wrong-{n}',\n"
+           "        'X-Forwarded-For': f'192.0.2.{n + 1}'})\n"
+           "    try:\n        urllib.request.urlopen(request, timeout=10)\n"
+           "    except urllib.error.HTTPError as error:\n        print(error.code)\n")
+
+
+def test_no_client_can_name_its_own_address_to_the_image(offline_with_key: str) -> None:
+    """In a container every client of a published port seems to come from the gateway, or
+    from loopback: the image believes nobody's X-Forwarded-For (CASESEARCH_TRUSTED_PROXIES=
+    none), so a guesser that makes one up each time is still stopped."""
+    from service.runtime.admission import FAILURES_ALLOWED
+
+    done = podman("exec", offline_with_key, "python3", "-c", GUESSES,
+                  str(FAILURES_ALLOWED + 1), timeout=120)
+    statuses = done.stdout.split()
+    assert statuses == ["401"] * FAILURES_ALLOWED + ["429"]
+
+
 def test_it_stops_at_once_on_sigterm(image: str) -> None:
     name = start(image)
     try:

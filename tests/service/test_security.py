@@ -149,6 +149,89 @@ def test_behind_the_local_proxy_the_forwarded_address_is_counted(engine):
     assert blocked.status_code == 429 and other.status_code == 200
 
 
+def _guessing_client(engine, **config):
+    return create_app({"TESTING": True, "ENGINE": engine, "API_KEY": "s3cret",
+                       **config}).test_client()
+
+
+def _blocked_after_guesses(client, peer: str, forwarded: list[str]) -> bool:
+    """Whether a client sending wrong keys with a new X-Forwarded-For each time (as one that
+    hopes to dodge the limit would) is refused in the end: whether its header is ignored."""
+    from service.runtime.admission import FAILURES_ALLOWED
+
+    statuses = [client.get("/api/cities",
+                           headers={"Authorization": f"Bearer no{i}",
+                                    "X-Forwarded-For": forwarded[i % len(forwarded)]},
+                           environ_base={"REMOTE_ADDR": peer}).status_code
+                for i in range(FAILURES_ALLOWED + 1)]
+    return statuses[-1] == 429
+
+
+def test_forwarded_headers_from_anyone_but_a_trusted_proxy_are_ignored(engine):
+    from ipaddress import ip_network
+
+    made_up = [f"192.0.2.{n}" for n in range(1, 40)]
+    # the default trusts loopback only: a remote peer cannot pick its own address
+    assert _blocked_after_guesses(_guessing_client(engine), "203.0.113.9", made_up)
+    # in a container every client arrives from the gateway, or looks like loopback: `none`
+    none = _guessing_client(engine, TRUSTED_PROXIES=())
+    assert _blocked_after_guesses(none, "127.0.0.1", made_up)
+    # a proxy on another host, named by its network, is believed
+    lan = _guessing_client(engine, TRUSTED_PROXIES=(ip_network("10.0.0.0/8"),))
+    assert not _blocked_after_guesses(lan, "10.1.2.3", made_up)
+    assert _blocked_after_guesses(lan, "127.0.0.1", made_up)  # loopback is no longer trusted
+
+
+@pytest.mark.parametrize(("forwarded", "counted"), [
+    # what the client sent itself, then what each trusted proxy appended
+    ("198.51.100.4, 10.0.0.7", "198.51.100.4"),       # two proxies: the one before them
+    ("192.0.2.77, 198.51.100.4", "198.51.100.4"),     # a client's own entry is never read
+    ("junk, 198.51.100.4", "198.51.100.4"),
+    ("10.0.0.5, 10.0.0.7", "10.0.0.5"),               # every hop trusted: the first of them
+    ("198.51.100.4, junk", "10.0.0.1"),               # a malformed hop: the peer that sent it
+])
+def test_the_client_is_the_last_forwarded_address_that_is_no_trusted_proxy(
+        engine, forwarded, counted):
+    from ipaddress import ip_network
+
+    from service.http.security import client_address
+
+    app = create_app({"TESTING": True, "ENGINE": engine,
+                      "TRUSTED_PROXIES": (ip_network("10.0.0.0/8"),)})
+    with app.test_request_context("/", headers={"X-Forwarded-For": forwarded},
+                                  environ_base={"REMOTE_ADDR": "10.0.0.1"}):
+        assert client_address() == counted
+
+
+def test_https_is_believed_from_a_trusted_proxy_only(engine):
+    from service.http.security import served_over_https
+
+    for trusted, peer, secure in [(True, "127.0.0.1", True), (True, "203.0.113.9", False),
+                                  (False, "127.0.0.1", False)]:
+        app = create_app({"TESTING": True, "ENGINE": engine,
+                          **({} if trusted else {"TRUSTED_PROXIES": ()})})
+        with app.test_request_context("/", headers={"X-Forwarded-Proto": "https"},
+                                      environ_base={"REMOTE_ADDR": peer}):
+            assert served_over_https() is secure
+
+
+@pytest.mark.parametrize(("raw", "count"), [("none", 0), ("NONE", 0), ("10.0.0.0/8", 1),
+                                            ("10.0.0.1, ::1,10.0.0.1", 2),
+                                            ("10.0.0.9/8", 1)])
+def test_trusted_proxies_are_read_as_networks(raw, count):
+    from service.runtime.settings import Settings
+
+    assert len(Settings.from_env({"CASESEARCH_TRUSTED_PROXIES": raw}).trusted_proxies) == count
+
+
+@pytest.mark.parametrize("raw", ["nginx", "10.0.0.0/33", "127.0.0.1:80", "*"])
+def test_a_trusted_proxy_that_is_no_address_is_refused_at_start_up(raw):
+    from service.runtime.settings import Settings
+
+    with pytest.raises(ValueError, match="CASESEARCH_TRUSTED_PROXIES must list"):
+        Settings.from_env({"CASESEARCH_TRUSTED_PROXIES": raw})
+
+
 def test_failures_are_forgotten_after_the_window_and_memory_is_bounded():
     from service.runtime.admission import WindowCounts
 
@@ -233,11 +316,13 @@ def test_pages_carry_a_strict_content_security_policy(client):
 
 
 def test_guessers_are_counted_by_host_not_by_address_they_can_change():
-    from service.http.security import _is_loopback
+    from service.http.security import _within
     from service.runtime.admission import guesser
+    from service.runtime.settings import LOOPBACK_NETWORKS, networks
 
     assert guesser("2001:db8::1") == guesser("2001:db8::ffff") == "2001:db8::/64"
     assert guesser("2001:db8:0:1::1") != guesser("2001:db8::1")
     assert guesser("::ffff:203.0.113.7") == guesser("203.0.113.7") == "203.0.113.7"
-    assert _is_loopback("::ffff:127.0.0.1") and _is_loopback("127.0.0.2")
-    assert not _is_loopback("::ffff:203.0.113.7") and not _is_loopback("junk")
+    loopback = networks("", LOOPBACK_NETWORKS)
+    assert _within("::ffff:127.0.0.1", loopback) and _within("127.0.0.2", loopback)
+    assert not _within("::ffff:203.0.113.7", loopback) and not _within("junk", loopback)
