@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Exported model and built index live here (git-ignored); override to share them between clones.
 export CASESEARCH_HOME ?= $(CURDIR)/var
 
-.PHONY: help install dev index serve mcp-http browser screenshots test test-fast lint format eval sweep bench image image-tools image-check wheels clean lock
+.PHONY: help install dev index serve mcp-http browser screenshots test test-fast lint format eval sweep bench cluster-check image image-tools image-check wheels clean lock
 
 help:
 	@echo "make serve      set up, build the index if needed, serve on $(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make eval       tune the model if needed, then retrieval quality per mode and slice,"
 	@echo "                before and after tuning (writes docs/quality.json, docs/tuning.json)"
 	@echo "make bench      measure query latency and memory (writes docs/bench.json)"
+	@echo "make cluster-check  build on a local Ray cluster (a head and a worker) and compare"
 	@echo "make image      build the container image (deploy/Containerfile) with Podman"
 	@echo "make image-check  build the image, run it and check /readyz and a search in it"
 	@echo "make lint       ruff"
@@ -71,7 +72,7 @@ browser:
 
 test: index dev browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not image" -p no:cacheprovider
+	$(BIN)/python -m pytest -m "not image and not cluster" -p no:cacheprovider
 
 test-fast: dev
 	$(BIN)/python -m pytest
@@ -118,6 +119,10 @@ image: install image-tools
 # (for `docker build`; `make image` gathers them itself).
 wheels: install
 	$(BIN)/python -m scripts.image --wheels-only
+
+# A build on a local Ray cluster, compared with one made here (tests/index/test_cluster.py).
+cluster-check: dev
+	$(BIN)/python -m pytest -m cluster -p no:cacheprovider tests/index/test_cluster.py
 
 image-check: dev image-tools
 	$(BIN)/python -m pytest -m image -p no:cacheprovider tests/image

@@ -50,8 +50,8 @@ def _test(data: Data) -> str:
                 f"background-tuning tests included)",
                 f"{_minutes(test['s'])}, of which the tests {_minutes(test['pytest_s'])} (after "
                 f"`make serve`; Debian's packages already installed)",
-                "`.venv/bin/python -m scripts.fresh_clone` (it runs `.ci/run`'s two steps: "
-                "`make test`, then `make image-check`)")
+                "`.venv/bin/python -m scripts.fresh_clone` (it runs `.ci/run`'s steps: "
+                "`make test`, `make cluster-check`, `make image-check`)")
 
 
 def _test_fast(data: Data) -> str:

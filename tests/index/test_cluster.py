@@ -2,7 +2,10 @@
 the embedding store honoured, and a clear error when no cluster answers.
 
 The cluster is real and local: a head and a worker node started by `ray start` on loopback,
-one CPU and a bounded object store each, stopped after the module's tests.
+one CPU and a bounded object store each, stopped after the module's tests. Those tests are
+marked `cluster` and run by `make cluster-check`, which `.ci/run` calls beside `make test`
+(two Ray nodes and two Ray Data jobs take a minute or two, which `make test`'s budget has not
+got); the rest of the module runs everywhere.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def _artifact(settings: Settings) -> dict[str, str]:
     return {name: manifest["files"][name] for name in COMPARED}
 
 
-@pytest.mark.slow
+@pytest.mark.cluster
 def test_a_build_on_the_cluster_is_the_build_made_here_and_uses_the_store(settings,
                                                                            ray_address,
                                                                            tmp_path):
@@ -81,7 +84,7 @@ def test_a_build_on_the_cluster_is_the_build_made_here_and_uses_the_store(settin
     assert 0 < after.embedded < first.embedded / 10  # the changed case and its sentences
 
 
-@pytest.mark.slow
+@pytest.mark.cluster
 def test_the_workers_run_in_other_processes(ray_address):
     ray = connect(ray_address)
 
@@ -93,7 +96,7 @@ def test_the_workers_run_in_other_processes(ray_address):
     assert os.getpid() not in pids
 
 
-@pytest.mark.slow
+@pytest.mark.cluster
 def test_more_workers_than_the_cluster_has_cpus_is_an_error_not_a_wait(ray_address):
     from index.models.cluster import EmbedderRecipe, RayEmbedder
     from tests.conftest import FakeEmbedder
