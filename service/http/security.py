@@ -124,19 +124,34 @@ def client_address() -> str:
     by default one on this machine: the documented nginx), the address it forwarded. Read
     from the right of X-Forwarded-For: each trusted proxy's entry is passed over, and the
     first that is not one is the client. A malformed entry ends the walk at the hop that
-    forwarded it, so that nobody's own header is believed past the proxies."""
+    forwarded it, so that nobody's own header is believed past the proxies. (gunicorn's
+    own trust of forwarded headers is off: service.http.server.)"""
     address = request.remote_addr or ""
     trusted = current_app.config["TRUSTED_PROXIES"]
     if not _within(address, trusted):
         return address
     hops = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
-    for hop in (hop.strip() for hop in reversed(hops)):
-        if not _is_address(hop):
+    for hop in (_without_port(hop.strip()) for hop in reversed(hops)):
+        if not _is_address(hop):  # `unknown`, an obfuscated name, garbage
             break
         address = hop
         if not _within(hop, trusted):
             break
     return address
+
+
+_BRACKETED = re.compile(r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\](?::\d{1,5})?")
+_IPV4_AND_PORT = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}")
+
+
+def _without_port(hop: str) -> str:
+    """An X-Forwarded-For entry as an address: some proxies append the client's port
+    (`203.0.113.7:51234`, `[2001:db8::1]:443`)."""
+    for form in (_BRACKETED, _IPV4_AND_PORT):
+        match = form.fullmatch(hop)
+        if match:
+            return match.group(1)
+    return hop
 
 
 def _is_address(text: str) -> bool:

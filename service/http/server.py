@@ -527,7 +527,12 @@ def run_server(settings: Settings) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    _Gunicorn({
+    _Gunicorn(gunicorn_options(settings), settings).run()
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """gunicorn's configuration for `casesearch serve`."""
+    return {
         "bind": f"{settings.host}:{settings.port}", "workers": settings.workers,
         "worker_class": "service.http.server.GuardedThreadWorker",
         "threads": settings.server_threads,
@@ -539,4 +544,8 @@ def _serve(settings: Settings) -> None:
         # gunicorn's control socket is one path per user: replicas on one host would take it
         # from each other (and unlink it on exit). casesearch does not use it.
         "control_socket_disable": True,
-    }, settings).run()
+        # Forwarded headers are judged by the app alone (CASESEARCH_TRUSTED_PROXIES, in
+        # service.http.security): gunicorn would otherwise make the scheme `https` for any
+        # loopback peer that says so, whatever the setting.
+        "forwarded_allow_ips": "",
+    }

@@ -129,6 +129,8 @@ def networks(env: str, raw: str) -> tuple[Network, ...]:
         except ValueError:
             raise ValueError(f"{env} must list IP addresses or networks (`10.0.0.0/8`), or "
                              f"say `none`; {item!r} is neither") from None
+    if not found:  # only commas or spaces: say `none` to trust nobody
+        raise ValueError(f"{env} lists no address; say `none` to trust no proxy")
     return tuple(dict.fromkeys(found))
 
 
@@ -298,8 +300,9 @@ class Settings:
         "(addresses or networks, comma-separated, or `none`): the client is the last "
         "address they forwarded that is not one of them, which the wrong-key and "
         "change limits count and the audit log names; from anyone else the headers are "
-        "ignored. In a container with a published port every client seems to come from "
-        "the engine's gateway, or from loopback, so the image says `none`", networks,
+        "ignored. Never list a network that clients share: each could name its own "
+        "address. In a container with a published port clients may seem to come from the "
+        "engine's gateway, or from loopback, so the image says `none`", networks,
         shown=f"`{LOOPBACK_NETWORKS}` (a proxy on this machine)")
     read_timeout: float = setting(
         "CASESEARCH_READ_TIMEOUT", 5.0,

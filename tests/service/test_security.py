@@ -189,6 +189,13 @@ def test_forwarded_headers_from_anyone_but_a_trusted_proxy_are_ignored(engine):
     ("junk, 198.51.100.4", "198.51.100.4"),
     ("10.0.0.5, 10.0.0.7", "10.0.0.5"),               # every hop trusted: the first of them
     ("198.51.100.4, junk", "10.0.0.1"),               # a malformed hop: the peer that sent it
+    ("198.51.100.4, unknown", "10.0.0.1"),            # an obfuscated one (Squid) too
+    ("198.51.100.4, ", "10.0.0.1"),                   # and an empty one
+    ("198.51.100.4:51234", "198.51.100.4"),           # with the client's port (IIS, Azure)
+    ("[2001:db8::1]:443", "2001:db8::1"),
+    ("2001:db8::1, 10.0.0.7", "2001:db8::1"),
+    ("198.51.100.4, ::ffff:10.0.0.7", "198.51.100.4"),  # a trusted hop, IPv4-mapped
+    ("198.51.100.4,\t10.0.0.7", "198.51.100.4"),
 ])
 def test_the_client_is_the_last_forwarded_address_that_is_no_trusted_proxy(
         engine, forwarded, counted):
@@ -215,6 +222,34 @@ def test_https_is_believed_from_a_trusted_proxy_only(engine):
             assert served_over_https() is secure
 
 
+def test_several_forwarded_for_lines_are_read_as_one_list(engine):
+    from ipaddress import ip_network
+
+    from service.http.security import client_address
+
+    app = create_app({"TESTING": True, "ENGINE": engine,
+                      "TRUSTED_PROXIES": (ip_network("10.0.0.0/8"),)})
+    headers = [("X-Forwarded-For", "192.0.2.1"), ("X-Forwarded-For", "198.51.100.4, 10.0.0.7")]
+    with app.test_request_context("/", headers=headers,
+                                  environ_base={"REMOTE_ADDR": "10.0.0.1"}):
+        assert client_address() == "198.51.100.4"
+
+
+def test_gunicorn_leaves_forwarded_headers_to_the_app():
+    """gunicorn trusts loopback's X-Forwarded-Proto by default, which would make the scheme
+    https whatever CASESEARCH_TRUSTED_PROXIES says: the server's configuration turns that
+    off (the image check sees it end to end)."""
+    from gunicorn.config import Config
+
+    from service.http.server import gunicorn_options
+    from service.runtime.settings import Settings
+
+    config = Config()
+    for name, value in gunicorn_options(Settings()).items():
+        config.set(name, value)
+    assert config.forwarded_allow_ips == []
+
+
 @pytest.mark.parametrize(("raw", "count"), [("none", 0), ("NONE", 0), ("10.0.0.0/8", 1),
                                             ("10.0.0.1, ::1,10.0.0.1", 2),
                                             ("10.0.0.9/8", 1)])
@@ -224,11 +259,11 @@ def test_trusted_proxies_are_read_as_networks(raw, count):
     assert len(Settings.from_env({"CASESEARCH_TRUSTED_PROXIES": raw}).trusted_proxies) == count
 
 
-@pytest.mark.parametrize("raw", ["nginx", "10.0.0.0/33", "127.0.0.1:80", "*"])
+@pytest.mark.parametrize("raw", ["nginx", "10.0.0.0/33", "127.0.0.1:80", "*", " , "])
 def test_a_trusted_proxy_that_is_no_address_is_refused_at_start_up(raw):
     from service.runtime.settings import Settings
 
-    with pytest.raises(ValueError, match="CASESEARCH_TRUSTED_PROXIES must list"):
+    with pytest.raises(ValueError, match="CASESEARCH_TRUSTED_PROXIES (must list|lists no)"):
         Settings.from_env({"CASESEARCH_TRUSTED_PROXIES": raw})
 
 
