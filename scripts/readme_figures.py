@@ -1,6 +1,7 @@
 """The README's measured figures, written from the files the measuring scripts write, so that
 they cannot drift from them: docs/bench.json (`make bench`) and docs/setup.json
-(`.venv/bin/python -m scripts.fresh_clone`). Each figure is a line of the README (a row of its
+(`.venv/bin/python -m scripts.fresh_clone`), docs/scale.json (`python -m scripts.scale`).
+Each figure is a line of the README (a row of its
 "Measured" table, a line of a code block) found by how it begins and written whole from the
 data; `tests/test_readme.py` fails when one differs.
 
@@ -20,7 +21,8 @@ from typing import Any
 CHECKOUT = Path(__file__).resolve().parents[1]
 README = CHECKOUT / "README.md"
 SOURCES = {"bench": "docs/bench.json", "setup": "docs/setup.json",
-           "quality": "docs/quality.json", "tuning": "docs/tuning.json"}
+           "quality": "docs/quality.json", "tuning": "docs/tuning.json",
+           "scale": "docs/scale.json"}
 
 Data = dict[str, Any]
 
@@ -111,6 +113,27 @@ def _build(data: Data) -> str:
                 f"{data['bench']['index_build_s']:.1f} s", "`make bench`")
 
 
+def _scale(data: Data) -> str:
+    largest = max(data["scale"], key=lambda row: row["n"])
+
+    def worst(name: str) -> float:
+        return max(worker[name] for worker in largest["workers"])
+
+    recall = largest["recall@10"][str(largest["nprobe"])]
+    goal = (f"the recall {'meets' if recall >= 0.95 else 'misses'} its goal of 0.95, the "
+            f"p50 {'meets' if worst('dense_p50_ms') <= 10 else 'misses'} its goal of 10 ms")
+    return _row(
+        f"a layout for {largest['n']:,} generated cases, in files two workers map (measured, "
+        f"not yet what the service serves): hybrid search p50 / p99, vector part p50, its "
+        f"recall@10, the lexical part's recall@200 against reading every posting, each "
+        f"worker's own memory, disk",
+        f"{worst('hybrid_p50_ms'):.1f} / {worst('hybrid_p99_ms'):.0f} ms, "
+        f"{worst('dense_p50_ms'):.1f} ms, {recall:.3f} at nprobe {largest['nprobe']} ({goal}), "
+        f"{largest['lexical_recall']['@200']:.3f}, {worst('anonymous_mb'):,.0f} MiB, "
+        f"{largest['disk_gb']:.1f} GiB",
+        "`.venv/bin/python -m scripts.scale` (docs/PERFORMANCE.md)")
+
+
 # How each line begins, and how it is written.
 LINES: tuple[tuple[str, Callable[[Data], str]], ...] = (
     ("| fresh clone → `make serve`", _serve),
@@ -127,6 +150,7 @@ LINES: tuple[tuple[str, Callable[[Data], str]], ...] = (
     ("| server start → ready (1 worker)", _start),
     ("| server memory (RSS", _memory),
     ("| building the 48-case index from nothing", _build),
+    ("| a layout for 10,000,000 generated cases", _scale),
 )
 
 

@@ -38,6 +38,17 @@ def test_the_scale_table_is_the_one_scripts_scale_measured():
         "paste `.venv/bin/python -m scripts.scale --table` into docs/PERFORMANCE.md")
 
 
+def test_the_recall_tables_are_the_ones_scripts_scale_recall_measured():
+    import json
+
+    from scripts.scale_recall import table
+
+    report = json.loads((ROOT / "docs" / "scale-recall.json").read_text(encoding="utf-8"))
+    assert set(report["layouts"]) == {"capped", "uncapped"} and report["lexical"]["points"]
+    assert table(report) in DOCUMENTS["docs/PERFORMANCE.md"], (
+        "paste `.venv/bin/python -m scripts.scale_recall --table` into docs/PERFORMANCE.md")
+
+
 def test_a_figure_that_drifts_from_its_file_is_found_and_rewritten():
     data = load_data()
     drifted = README.replace(f"{data['bench']['http_search']['start_to_ready_s']} s |",
