@@ -105,17 +105,25 @@ def _start_fake(folder: Path, servers: list, **settings: str) -> FakeServer:
                                stdout=server.log.open("w"), stderr=subprocess.STDOUT)
     servers.append(process)
     server.process = process
-    deadline, ready_in_a_row = time.monotonic() + 60, 0
+    workers = int(settings.get("CASESEARCH_WORKERS", "1"))
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:  # every worker loads on its own: ready many times in a row means all are
-            ready_in_a_row = ready_in_a_row + 1 if get_json(
-                server.base + "/readyz")[0] == 200 else 0
+        # Every worker loads on its own, and one that is still loading may leave every
+        # /readyz to the others: ready once every worker has logged that it is.
+        try:
+            ready = get_json(server.base + "/readyz")[0] == 200
         except (urllib.error.URLError, ConnectionError):
-            ready_in_a_row = 0
-        if ready_in_a_row >= 10:
+            ready = False
+        if ready and _workers_ready(server.log) >= workers:
             return server
         time.sleep(0.05)
     pytest.fail(f"the server did not start:\n{server.log.read_text()}")
+
+
+def _workers_ready(log: Path) -> int:
+    """How many workers have said they loaded (service.runtime.loader's "ready: N cases")."""
+    return sum("ready: " in line and " cases, model " in line
+               for line in log.read_text(encoding="utf-8", errors="replace").splitlines())
 
 
 def _stop(servers: list) -> None:
