@@ -65,6 +65,7 @@ CANDIDATES = SearchConfig().candidates  # per signal, as the service takes them
 RERANK = 100  # IVF-PQ candidates re-ranked exactly
 SEGMENT = 1_000_000  # cases per lexical segment
 PQ = "PQ48x4fs"  # 48 sub-quantizers of 4 bits, fast-scan: 24 bytes a vector
+MOST_LISTS = 4096  # IVF lists at most (4√n below 1M cases)
 CITIES = 200
 YEARS = tuple(range(2015, 2027))
 RRF_K = FusionConfig().rrf_k
@@ -127,6 +128,27 @@ def topic_centres(n: int) -> np.ndarray:
 
 # -- building -------------------------------------------------------------------------------
 
+def lists_for(n: int, capped: bool = True) -> int:
+    """IVF lists for n cases: 4√n, at most MOST_LISTS unless uncapped."""
+    lists = int(4 * math.sqrt(n))
+    return min(MOST_LISTS, lists) if capped else lists
+
+
+def ivfpq(vectors: np.ndarray, lists: int) -> tuple[faiss.Index, float]:
+    """IVF-PQ over the vectors (float16, mapped or not), trained on 40 of them a list with
+    every core; the index and its training seconds."""
+    index = faiss.index_factory(DIM, f"IVF{lists},{PQ}", faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(1).choice(len(vectors), min(len(vectors), 40 * lists),
+                                             replace=False)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    started = time.perf_counter()
+    index.train(np.asarray(vectors[np.sort(sample)], np.float32))
+    trained = time.perf_counter() - started
+    for start in range(0, len(vectors), SEGMENT):
+        index.add(np.asarray(vectors[start:start + SEGMENT], np.float32))
+    return index, trained
+
+
 def build_vectors(folder: Path, n: int) -> dict:
     """vectors.f16 and ivfpq.faiss; their build seconds and bytes."""
     started = time.perf_counter()
@@ -137,15 +159,8 @@ def build_vectors(folder: Path, n: int) -> dict:
         vectors[start:stop] = chunk_vectors(start, stop, centres)
     vectors.flush()
     written = time.perf_counter() - started
-    nlist = int(min(4096, 4 * math.sqrt(n)))
-    index = faiss.index_factory(DIM, f"IVF{nlist},{PQ}", faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(1).choice(n, min(n, 40 * nlist), replace=False)
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    trained = time.perf_counter()
-    index.train(np.asarray(vectors[np.sort(sample)], np.float32))
-    train_s = time.perf_counter() - trained
-    for start in range(0, n, SEGMENT):
-        index.add(np.asarray(vectors[start:start + SEGMENT], np.float32))
+    nlist = lists_for(n)
+    index, train_s = ivfpq(vectors, nlist)
     faiss.write_index(index, str(folder / "ivfpq.faiss"))
     return {"seconds": round(time.perf_counter() - started, 1), "generate_s": round(written, 1),
             "train_s": round(train_s, 1), "nlist": nlist,

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -39,9 +37,7 @@ import faiss
 import numpy as np
 
 from scripts.scale import (
-    DIM,
     IMPACT_CUT,
-    PQ,
     QUERIES,
     SEGMENT,
     K,
@@ -49,7 +45,9 @@ from scripts.scale import (
     build_lexical,
     chunk_vectors,
     exact_neighbours,
+    ivfpq,
     lexical_recall,
+    lists_for,
     percentile,
     question_vectors,
     questions,
@@ -60,13 +58,6 @@ from scripts.scale import (
 
 RERANKS = (100, 1000)
 CUTS = (2_000, 5_000, 10_000, 20_000, IMPACT_CUT, None)  # None: every posting read
-CAP = 4096  # scripts.scale's most lists
-
-
-def lists_for(n: int, capped: bool) -> int:
-    """scripts.scale's number of lists for n cases: 4√n, at most CAP unless uncapped."""
-    lists = int(4 * math.sqrt(n))
-    return min(CAP, lists) if capped else lists
 
 
 def crowded_like(cases: int, like: int, capped: bool) -> int:
@@ -115,14 +106,8 @@ def recall_at(rows: np.ndarray, queries: np.ndarray, vectors: np.ndarray,
 
 def sweep(vectors: np.ndarray, queries: np.ndarray, truth: np.ndarray, lists: int) -> dict:
     """Build one IVF-PQ layout; recall@10 and search time by nprobe and re-rank depth."""
-    index = faiss.index_factory(DIM, f"IVF{lists},{PQ}", faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(1).choice(len(vectors), min(len(vectors), 40 * lists),
-                                             replace=False)
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
     started = time.perf_counter()
-    index.train(np.asarray(vectors[np.sort(sample)], np.float32))
-    for start in range(0, len(vectors), SEGMENT):
-        index.add(np.asarray(vectors[start:start + SEGMENT], np.float32))
+    index, _ = ivfpq(vectors, lists)
     built = round(time.perf_counter() - started, 1)
     faiss.omp_set_num_threads(1)  # searched as a worker's thread searches
     points = []

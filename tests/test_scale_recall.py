@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.scale_recall import crowded_like, geometry, lists_for, recall_at
+from scripts.scale import lists_for
+from scripts.scale_recall import crowded_like, geometry, recall_at
 
 
 def test_the_lists_are_as_crowded_as_at_the_size_in_question():

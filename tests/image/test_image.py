@@ -34,14 +34,21 @@ pytestmark = [pytest.mark.image,
 
 QUESTION = "老师住宿困难怎么解决"
 API_KEY = "image-test-key-0123456789"
-# Inside the container: an address of its own, asked with its own Python (the image has no
-# curl); prints the status and the body.
-FETCH = ("import sys, urllib.request, urllib.error\n"
-         "request = urllib.request.Request(sys.argv[1], headers=dict(h.split(': ', 1) "
-         "for h in sys.argv[2:]))\n"
-         "try:\n    answer = urllib.request.urlopen(request, timeout=10)\n"
-         "except urllib.error.HTTPError as error:\n    answer = error\n"
-         "print(answer.status)\nprint(answer.read().decode())\n")
+# Inside the container (the image has no curl), with its own Python: one request to the port
+# it serves on, from a loopback source address bound (the kernel would pick 127.0.0.1 for
+# any 127.x destination), so that a test that earns a block spares the others; prints the
+# status, the Set-Cookie header and the body, a line each.
+REQUEST = ("import http.client, sys\n"
+           "source, method, path, form, *headers = sys.argv[1:]\n"
+           "connection = http.client.HTTPConnection('127.0.0.1', 8000, timeout=10,\n"
+           "                                        source_address=(source, 0))\n"
+           "head = dict(h.split(': ', 1) for h in headers)\n"
+           "if form:\n"
+           "    head['Content-Type'] = 'application/x-www-form-urlencoded'\n"
+           "connection.request(method, path, body=form or None, headers=head)\n"
+           "answer = connection.getresponse()\n"
+           "print(answer.status)\nprint(answer.getheader('Set-Cookie', ''))\n"
+           "print(answer.read().decode())\n")
 
 
 def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -65,12 +72,19 @@ def start(image: str, *options: str) -> str:
     return name
 
 
-def inside(name: str, path: str, *headers: str) -> tuple[int, str]:
-    """GET `path` from inside the container, at the port it serves on."""
-    done = podman("exec", name, "python3", "-c", FETCH, f"http://127.0.0.1:8000{path}",
+def request(name: str, method: str, path: str, *headers: str, form: str = "",
+            source: str = "127.0.0.1") -> tuple[int, str, str]:
+    """One request from inside the container; its status, Set-Cookie header and body."""
+    done = podman("exec", name, "python3", "-c", REQUEST, source, method, path, form,
                   *headers, timeout=60)
-    status, _, body = done.stdout.partition("\n")
-    return int(status), body
+    status, cookie, body = done.stdout.split("\n", 2)
+    return int(status), cookie, body
+
+
+def inside(name: str, path: str, *headers: str) -> tuple[int, str]:
+    """GET `path` from inside the container; its status and body."""
+    status, _, body = request(name, "GET", path, *headers)
+    return status, body
 
 
 def wait_ready(name: str, seconds: float = 180) -> None:
@@ -158,39 +172,15 @@ def test_it_serves_with_no_network_and_takes_its_settings_from_the_environment(
     assert status == 200 and json.loads(body)["results"]
 
 
-# Inside the container, from a loopback address of its own (bound: the kernel would pick
-# 127.0.0.1 for any 127.x destination), so that a block earned spares the other tests:
-# send one request (method, path, form, headers as `Name: value`); print the status and
-# the Set-Cookie header.
-FROM_OWN_ADDRESS = ("import http.client, sys\n"
-                    "source, method, path, form, *headers = sys.argv[1:]\n"
-                    "connection = http.client.HTTPConnection('127.0.0.1', 8000, timeout=10,\n"
-                    "                                        source_address=(source, 0))\n"
-                    "head = dict(h.split(': ', 1) for h in headers)\n"
-                    "if form:\n"
-                    "    head['Content-Type'] = 'application/x-www-form-urlencoded'\n"
-                    "connection.request(method, path, body=form or None, headers=head)\n"
-                    "answer = connection.getresponse()\n"
-                    "print(answer.status, answer.getheader('Set-Cookie', ''))\n")
-
-
-def from_own_address(name: str, source: str, method: str, path: str, form: str = "",
-                     *headers: str) -> tuple[int, str]:
-    done = podman("exec", name, "python3", "-c", FROM_OWN_ADDRESS, source, method, path, form,
-                  *headers, timeout=60)
-    status, _, cookie = done.stdout.strip().partition(" ")
-    return int(status), cookie
-
-
 def test_no_client_can_name_its_own_address_to_the_image(offline_with_key: str) -> None:
     """In a container every client of a published port seems to come from the gateway, or
     from loopback: the image believes nobody's X-Forwarded-For (CASESEARCH_TRUSTED_PROXIES=
     none), so a guesser that makes one up each time is still stopped."""
     from service.runtime.admission import FAILURES_ALLOWED
 
-    statuses = [from_own_address(offline_with_key, "127.0.0.2", "GET", "/api/cities", "",
-                                 f"Authorization: Bearer wrong-{n}",
-                                 f"X-Forwarded-For: 192.0.2.{n + 1}")[0]
+    statuses = [request(offline_with_key, "GET", "/api/cities",
+                        f"Authorization: Bearer wrong-{n}", f"X-Forwarded-For: 192.0.2.{n + 1}",
+                        source="127.0.0.2")[0]
                 for n in range(FAILURES_ALLOWED + 1)]
     assert statuses == [401] * FAILURES_ALLOWED + [429]
 
@@ -198,9 +188,9 @@ def test_no_client_can_name_its_own_address_to_the_image(offline_with_key: str) 
 def test_nobody_can_say_the_browser_came_over_https_to_the_image(offline_with_key: str) -> None:
     """Neither the app nor gunicorn believes a peer's X-Forwarded-Proto in the image: the
     session cookie is not made `Secure` for a plain-HTTP browser on a client's word."""
-    status, cookie = from_own_address(offline_with_key, "127.0.0.3", "POST", "/login",
-                                      urllib.parse.urlencode({"key": API_KEY}),
-                                      "X-Forwarded-Proto: https")
+    status, cookie, _ = request(offline_with_key, "POST", "/login", "X-Forwarded-Proto: https",
+                                form=urllib.parse.urlencode({"key": API_KEY}),
+                                source="127.0.0.3")
     assert status == 303 and "casesearch_session=" in cookie
     assert "secure" not in cookie.lower()
 
