@@ -9,6 +9,7 @@ million (`scripts/scale_vectors.py`, docs/PERFORMANCE.md). HNSW is available on 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import faiss
 import numpy as np
@@ -26,6 +27,11 @@ def choose_index_type(requested: str, count: int) -> str:
     if requested != "auto":
         return requested
     return "ivf" if count >= IVF_FROM else "flat"
+
+
+# What makes a build's FAISS index from its vectors and kind: `build_ann`, or the same work
+# done elsewhere (index.models.cluster.train_on_cluster).
+Trainer = Callable[[np.ndarray, str], tuple[faiss.Index, dict[str, int]]]
 
 
 def build_ann(vectors: np.ndarray, kind: str) -> tuple[faiss.Index, dict[str, int]]:

@@ -24,7 +24,6 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -37,7 +36,7 @@ import numpy as np
 from corpus.filelock import FileLock
 from corpus.models import Case, Corpus
 from corpus.text import sentence_spans
-from index.artifact.ann import build_ann, choose_index_type, prepare_for_search
+from index.artifact.ann import Trainer, build_ann, choose_index_type, prepare_for_search
 from index.artifact.hashing import sha256_file
 from index.errors import IndexIntegrityError, IndexMismatchError, IndexNotFoundError
 from index.figures import FigureTable, build_figure_table
@@ -149,9 +148,6 @@ def embed_corpus(cases: tuple[Case, ...], embedder: Embedder,
                  for a, b in case_spans]
     return case_vectors, spans, embedder.embed_passages(sentences, progress=progress,
                                                         stage="embedding sentences")
-
-
-Trainer = Callable[[np.ndarray, str], tuple[faiss.Index, dict[str, int]]]
 
 
 def _write_vectors(vectors: np.ndarray, path: Path, kind: str,

@@ -23,8 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import faiss
 import numpy as np
 
+from index.artifact.ann import Trainer, build_ann
 from index.errors import CasesearchError
 from index.models.embedders import (
     Embedder,
@@ -211,25 +213,17 @@ class RayEmbedder(WrappingEmbedder):
 
 
 def _train(vectors: np.ndarray, kind: str) -> tuple[bytes, dict[str, int]]:
-    import faiss
-
-    from index.artifact.ann import build_ann
-
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # Ray sets one thread for a 1-CPU task
     index, params = build_ann(vectors, kind)
     return bytes(faiss.serialize_index(index)), params
 
 
-def train_on_cluster(address: str) -> Callable[[np.ndarray, str], tuple[Any, dict[str, int]]]:
+def train_on_cluster(address: str) -> Trainer:
     """A `build_ann` that trains and fills an IVF index as a task on a node of the cluster
     at `address` (it claims one CPU; FAISS uses the node's cores) and returns it here. The
     other kinds have no training to speak of (Flat, HNSW: `add` only) and are made here,
     without sending every vector out and back."""
-    def trained(vectors: np.ndarray, kind: str) -> tuple[Any, dict[str, int]]:
-        import faiss
-
-        from index.artifact.ann import build_ann
-
+    def trained(vectors: np.ndarray, kind: str) -> tuple[faiss.Index, dict[str, int]]:
         if kind != "ivf":
             return build_ann(vectors, kind)
         ray = connect(address)

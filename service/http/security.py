@@ -171,7 +171,7 @@ def _within(text: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Net
     address = ipaddress.ip_address(text)
     mapped = getattr(address, "ipv4_mapped", None)
     return any(candidate in network for candidate in (address, mapped) if candidate is not None
-               for network in networks if candidate.version == network.version)
+               for network in networks)  # an address is never in another version's network
 
 
 def served_over_https() -> bool:
